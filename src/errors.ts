@@ -1,0 +1,62 @@
+/**
+ * Every failure the runtime reports is one of these classes, each with a machine-readable `code`
+ * so callers can branch without parsing messages.
+ */
+export class TwnError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A `.twn` file (or an in-memory graph) that breaks docs/FORMAT.md. `offset` is a byte offset, `path` a JSON path. */
+export class TwnFormatError extends TwnError {
+  readonly offset?: number;
+  readonly path?: string;
+  constructor(code: FormatErrorCode, message: string, where: { offset?: number; path?: string } = {}) {
+    const at = where.path !== undefined ? ` (at ${where.path})` : where.offset !== undefined ? ` (at byte ${where.offset})` : '';
+    super(code, message + at);
+    this.offset = where.offset;
+    this.path = where.path;
+  }
+}
+
+export type FormatErrorCode =
+  | 'TRUNCATED'
+  | 'BAD_MAGIC'
+  | 'UNSUPPORTED_VERSION'
+  | 'BAD_HEADER_LENGTH'
+  | 'RESERVED_NONZERO'
+  | 'HEADER_NOT_UTF8'
+  | 'HEADER_NOT_JSON'
+  | 'SCHEMA'
+  | 'DATA_LENGTH_MISMATCH'
+  | 'UNSUPPORTED_DTYPE'
+  | 'TENSOR_SIZE_MISMATCH'
+  | 'TENSOR_OUT_OF_BOUNDS'
+  | 'TENSOR_MISALIGNED'
+  | 'TENSOR_OVERLAP'
+  | 'INVALID_TERNARY_CODE'
+  | 'NON_FINITE_VALUE'
+  | 'CHECKSUM_MISMATCH'
+  | 'UNKNOWN_OP'
+  | 'DUPLICATE_NAME'
+  | 'UNDEFINED_INPUT'
+  | 'UNUSED_TENSOR'
+  | 'CYCLE'
+  | 'BAD_ATTRIBUTE'
+  | 'BAD_PARAM'
+  | 'SHAPE_MISMATCH'
+  | 'BAD_OUTPUT';
+
+/** Input of the wrong shape, size or type handed to `run`/`classify`. Nothing was dispatched. */
+export class TwnInputError extends TwnError {}
+
+/**
+ * WebGPU missing, no adapter, a limit the graph exceeds, or the device lost.
+ * Codes: NO_WEBGPU, NO_ADAPTER, DEVICE_REQUEST_FAILED, LIMIT_EXCEEDED, DEVICE_LOST, DISPOSED.
+ */
+export class TwnDeviceError extends TwnError {}
