@@ -1,0 +1,81 @@
+import { TwnDeviceError } from '../errors.js';
+import { acquireDevice, type AdapterSummary } from '../backends/webgpu/device.js';
+
+export type BackendRequest = 'auto' | 'webgpu' | 'cpu';
+export type BackendKind = 'webgpu' | 'cpu';
+
+export interface AdapterDescription extends AdapterSummary {
+  /** The browser's fallback adapter or SwiftShader: correct, but far slower than the CPU backend for these nets. */
+  readonly isSoftware: boolean;
+}
+
+/** Which backend runs the model, and why: shown to users so a slow or unexpected choice explains itself. */
+export interface BackendInfo {
+  readonly kind: BackendKind;
+  readonly requested: BackendRequest;
+  readonly reason: string;
+  /** The adapter in use, or the one passed over for the CPU; absent when none was found or it does not say. */
+  readonly adapter?: AdapterDescription;
+}
+
+export interface BackendChoice extends BackendInfo {
+  /** Set when kind is 'webgpu'. */
+  readonly device?: GPUDevice;
+  /** The device was created here, so disposing the model destroys it; a caller's device is left alone. */
+  readonly ownsDevice: boolean;
+}
+
+export interface BackendOptions {
+  backend?: BackendRequest;
+  /** A device the caller already holds: used as is, never destroyed by the model. */
+  device?: GPUDevice;
+}
+
+/**
+ * Picks the backend. 'auto' takes WebGPU only on a hardware adapter: software rasterisers (SwiftShader) run these
+ * networks 50-180× slower than the CPU backend, so there the CPU wins.
+ */
+export async function chooseBackend(options: BackendOptions): Promise<BackendChoice> {
+  const requested = options.backend ?? 'auto';
+  if (requested !== 'auto' && requested !== 'webgpu' && requested !== 'cpu') {
+    throw new TwnDeviceError('BAD_BACKEND', `backend must be 'auto', 'webgpu' or 'cpu', not ${JSON.stringify(requested)}`);
+  }
+  if (requested === 'cpu') return cpu(requested, 'CPU backend requested');
+  if (options.device) {
+    const adapter = options.device.adapterInfo ? describeInfo(options.device.adapterInfo) : undefined;
+    return { kind: 'webgpu', requested, reason: 'GPUDevice supplied by the caller', adapter, device: options.device, ownsDevice: false };
+  }
+  let acquired;
+  try {
+    acquired = await acquireDevice({ powerPreference: 'high-performance' });
+  } catch (error) {
+    if (requested === 'auto' && error instanceof TwnDeviceError) return cpu(requested, `WebGPU unavailable: ${error.message}`);
+    throw error;
+  }
+  const adapter = acquired.adapter && withSoftwareFlag(acquired.adapter);
+  if (requested === 'auto' && adapter?.isSoftware) {
+    acquired.device.destroy();
+    return cpu(requested, `the only WebGPU adapter is a software one (${adapterName(adapter)}), slower than the CPU backend`, adapter);
+  }
+  const reason = requested === 'webgpu' ? 'WebGPU backend requested' : 'hardware WebGPU adapter found';
+  return { kind: 'webgpu', requested, reason, adapter, device: acquired.device, ownsDevice: true };
+}
+
+export function adapterName(adapter: AdapterSummary): string {
+  const parts = [adapter.vendor, adapter.architecture, adapter.description].filter((part) => part !== '');
+  return parts.length > 0 ? parts.join(' · ') : 'unnamed adapter';
+}
+
+function cpu(requested: BackendRequest, reason: string, adapter?: AdapterDescription): BackendChoice {
+  return { kind: 'cpu', requested, reason, adapter, ownsDevice: false };
+}
+
+function withSoftwareFlag(adapter: AdapterSummary): AdapterDescription {
+  const named = /swiftshader/i.test([adapter.vendor, adapter.architecture, adapter.description].join(' '));
+  return { ...adapter, isSoftware: adapter.isFallbackAdapter || named };
+}
+
+function describeInfo(info: GPUAdapterInfo): AdapterDescription {
+  const isFallbackAdapter = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  return withSoftwareFlag({ vendor: info.vendor, architecture: info.architecture, description: info.description || info.device, isFallbackAdapter });
+}

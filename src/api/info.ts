@@ -1,0 +1,139 @@
+import type { DType, Graph, Tensor } from '../graph/ir.js';
+import type { BackendInfo } from './backend.js';
+
+export interface AlphaStats {
+  /** 1 for a per-layer α, O for per-output-channel α. */
+  readonly count: number;
+  readonly min: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+export interface LayerInfo {
+  readonly name: string;
+  readonly op: string;
+  readonly weightShape: readonly number[];
+  readonly dtype: DType;
+  readonly parameters: number;
+  /** Share of weights that are exactly zero: for a ternary layer, the codes below the threshold Δ. */
+  readonly zeroFraction: number;
+  readonly positiveFraction: number;
+  readonly negativeFraction: number;
+  /** Bytes the weight takes in the file. */
+  readonly bytes: number;
+  /** α of a ternary layer; null for a layer kept in full precision. */
+  readonly alpha: AlphaStats | null;
+}
+
+export interface ModelMetadata {
+  /** False for seeded random weights: such a model must never be presented as trained. */
+  readonly trained: boolean;
+  readonly architecture?: string;
+  readonly dataset?: string;
+  readonly accuracy?: { readonly top1?: number; readonly split?: string; readonly images?: number; readonly note?: string };
+  readonly [key: string]: unknown;
+}
+
+export interface ModelInfo {
+  /** [C, H, W] of one image; the batch is chosen per run. */
+  readonly inputShape: readonly [number, number, number];
+  readonly colorLayout: 'gray' | 'rgb';
+  readonly labels: readonly string[];
+  /** Size of the `.twn` file. */
+  readonly fileBytes: number;
+  /** Size of the same tensors stored as fp32. */
+  readonly fp32Bytes: number;
+  readonly parameters: number;
+  readonly layers: readonly LayerInfo[];
+  readonly metadata: ModelMetadata;
+  readonly backend: BackendInfo;
+}
+
+export function describeModel(graph: Graph, fileBytes: number, backend: BackendInfo): ModelInfo {
+  const layers = graph.nodes.flatMap((node) => {
+    const weight = node.params.weight === undefined ? undefined : graph.tensors.get(node.params.weight);
+    if (!weight) return [];
+    const alpha = node.params.alpha === undefined ? undefined : graph.tensors.get(node.params.alpha);
+    return [{ name: node.name, op: node.op, ...describeWeight(weight, alpha) }];
+  });
+  let parameters = 0;
+  for (const tensor of graph.tensors.values()) parameters += elementCount(tensor.shape);
+  return {
+    inputShape: graph.input.shape,
+    colorLayout: graph.input.colorLayout,
+    labels: graph.input.labels,
+    fileBytes,
+    fp32Bytes: parameters * 4,
+    parameters,
+    layers,
+    metadata: graph.metadata as ModelMetadata,
+    backend,
+  };
+}
+
+function describeWeight(weight: Tensor, alpha: Tensor | undefined): Omit<LayerInfo, 'name' | 'op'> {
+  const parameters = elementCount(weight.shape);
+  const counts = weight.dtype === 'ternary2' ? countTernaryCodes(weight) : countSigns(weight.data);
+  return {
+    weightShape: weight.shape,
+    dtype: weight.dtype,
+    parameters,
+    zeroFraction: counts.zero / parameters,
+    positiveFraction: counts.positive / parameters,
+    negativeFraction: counts.negative / parameters,
+    bytes: weight.data.byteLength,
+    alpha: weight.dtype === 'ternary2' && alpha ? alphaStats(alpha.data) : null,
+  };
+}
+
+interface SignCounts {
+  zero: number;
+  positive: number;
+  negative: number;
+}
+
+/** Codes per docs/FORMAT.md §5: 0 → 0, 1 → +1, 2 → −1, sixteen to a u32, each row padded to whole words. */
+function countTernaryCodes(weight: Tensor): SignCounts {
+  const rows = weight.shape[0] ?? 0;
+  const rowLength = elementCount(weight.shape.slice(1));
+  const wordsPerRow = Math.ceil(rowLength / 16);
+  const counts: SignCounts = { zero: 0, positive: 0, negative: 0 };
+  for (let row = 0; row < rows; row++) {
+    for (let k = 0; k < rowLength; k++) {
+      const word = weight.data[row * wordsPerRow + (k >> 4)] ?? 0;
+      const code = (word >>> ((k & 15) * 2)) & 3;
+      if (code === 1) counts.positive++;
+      else if (code === 2) counts.negative++;
+      else counts.zero++;
+    }
+  }
+  return counts;
+}
+
+function countSigns(values: ArrayLike<number>): SignCounts {
+  const counts: SignCounts = { zero: 0, positive: 0, negative: 0 };
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] ?? 0;
+    if (value > 0) counts.positive++;
+    else if (value < 0) counts.negative++;
+    else counts.zero++;
+  }
+  return counts;
+}
+
+function alphaStats(values: ArrayLike<number>): AlphaStats {
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] ?? 0;
+    min = Math.min(min, value);
+    max = Math.max(max, value);
+    sum += value;
+  }
+  return { count: values.length, min, max, mean: sum / values.length };
+}
+
+function elementCount(shape: readonly number[]): number {
+  return shape.reduce((product, size) => product * size, 1);
+}

@@ -1,0 +1,142 @@
+import { TwnInputError } from '../errors.js';
+import type { InputSpec } from '../graph/ir.js';
+
+/** Anything shaped like `ImageData`: RGBA bytes, row-major. Lets Node callers pass decoded PNG/JPEG pixels. */
+export interface ImageDataLike {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8ClampedArray | Uint8Array;
+}
+
+export type DrawableImage = HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | ImageBitmap | VideoFrame;
+
+/** An image to classify, or a Float32Array already in [0, 1], NCHW, for one image of the model's input shape. */
+export type ClassifyInput = ImageDataLike | DrawableImage | Float32Array;
+
+/**
+ * Turns one image into the model's input tensor: resized to the model's H×W, converted to its colour layout
+ * (gray = BT.601 luminance, as PIL's convert('L')), scaled to [0, 1], NCHW. Mean/std normalisation is not applied
+ * here: the graph's `normalize` node does it, on every backend alike.
+ */
+export function toInputTensor(input: ClassifyInput, spec: InputSpec): Float32Array {
+  const [channels, height, width] = spec.shape;
+  if (input instanceof Float32Array) {
+    if (input.length !== channels * height * width) {
+      throw new TwnInputError('BAD_INPUT_SIZE', `expected ${channels}×${height}×${width} = ${channels * height * width} floats, got ${input.length}`);
+    }
+    return input;
+  }
+  const pixels = isImageDataLike(input) ? input : drawToPixels(input, width, height);
+  return planesToTensor(toPlanes(pixels, spec.colorLayout).map((plane) => resizeBilinear(plane, pixels.width, pixels.height, width, height)));
+}
+
+function isImageDataLike(input: object): input is ImageDataLike {
+  const candidate = input as Partial<ImageDataLike>;
+  return (candidate.data instanceof Uint8ClampedArray || candidate.data instanceof Uint8Array) && typeof candidate.width === 'number' && typeof candidate.height === 'number';
+}
+
+/** Browsers resize drawables while drawing them, with their own high-quality filter, so no second resize follows. */
+function drawToPixels(image: DrawableImage, width: number, height: number): ImageDataLike {
+  const [sourceWidth, sourceHeight] = drawableSize(image);
+  if (sourceWidth === 0 || sourceHeight === 0) {
+    throw new TwnInputError('IMAGE_NOT_READY', 'the image has no pixels yet (not loaded or decoded?)');
+  }
+  const context = createContext(width, height);
+  context.imageSmoothingEnabled = true;
+  context.imageSmoothingQuality = 'high';
+  context.drawImage(image, 0, 0, width, height);
+  return context.getImageData(0, 0, width, height);
+}
+
+function drawableSize(image: DrawableImage): [number, number] {
+  if (typeof HTMLImageElement !== 'undefined' && image instanceof HTMLImageElement) return [image.naturalWidth, image.naturalHeight];
+  if (typeof VideoFrame !== 'undefined' && image instanceof VideoFrame) return [image.displayWidth, image.displayHeight];
+  const sized = image as { width?: unknown; height?: unknown };
+  if (typeof sized.width !== 'number' || typeof sized.height !== 'number') {
+    throw new TwnInputError('BAD_INPUT', 'classify() takes ImageData, an image, canvas, ImageBitmap, VideoFrame or a Float32Array');
+  }
+  return [sized.width, sized.height];
+}
+
+function createContext(width: number, height: number): OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D {
+  const canvas =
+    typeof OffscreenCanvas !== 'undefined'
+      ? new OffscreenCanvas(width, height)
+      : typeof document !== 'undefined'
+        ? Object.assign(document.createElement('canvas'), { width, height })
+        : undefined;
+  const context = canvas?.getContext('2d', { willReadFrequently: true });
+  if (!context) {
+    throw new TwnInputError('NO_CANVAS', 'no 2D canvas here to draw the image: pass ImageData-like pixels { width, height, data } instead');
+  }
+  return context as OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D;
+}
+
+/** RGBA bytes → one [0, 1] plane per model channel. Alpha is ignored, as PIL's convert('RGB') does. */
+export function toPlanes(pixels: ImageDataLike, layout: InputSpec['colorLayout']): Float32Array[] {
+  const count = pixels.width * pixels.height;
+  if (pixels.data.length !== count * 4) {
+    throw new TwnInputError('BAD_INPUT_SIZE', `RGBA data of ${pixels.width}×${pixels.height} needs ${count * 4} bytes, got ${pixels.data.length}`);
+  }
+  const data = pixels.data;
+  const channel = (offset: number): Float32Array => Float32Array.from({ length: count }, (_, i) => (data[i * 4 + offset] ?? 0) / 255);
+  if (layout === 'rgb') return [channel(0), channel(1), channel(2)];
+  const gray = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    gray[i] = (0.299 * (data[i * 4] ?? 0) + 0.587 * (data[i * 4 + 1] ?? 0) + 0.114 * (data[i * 4 + 2] ?? 0)) / 255;
+  }
+  return [gray];
+}
+
+/**
+ * Separable bilinear resize with half-pixel centres; when shrinking, the triangle filter widens with the scale so
+ * every source pixel contributes (antialiased, as PIL's and torchvision's bilinear resize).
+ */
+export function resizeBilinear(plane: Float32Array, sourceWidth: number, sourceHeight: number, width: number, height: number): Float32Array {
+  if (sourceWidth === width && sourceHeight === height) return plane;
+  const columns = axisWeights(sourceWidth, width);
+  const rows = axisWeights(sourceHeight, height);
+  const horizontal = new Float32Array(sourceHeight * width);
+  for (let y = 0; y < sourceHeight; y++) {
+    for (let x = 0; x < width; x++) horizontal[y * width + x] = columns.apply(x, (j) => plane[y * sourceWidth + j] ?? 0);
+  }
+  const out = new Float32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) out[y * width + x] = rows.apply(y, (j) => horizontal[j * width + x] ?? 0);
+  }
+  return out;
+}
+
+interface AxisWeights {
+  /** Weighted sum of the source samples that feed output index `i`. */
+  apply(i: number, sample: (j: number) => number): number;
+}
+
+function axisWeights(sourceSize: number, size: number): AxisWeights {
+  const scale = sourceSize / size;
+  const support = Math.max(scale, 1);
+  const taps = Array.from({ length: size }, (_, i) => {
+    const center = (i + 0.5) * scale;
+    const first = Math.max(0, Math.floor(center - support));
+    const last = Math.min(sourceSize, Math.ceil(center + support));
+    const weights = Array.from({ length: last - first }, (_, k) => Math.max(0, 1 - Math.abs((first + k + 0.5 - center) / support)));
+    const total = weights.reduce((sum, weight) => sum + weight, 0);
+    return { first, weights: weights.map((weight) => weight / total) };
+  });
+  return {
+    apply(i, sample) {
+      const tap = taps[i];
+      if (!tap) return 0;
+      let sum = 0;
+      tap.weights.forEach((weight, k) => (sum += weight * sample(tap.first + k)));
+      return sum;
+    },
+  };
+}
+
+function planesToTensor(planes: readonly Float32Array[]): Float32Array {
+  const size = planes[0]?.length ?? 0;
+  const tensor = new Float32Array(planes.length * size);
+  planes.forEach((plane, c) => tensor.set(plane, c * size));
+  return tensor;
+}

@@ -1,0 +1,15 @@
+/**
+ * twn-webgpu: Ternary Weight Networks (Li et al. 2016) in the browser and Node, on WebGPU or the CPU.
+ *
+ *   const model = await loadModel('/models/lenet5-twn.twn');
+ *   const [best] = await model.classify(canvas);
+ */
+export { loadModel, type LoadOptions } from './api/load.js';
+export type { TwnModel, ClassifyOptions } from './api/model.js';
+export type { ModelSource } from './api/source.js';
+export type { ClassifyInput, DrawableImage, ImageDataLike } from './api/preprocess.js';
+export type { Prediction } from './api/classify.js';
+export type { ModelInfo, LayerInfo, AlphaStats, ModelMetadata } from './api/info.js';
+export type { BackendInfo, BackendKind, BackendRequest, AdapterDescription } from './api/backend.js';
+export { TwnError, TwnFormatError, TwnInputError, TwnDeviceError, type FormatErrorCode } from './errors.js';
+export { TwnAbortError } from './api/errors.js';

@@ -1,0 +1,105 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TwnAbortError } from '../../src/api/errors.js';
+import { readModelSource } from '../../src/api/source.js';
+import { TwnError, TwnInputError } from '../../src/errors.js';
+
+const payload = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 31) % 251);
+
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    if (request.url === '/model.twn') {
+      response.writeHead(200, { 'content-length': String(payload.length) });
+      // Several writes, so the client sees several chunks and several progress calls.
+      for (let offset = 0; offset < payload.length; offset += 16_384) response.write(payload.subarray(offset, offset + 16_384));
+      response.end();
+    } else if (request.url === '/slow.twn') {
+      response.writeHead(200, { 'content-length': String(payload.length) });
+      response.write(payload.subarray(0, 1000));
+      // Never finishes: only an abort ends this download.
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+describe('readModelSource', () => {
+  it('takes an ArrayBuffer and a Uint8Array as they are', async () => {
+    expect(await readModelSource(payload.slice().buffer)).toEqual(payload);
+    expect(await readModelSource(payload)).toBe(payload);
+  });
+
+  it('reads a Response body as a stream, reporting progress up to Content-Length', async () => {
+    const progress: [number, number | undefined][] = [];
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let offset = 0; offset < payload.length; offset += 30_000) controller.enqueue(payload.slice(offset, offset + 30_000));
+        controller.close();
+      },
+    });
+    const response = new Response(stream, { headers: { 'content-length': String(payload.length) } });
+    const bytes = await readModelSource(response, { onProgress: (loaded, total) => progress.push([loaded, total]) });
+    expect(bytes).toEqual(payload);
+    expect(progress.map(([loaded]) => loaded)).toEqual([0, 30_000, 60_000, 90_000, 100_000]);
+    expect(progress.every(([, total]) => total === payload.length)).toBe(true);
+  });
+
+  it('reports an unknown total when there is no Content-Length', async () => {
+    const progress: (number | undefined)[] = [];
+    await readModelSource(new Response(new Blob([payload]).stream()), { onProgress: (_, total) => progress.push(total) });
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((total) => total === undefined)).toBe(true);
+  });
+
+  it('downloads a URL (string or URL) with monotone progress ending at the total', async () => {
+    for (const source of [`${base}/model.twn`, new URL('/model.twn', base)]) {
+      const loaded: number[] = [];
+      const totals = new Set<number | undefined>();
+      const bytes = await readModelSource(source, {
+        onProgress: (count, total) => {
+          loaded.push(count);
+          totals.add(total);
+        },
+      });
+      expect(bytes).toEqual(payload);
+      expect(loaded).toEqual([...loaded].sort((a, b) => a - b));
+      expect(loaded.at(-1)).toBe(payload.length);
+      expect([...totals]).toEqual([payload.length]);
+    }
+  });
+
+  it('turns an HTTP error into TwnInputError FETCH_FAILED', async () => {
+    await expect(readModelSource(`${base}/missing.twn`)).rejects.toMatchObject({ name: 'TwnInputError', code: 'FETCH_FAILED' });
+  });
+
+  it('aborts a download in progress with a typed AbortError', async () => {
+    const controller = new AbortController();
+    const pending = readModelSource(`${base}/slow.twn`, {
+      signal: controller.signal,
+      onProgress: (loaded) => loaded > 0 && controller.abort(),
+    });
+    const error = await pending.catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(TwnAbortError);
+    expect(error).toBeInstanceOf(TwnError);
+    expect(error).toMatchObject({ name: 'AbortError', code: 'ABORTED' });
+  });
+
+  it('refuses to start when the signal has already fired', async () => {
+    await expect(readModelSource(payload, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(TwnAbortError);
+  });
+
+  it('rejects a source of another kind', async () => {
+    await expect(readModelSource(42 as unknown as Uint8Array)).rejects.toBeInstanceOf(TwnInputError);
+  });
+});
