@@ -1,0 +1,179 @@
+/**
+ * `.twn` reader (docs/FORMAT.md §1–§8): everything format-level is validated before any tensor is materialised, and
+ * nothing is allocated in proportion to a header number before that number has been checked against the file size.
+ */
+import { TwnFormatError } from '../errors.js';
+import type { Tensor } from '../graph/ir.js';
+import { crc32 } from './crc32.js';
+import { validateHeader, type ParsedHeader, type TensorEntry } from './header-schema.js';
+import { findInvalidTernaryWord, ternaryRowWords } from './ternary-pack.js';
+import { DATA_ALIGNMENT, MAX_HEADER_BYTES, TWN_MAGIC, TWN_VERSION, type TwnFile } from './types.js';
+
+export const PREAMBLE_BYTES = 16;
+/** Deeper JSON is rejected before parsing, so neither JSON.parse nor later consumers of the header recurse without bound. */
+export const MAX_JSON_DEPTH = 64;
+
+export function readTwnFile(bytes: Uint8Array): TwnFile {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { headerLength, dataStart } = readLayout(bytes, view);
+  const header = validateHeader(parseHeaderJson(bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerLength)));
+  const dataLength = bytes.length - dataStart;
+  if (header.dataLength !== dataLength) {
+    throw new TwnFormatError('DATA_LENGTH_MISMATCH', `dataLength is ${header.dataLength}, the data section has ${dataLength} bytes`, {
+      path: '$.dataLength',
+    });
+  }
+  const entries = checkTensorTable(header.tensors, dataLength);
+  const crc = crc32(bytes.subarray(dataStart));
+  if (crc !== header.dataCrc32) {
+    throw new TwnFormatError('CHECKSUM_MISMATCH', `data section CRC-32 is ${crc}, dataCrc32 says ${header.dataCrc32}`, { offset: dataStart });
+  }
+  return {
+    input: header.input,
+    outputs: header.outputs,
+    nodes: header.nodes,
+    // In offset order, so re-writing a file the writer produced lays the tensors out exactly as before.
+    tensors: new Map(entries.map((entry) => [entry.name, readTensor(view, dataStart, entry)])),
+    metadata: header.metadata,
+  };
+}
+
+function readLayout(bytes: Uint8Array, view: DataView): { headerLength: number; dataStart: number } {
+  if (bytes.length < PREAMBLE_BYTES) {
+    throw new TwnFormatError('TRUNCATED', `a .twn file starts with ${PREAMBLE_BYTES} bytes, got ${bytes.length}`, { offset: bytes.length });
+  }
+  if (TWN_MAGIC.some((byte, i) => bytes[i] !== byte)) throw new TwnFormatError('BAD_MAGIC', 'not a .twn file (magic is not "TWN!")', { offset: 0 });
+  const version = view.getUint32(4, true);
+  if (version !== TWN_VERSION) {
+    throw new TwnFormatError('UNSUPPORTED_VERSION', `format version ${version}, this reader reads ${TWN_VERSION}`, { offset: 4 });
+  }
+  const headerLength = view.getUint32(8, true);
+  if (headerLength < 2 || headerLength > MAX_HEADER_BYTES) {
+    throw new TwnFormatError('BAD_HEADER_LENGTH', `header length ${headerLength} is outside 2…${MAX_HEADER_BYTES}`, { offset: 8 });
+  }
+  if (view.getUint32(12, true) !== 0) throw new TwnFormatError('RESERVED_NONZERO', 'reserved bytes 12–15 are not zero', { offset: 12 });
+  const headerEnd = PREAMBLE_BYTES + headerLength;
+  const dataStart = Math.ceil(headerEnd / DATA_ALIGNMENT) * DATA_ALIGNMENT;
+  if (bytes.length < dataStart) {
+    const what = bytes.length < headerEnd ? `the ${headerLength}-byte header` : 'the padding before the data section';
+    throw new TwnFormatError('TRUNCATED', `the file ends inside ${what}`, { offset: bytes.length });
+  }
+  const nonZero = bytes.subarray(headerEnd, dataStart).findIndex((b) => b !== 0);
+  if (nonZero >= 0) throw new TwnFormatError('RESERVED_NONZERO', 'padding before the data section is not zero', { offset: headerEnd + nonZero });
+  return { headerLength, dataStart };
+}
+
+function parseHeaderJson(headerBytes: Uint8Array): unknown {
+  let text: string;
+  try {
+    // ignoreBOM keeps a byte-order mark in the text, where JSON.parse rejects it as the format requires.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
+  } catch {
+    throw new TwnFormatError('HEADER_NOT_UTF8', 'the header is not valid UTF-8', { offset: PREAMBLE_BYTES });
+  }
+  if (exceedsJsonDepth(text, MAX_JSON_DEPTH)) {
+    throw new TwnFormatError('HEADER_NOT_JSON', `the header nests deeper than ${MAX_JSON_DEPTH} levels`, { offset: PREAMBLE_BYTES });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    // SyntaxError for bad JSON; RangeError should an engine's parser run out of stack regardless of the depth check.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TwnFormatError('HEADER_NOT_JSON', `the header is not JSON: ${reason}`, { offset: PREAMBLE_BYTES });
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new TwnFormatError('HEADER_NOT_JSON', 'the header is JSON but not an object', { offset: PREAMBLE_BYTES });
+  }
+  return json;
+}
+
+/** Bracket depth outside strings; a linear scan that does not itself recurse. */
+function exceedsJsonDepth(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > maxDepth) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/** Alignment, bounds and exact length per tensor, then overlaps; returns the entries in offset order. */
+function checkTensorTable(tensors: ParsedHeader['tensors'], dataLength: number): TensorEntry[] {
+  for (const entry of tensors) {
+    const { offset, length, path } = entry;
+    if (offset % 4 !== 0) throw new TwnFormatError('TENSOR_MISALIGNED', `offset ${offset} is not a multiple of 4`, { path: `${path}.offset` });
+    if (offset > dataLength || length > dataLength - offset) {
+      throw new TwnFormatError('TENSOR_OUT_OF_BOUNDS', `bytes ${offset}…${offset + length} exceed dataLength ${dataLength}`, { path });
+    }
+    const implied = impliedByteLength(entry, length);
+    if (implied !== length) {
+      const expected = implied === undefined ? `more than ${length}` : `${implied}`;
+      throw new TwnFormatError('TENSOR_SIZE_MISMATCH', `length ${length}, but ${entry.dtype} [${entry.shape.join(', ')}] needs ${expected}`, {
+        path: `${path}.length`,
+      });
+    }
+  }
+  const sorted = [...tensors].sort((a, b) => a.offset - b.offset);
+  for (let i = 1; i < sorted.length; i++) {
+    const previous = sorted[i - 1]!;
+    const entry = sorted[i]!;
+    if (entry.offset < previous.offset + previous.length) {
+      throw new TwnFormatError('TENSOR_OVERLAP', `overlaps tensor "${previous.name}"`, { path: entry.path });
+    }
+  }
+  return sorted;
+}
+
+/**
+ * Bytes that dtype and shape imply, or undefined once a partial product passes `limit`: a forged shape such as
+ * [2^31, 2^31] stops after two multiplications and never reaches the precision limit of doubles.
+ */
+function impliedByteLength({ dtype, shape }: TensorEntry, limit: number): number | undefined {
+  if (dtype === 'f32') return boundedProduct([4, ...shape], limit);
+  // K codes take at least K/4 bytes, so K beyond 4·limit already exceeds the limit.
+  const rowLength = boundedProduct(shape.slice(1), 4 * limit);
+  return rowLength === undefined ? undefined : boundedProduct([shape[0]!, 4 * ternaryRowWords(rowLength)], limit);
+}
+
+function boundedProduct(factors: readonly number[], limit: number): number | undefined {
+  let product = 1;
+  for (const factor of factors) {
+    product *= factor;
+    if (product > limit) return undefined;
+  }
+  return product;
+}
+
+/** Copies one tensor out of the file, checking each value; the allocation is the validated, in-bounds length. */
+function readTensor(view: DataView, dataStart: number, entry: TensorEntry): Tensor {
+  const start = dataStart + entry.offset;
+  const count = entry.length / 4;
+  if (entry.dtype === 'f32') {
+    const data = new Float32Array(count);
+    for (let i = 0; i < count; i++) {
+      const value = view.getFloat32(start + 4 * i, true);
+      if (!Number.isFinite(value)) {
+        throw new TwnFormatError('NON_FINITE_VALUE', `tensor "${entry.name}" holds ${value} at index ${i}`, { offset: start + 4 * i });
+      }
+      data[i] = value;
+    }
+    return { dtype: 'f32', shape: entry.shape, data };
+  }
+  const data = new Uint32Array(count);
+  for (let i = 0; i < count; i++) data[i] = view.getUint32(start + 4 * i, true);
+  const bad = findInvalidTernaryWord(data, entry.shape.slice(1).reduce((a, b) => a * b, 1));
+  if (bad >= 0) {
+    throw new TwnFormatError('INVALID_TERNARY_CODE', `tensor "${entry.name}" has a code 3 or a non-zero padding code in word ${bad}`, {
+      offset: start + 4 * bad,
+    });
+  }
+  return { dtype: 'ternary2', shape: entry.shape, data };
+}
