@@ -1,0 +1,156 @@
+import { TwnFormatError } from '../errors.js';
+import { member } from '../format/header-schema.js';
+import type { StoredNode, TwnFile } from '../format/types.js';
+import { checkArity, type OpDef } from '../ops/op.js';
+import { getOp } from '../ops/registry.js';
+import type { Graph, GraphNode } from './ir.js';
+import { freshName, takenNames } from './names.js';
+import { inferShapes } from './shapes.js';
+
+const nodePath = (index: number) => `$.nodes[${index}]`;
+
+/**
+ * Checks a file's graph semantics (docs/FORMAT.md §4, §8) and builds the IR: nodes in topological order with every
+ * attribute defaulted, preceded by a `normalize` node built from the input spec. The stored input value feeds
+ * `normalize`; stored nodes that read it read its output `<input>#normalized` instead (see names.ts).
+ */
+export function graphFromFile(file: TwnFile): Graph {
+  const ops = file.nodes.map((node, index) => storedOp(node, index));
+  checkNames(file);
+  checkReferences(file);
+  const attrs = file.nodes.map((node, index) => ops[index]!.normalize(node, file.tensors, nodePath(index)));
+  checkOutputs(file);
+  const order = topologicalOrder(file.nodes);
+
+  const stored = { input: file.input, nodes: file.nodes, tensors: file.tensors };
+  const taken = takenNames(stored);
+  const normalizeNode: GraphNode = {
+    name: freshName(`${file.input.name}#normalize`, taken),
+    op: 'normalize',
+    inputs: [file.input.name],
+    outputs: [freshName(`${file.input.name}#normalized`, taken)],
+    attrs: { mean: file.input.mean, std: file.input.std },
+    params: {},
+  };
+  const normalized = normalizeNode.outputs[0]!;
+  const paths = new Map<GraphNode, string>([[normalizeNode, '$.input']]);
+  const nodes = [normalizeNode];
+  for (const index of order) {
+    const node = file.nodes[index]!;
+    const irNode: GraphNode = {
+      name: node.name,
+      op: node.op,
+      inputs: node.inputs.map((value) => (value === file.input.name ? normalized : value)),
+      outputs: [...node.outputs],
+      attrs: attrs[index]!,
+      params: { ...node.params },
+    };
+    paths.set(irNode, nodePath(index));
+    nodes.push(irNode);
+  }
+  const graph: Graph = {
+    input: file.input,
+    nodes,
+    outputs: [...file.outputs],
+    tensors: file.tensors,
+    metadata: file.metadata,
+  };
+  inferShapes(graph, 1, (node) => paths.get(node) ?? node.name);
+  return graph;
+}
+
+function storedOp(node: StoredNode, index: number): OpDef {
+  const op = getOp(node.op);
+  if (op === undefined || !op.storable) {
+    const why = op === undefined ? 'is not an op' : 'exists only in the IR (the input spec states normalisation)';
+    throw new TwnFormatError('UNKNOWN_OP', `"${node.op}" ${why}`, { path: `${nodePath(index)}.op` });
+  }
+  checkArity(op, node, nodePath(index), false);
+  return op;
+}
+
+function checkNames(file: TwnFile): void {
+  const nodeNames = new Set<string>();
+  const values = new Set<string>([file.input.name]);
+  file.nodes.forEach((node, index) => {
+    if (nodeNames.has(node.name)) {
+      throw new TwnFormatError('DUPLICATE_NAME', `two nodes are named "${node.name}"`, { path: `${nodePath(index)}.name` });
+    }
+    nodeNames.add(node.name);
+    node.outputs.forEach((value, i) => {
+      if (values.has(value)) {
+        const what = value === file.input.name ? 'is the input' : 'is already produced by another node';
+        throw new TwnFormatError('DUPLICATE_NAME', `value "${value}" ${what}`, { path: `${nodePath(index)}.outputs[${i}]` });
+      }
+      values.add(value);
+    });
+  });
+}
+
+function checkReferences(file: TwnFile): void {
+  const values = new Set<string>([file.input.name, ...file.nodes.flatMap((node) => node.outputs)]);
+  const usedTensors = new Set<string>();
+  file.nodes.forEach((node, index) => {
+    node.inputs.forEach((value, i) => {
+      if (!values.has(value)) {
+        throw new TwnFormatError('UNDEFINED_INPUT', `no node produces "${value}" and it is not the input`, {
+          path: `${nodePath(index)}.inputs[${i}]`,
+        });
+      }
+    });
+    for (const [role, tensorName] of Object.entries(node.params)) {
+      if (!file.tensors.has(tensorName)) {
+        throw new TwnFormatError('UNDEFINED_INPUT', `tensor "${tensorName}" is not in the tensor table`, {
+          path: `${nodePath(index)}.params${member(role)}`,
+        });
+      }
+      usedTensors.add(tensorName);
+    }
+  });
+  for (const tensorName of file.tensors.keys()) {
+    if (!usedTensors.has(tensorName)) {
+      throw new TwnFormatError('UNUSED_TENSOR', `no node uses tensor "${tensorName}"`, { path: `$.tensors${member(tensorName)}` });
+    }
+  }
+}
+
+function checkOutputs(file: TwnFile): void {
+  const produced = new Set(file.nodes.flatMap((node) => node.outputs));
+  const seen = new Set<string>();
+  file.outputs.forEach((value, i) => {
+    if (!produced.has(value)) {
+      throw new TwnFormatError('BAD_OUTPUT', `no node produces output "${value}"`, { path: `$.outputs[${i}]` });
+    }
+    if (seen.has(value)) throw new TwnFormatError('BAD_OUTPUT', `output "${value}" is listed twice`, { path: `$.outputs[${i}]` });
+    seen.add(value);
+  });
+}
+
+/** Kahn's algorithm, taking the earliest-listed ready node each time so an already ordered file keeps its order. */
+function topologicalOrder(nodes: readonly StoredNode[]): number[] {
+  const producer = new Map<string, number>();
+  nodes.forEach((node, index) => node.outputs.forEach((value) => producer.set(value, index)));
+  const consumers: number[][] = nodes.map(() => []);
+  const pending = nodes.map((node, index) => {
+    const producers = node.inputs.map((value) => producer.get(value)).filter((p) => p !== undefined);
+    for (const p of producers) consumers[p]!.push(index);
+    return producers.length;
+  });
+  const ready = pending.flatMap((count, index) => (count === 0 ? [index] : []));
+  const order: number[] = [];
+  while (ready.length > 0) {
+    ready.sort((a, b) => a - b);
+    const next = ready.shift()!;
+    order.push(next);
+    for (const consumer of consumers[next]!) {
+      pending[consumer]! -= 1;
+      if (pending[consumer] === 0) ready.push(consumer);
+    }
+  }
+  if (order.length < nodes.length) {
+    const stuck = pending.flatMap((count, index) => (count > 0 ? [index] : []));
+    const names = stuck.map((index) => `"${nodes[index]!.name}"`).join(', ');
+    throw new TwnFormatError('CYCLE', `the nodes cannot be ordered: ${names} are on or behind a cycle`, { path: nodePath(stuck[0]!) });
+  }
+  return order;
+}
