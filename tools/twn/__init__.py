@@ -1,0 +1,1 @@
+"""Ternary Weight Networks: training and .twn export (see docs/FORMAT.md)."""

@@ -1,0 +1,216 @@
+"""Read a .twn file (docs/FORMAT.md) back into numpy arrays, and run its graph in float64.
+
+Used by the round-trip tests and by the exporter itself: the accuracy and the reference logits written next to a
+model are computed from the bytes of the written file, through `execute`, not from the training-time model.
+
+    python -m tools.twn.twn_reader demo/models/lenet5-twn.twn   # prints a summary
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import struct
+import sys
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+MAGIC = b"TWN!"
+FORMAT_VERSION = 1
+PREAMBLE_BYTES = 16
+DATA_ALIGNMENT = 64
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+CODE_TO_VALUE = np.array([0, 1, -1], dtype=np.int8)  # 2-bit code 0 → 0, 1 → +1, 2 → −1 (3 is invalid)
+
+
+class TwnReadError(ValueError):
+    pass
+
+
+@dataclass
+class TwnFile:
+    header: dict
+    tensors: dict[str, np.ndarray]  # ternary2 → int8 values in {-1, 0, 1} with the tensor's shape; f32 → float32
+    dtypes: dict[str, str]
+    data_offset: int
+
+    @property
+    def metadata(self) -> dict:
+        return self.header.get("metadata", {})
+
+
+def unpack_ternary2(words: np.ndarray, shape: list[int]) -> np.ndarray:
+    """Inverse of export.pack_ternary2: [O · ⌈K/16⌉] u32 → int8 values with `shape`."""
+    rows, row_length = shape[0], int(np.prod(shape[1:]))
+    words_per_row = -(-row_length // 16)
+    words = words.reshape(rows, words_per_row)
+    shifts = (2 * np.arange(16, dtype=np.uint32))
+    codes = ((words[:, :, None] >> shifts[None, None, :]) & 3).reshape(rows, words_per_row * 16)
+    if (codes == 3).any():
+        raise TwnReadError("INVALID_TERNARY_CODE: code 3")
+    if (codes[:, row_length:] != 0).any():
+        raise TwnReadError("INVALID_TERNARY_CODE: non-zero padding code at the end of a row")
+    return CODE_TO_VALUE[codes[:, :row_length]].reshape(shape)
+
+
+def read_twn(source: str | Path | bytes) -> TwnFile:
+    blob = source if isinstance(source, bytes) else Path(source).read_bytes()
+    if len(blob) < PREAMBLE_BYTES:
+        raise TwnReadError("TRUNCATED")
+    magic, version, header_length, reserved = struct.unpack_from("<4sIII", blob, 0)
+    if magic != MAGIC:
+        raise TwnReadError("BAD_MAGIC")
+    if version != FORMAT_VERSION:
+        raise TwnReadError(f"UNSUPPORTED_VERSION {version}")
+    if not 2 <= header_length <= MAX_HEADER_BYTES:
+        raise TwnReadError("BAD_HEADER_LENGTH")
+    if reserved != 0:
+        raise TwnReadError("RESERVED_NONZERO")
+    header_end = PREAMBLE_BYTES + header_length
+    data_offset = -(-header_end // DATA_ALIGNMENT) * DATA_ALIGNMENT
+    if len(blob) < data_offset:
+        raise TwnReadError("TRUNCATED")
+    if any(blob[header_end:data_offset]):
+        raise TwnReadError("RESERVED_NONZERO: alignment padding")
+    header = json.loads(blob[PREAMBLE_BYTES:header_end].decode("utf-8"))
+    data = blob[data_offset:]
+    if len(data) != header["dataLength"]:
+        raise TwnReadError("DATA_LENGTH_MISMATCH")
+    if zlib.crc32(data) != header["dataCrc32"]:
+        raise TwnReadError("CHECKSUM_MISMATCH")
+
+    tensors, dtypes = {}, {}
+    for name, entry in header["tensors"].items():
+        shape, offset, length = entry["shape"], entry["offset"], entry["length"]
+        if offset % 4:
+            raise TwnReadError(f"TENSOR_MISALIGNED {name}")
+        if offset + length > len(data):
+            raise TwnReadError(f"TENSOR_OUT_OF_BOUNDS {name}")
+        if entry["dtype"] == "f32":
+            if length != 4 * int(np.prod(shape)):
+                raise TwnReadError(f"TENSOR_SIZE_MISMATCH {name}")
+            values = np.frombuffer(data, dtype="<f4", count=length // 4, offset=offset).reshape(shape)
+            if not np.isfinite(values).all():
+                raise TwnReadError(f"NON_FINITE_VALUE {name}")
+            tensors[name] = values.astype(np.float32)
+        elif entry["dtype"] == "ternary2":
+            words_per_row = -(-int(np.prod(shape[1:])) // 16)
+            if length != shape[0] * words_per_row * 4:
+                raise TwnReadError(f"TENSOR_SIZE_MISMATCH {name}")
+            words = np.frombuffer(data, dtype="<u4", count=length // 4, offset=offset)
+            tensors[name] = unpack_ternary2(words.astype(np.uint32), shape)
+        else:
+            raise TwnReadError(f"UNSUPPORTED_DTYPE {entry['dtype']}")
+        dtypes[name] = entry["dtype"]
+    ranges = sorted((e["offset"], e["offset"] + e["length"]) for e in header["tensors"].values())
+    if any(start < previous_end for (_, previous_end), (start, _) in itertools.pairwise(ranges)):
+        raise TwnReadError("TENSOR_OVERLAP")
+    return TwnFile(header, tensors, dtypes, data_offset)
+
+
+def _topological_order(nodes: list[dict], input_name: str) -> list[dict]:
+    available, ordered, pending = {input_name}, [], list(nodes)
+    while pending:
+        ready = [node for node in pending if all(value in available for value in node["inputs"])]
+        if not ready:
+            raise TwnReadError("CYCLE or UNDEFINED_INPUT")
+        for node in ready:
+            ordered.append(node)
+            available.update(node["outputs"])
+            pending.remove(node)
+    return ordered
+
+
+def _pair(attrs: dict, key: str, default: list[int]) -> tuple[int, int]:
+    return tuple(attrs.get(key, default))
+
+
+def execute(twn: TwnFile, images: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Runs the graph on [N, C, H, W] pixels in [0, 1], in float64, exactly as FORMAT.md §4 defines each op:
+    normalize, then e.g. conv2d: y[n,o] = act(scale[o]·alpha[o]·Σ w·x + bias[o]). Returns the first output."""
+    spec = twn.header["input"]
+    x = torch.as_tensor(np.asarray(images), dtype=torch.float64)
+    mean = torch.tensor(spec["mean"], dtype=torch.float64).reshape(1, -1, 1, 1)
+    std = torch.tensor(spec["std"], dtype=torch.float64).reshape(1, -1, 1, 1)
+    values = {spec["name"]: (x - mean) / std}
+
+    def param(node: dict, role: str) -> torch.Tensor | None:
+        name = node.get("params", {}).get(role)
+        return None if name is None else torch.from_numpy(twn.tensors[name].astype(np.float64))
+
+    def affine(node: dict, summed: torch.Tensor) -> torch.Tensor:
+        """scale·alpha·Σ + bias per output channel (dim 1), then the optional fused activation."""
+        per_channel = (-1,) + (1,) * (summed.dim() - 2)
+        for role in ("alpha", "scale"):
+            factor = param(node, role)
+            if factor is not None:
+                summed = summed * factor.reshape(per_channel)
+        bias = param(node, "bias")
+        if bias is not None:
+            summed = summed + bias.reshape(per_channel)
+        return torch.relu(summed) if node.get("attrs", {}).get("activation", "none") == "relu" else summed
+
+    for node in _topological_order(twn.header["nodes"], spec["name"]):
+        op, attrs = node["op"], node.get("attrs", {})
+        inputs = [values[name] for name in node["inputs"]]
+        if op == "conv2d":
+            summed = F.conv2d(inputs[0], param(node, "weight"), stride=_pair(attrs, "stride", [1, 1]),
+                              padding=_pair(attrs, "padding", [0, 0]))
+            result = affine(node, summed)
+        elif op == "dense":
+            result = affine(node, inputs[0] @ param(node, "weight").T)
+        elif op == "batchnorm":
+            per_channel = (-1,) + (1,) * (inputs[0].dim() - 2)
+            gamma, beta, mean_, var = (param(node, r).reshape(per_channel) for r in ("gamma", "beta", "mean", "var"))
+            result = (inputs[0] - mean_) / torch.sqrt(var + attrs.get("epsilon", 1e-5)) * gamma + beta
+        elif op == "relu":
+            result = torch.relu(inputs[0])
+        elif op == "maxpool":
+            result = F.max_pool2d(inputs[0], _pair(attrs, "kernel", None), _pair(attrs, "stride", attrs["kernel"]),
+                                  _pair(attrs, "padding", [0, 0]))
+        elif op == "avgpool":
+            result = F.avg_pool2d(inputs[0], _pair(attrs, "kernel", None), _pair(attrs, "stride", attrs["kernel"]),
+                                  _pair(attrs, "padding", [0, 0]), count_include_pad=False)
+        elif op == "global_avgpool":
+            result = inputs[0].mean(dim=(2, 3), keepdim=True)
+        elif op == "add":
+            result = inputs[0] + inputs[1]
+            if attrs.get("activation", "none") == "relu":
+                result = torch.relu(result)
+        elif op == "flatten":
+            result = inputs[0].flatten(1)
+        elif op == "softmax":
+            result = torch.softmax(inputs[0], dim=1)
+        else:
+            raise TwnReadError(f"UNKNOWN_OP {op}")
+        values[node["outputs"][0]] = result
+    return values[twn.header["outputs"][0]].numpy()
+
+
+def summary(twn: TwnFile) -> str:
+    lines = [(f"input {twn.header['input']['name']} {twn.header['input']['shape']}, "
+              f"{len(twn.header['nodes'])} nodes, {len(twn.tensors)} tensors, data {twn.header['dataLength']} B")]
+    for node in twn.header["nodes"]:
+        weight = node.get("params", {}).get("weight")
+        if weight is None:
+            lines.append(f"  {node['name']:24s} {node['op']}")
+            continue
+        values = twn.tensors[weight]
+        detail = f"{twn.dtypes[weight]} {list(values.shape)}"
+        if twn.dtypes[weight] == "ternary2":
+            alpha = twn.tensors[node["params"]["alpha"]]
+            detail += f" zeros {np.mean(values == 0):.3f} alpha mean {alpha.mean():.5f}"
+        lines.append(f"  {node['name']:24s} {node['op']:8s} {detail}")
+    lines.append(json.dumps(twn.metadata, indent=1))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    for path in sys.argv[1:]:
+        print(path)
+        print(summary(read_twn(path)))
