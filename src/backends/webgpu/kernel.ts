@@ -1,0 +1,67 @@
+import type { Graph, GraphNode } from '../../graph/ir.js';
+
+/** One WGSL module: `key` identifies it so each device compiles it once, whatever the number of layers using it. */
+export interface ShaderSource {
+  readonly key: string;
+  readonly code: string;
+  readonly entryPoint: string;
+}
+
+/** What a binding after the output (binding 0) holds. */
+export type Binding =
+  /** The node's activation input `node.inputs[index]`. */
+  | { readonly kind: 'input'; readonly index: number }
+  /** A parameter array, uploaded once at compile time. */
+  | { readonly kind: 'param'; readonly role: string; readonly data: Float32Array | Uint32Array }
+  /** An optional input this node does not have (the shader skips it through an override constant). */
+  | { readonly kind: 'placeholder' };
+
+/** Every kernel's workgroups hold this many invocations; the shaders declare the same number. */
+export const INVOCATIONS_PER_WORKGROUP = 64;
+
+export interface DispatchPlan {
+  readonly kind: 'dispatch';
+  readonly shader: ShaderSource;
+  /** Pipeline-overridable constants: the layer's shapes, known at compile time. Booleans as 0/1. */
+  readonly constants: Readonly<Record<string, number>>;
+  /** Bindings 1, 2, …; binding 0 is always the output, sized exactly to the value so shaders read the batch from it. */
+  readonly bindings: readonly Binding[];
+  /** Workgroups needed for `batch` samples, before folding into two dimensions. */
+  workgroups(batch: number): number;
+}
+
+/** The output is the input's buffer read with another shape (flatten): no dispatch. */
+export interface AliasPlan {
+  readonly kind: 'alias';
+}
+
+export type KernelPlan = DispatchPlan | AliasPlan;
+
+export interface KernelContext {
+  readonly node: GraphNode;
+  readonly graph: Graph;
+  /** Shapes of `node.inputs` for one sample (batch dimension 1). */
+  readonly inputShapes: readonly (readonly number[])[];
+  /** Shape of the node's output for one sample (batch dimension 1). */
+  readonly outputShape: readonly number[];
+}
+
+/** A GPU kernel for one op type: a pure description, so limits can be checked before the device is touched. */
+export interface KernelModule {
+  readonly op: string;
+  plan(context: KernelContext): KernelPlan;
+}
+
+export function product(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function ceilDiv(a: number, b: number): number {
+  return Math.ceil(a / b);
+}
+
+/** The [C, H, W] of a per-sample NCHW shape. */
+export function chw(shape: readonly number[]): [number, number, number] {
+  const [, c = 1, h = 1, w = 1] = shape;
+  return [c, h, w];
+}
