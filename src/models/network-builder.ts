@@ -129,7 +129,8 @@ export class NetworkBuilder {
     const outChannels = shape[0]!;
     const fanIn = shape.slice(1).reduce((a, b) => a * b, 1);
     const heStd = Math.sqrt(2 / fanIn);
-    const weights = Float64Array.from({ length: outChannels * fanIn }, () => heStd * this.random.normal());
+    const weights = new Float64Array(outChannels * fanIn);
+    for (let i = 0; i < weights.length; i++) weights[i] = heStd * this.random.normal();
     const params: Record<string, string> = {};
     if (layer.fullPrecision) {
       params.weight = this.tensor(`${name}.weight`, { dtype: 'f32', shape, data: Float32Array.from(weights) });
