@@ -5,6 +5,8 @@ export type BackendRequest = 'auto' | 'webgpu' | 'cpu';
 export type BackendKind = 'webgpu' | 'cpu';
 
 export interface AdapterDescription extends AdapterSummary {
+  /** vendor · architecture · description, for display. */
+  readonly name: string;
   /** The browser's fallback adapter or SwiftShader: correct, but far slower than the CPU backend for these nets. */
   readonly isSoftware: boolean;
 }
@@ -55,15 +57,10 @@ export async function chooseBackend(options: BackendOptions): Promise<BackendCho
   const adapter = acquired.adapter && withSoftwareFlag(acquired.adapter);
   if (requested === 'auto' && adapter?.isSoftware) {
     acquired.device.destroy();
-    return cpu(requested, `the only WebGPU adapter is a software one (${adapterName(adapter)}), slower than the CPU backend`, adapter);
+    return cpu(requested, `the only WebGPU adapter is a software one (${adapter.name}), slower than the CPU backend`, adapter);
   }
   const reason = requested === 'webgpu' ? 'WebGPU backend requested' : 'hardware WebGPU adapter found';
   return { kind: 'webgpu', requested, reason, adapter, device: acquired.device, ownsDevice: true };
-}
-
-export function adapterName(adapter: AdapterSummary): string {
-  const parts = [adapter.vendor, adapter.architecture, adapter.description].filter((part) => part !== '');
-  return parts.length > 0 ? parts.join(' · ') : 'unnamed adapter';
 }
 
 function cpu(requested: BackendRequest, reason: string, adapter?: AdapterDescription): BackendChoice {
@@ -71,8 +68,8 @@ function cpu(requested: BackendRequest, reason: string, adapter?: AdapterDescrip
 }
 
 function withSoftwareFlag(adapter: AdapterSummary): AdapterDescription {
-  const named = /swiftshader/i.test([adapter.vendor, adapter.architecture, adapter.description].join(' '));
-  return { ...adapter, isSoftware: adapter.isFallbackAdapter || named };
+  const name = [adapter.vendor, adapter.architecture, adapter.description].filter((part) => part !== '').join(' · ') || 'unnamed adapter';
+  return { ...adapter, name, isSoftware: adapter.isFallbackAdapter || /swiftshader/i.test(name) };
 }
 
 function describeInfo(info: GPUAdapterInfo): AdapterDescription {

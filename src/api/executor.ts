@@ -1,5 +1,6 @@
-import { CpuExecutor } from '../backends/cpu/index.js';
+import { CpuExecutor } from '../backends/cpu/executor.js';
 import type { Graph } from '../graph/ir.js';
+import { planGraph, type ExecutionPlan } from '../plan/plan.js';
 import type { BackendChoice } from './backend.js';
 
 /** What the model needs from a backend: run a batch to the graph's output, and free everything. */
@@ -8,11 +9,9 @@ export interface Executor {
   dispose(): void;
 }
 
+/** `graph` is already optimized. */
 export async function createExecutor(graph: Graph, choice: BackendChoice): Promise<Executor> {
-  if (choice.kind === 'cpu' || !choice.device) {
-    const cpu = new CpuExecutor(graph);
-    return { run: async (input, batch) => cpu.run(input, batch), dispose: () => undefined };
-  }
+  if (choice.kind === 'cpu' || !choice.device) return cpuExecutor(graph);
   const device = choice.device;
   // Loaded on demand so CPU-only pages never fetch the kernels and their shaders.
   const { compileWebGpu } = await import('../backends/webgpu/index.js');
@@ -23,5 +22,21 @@ export async function createExecutor(graph: Graph, choice: BackendChoice): Promi
       compiled.dispose();
       if (choice.ownsDevice) device.destroy();
     },
+  };
+}
+
+function cpuExecutor(graph: Graph): Executor {
+  const cpu = new CpuExecutor();
+  const output = graph.outputs[0] ?? '';
+  // Planning is per batch size; callers tend to reuse one or two sizes.
+  const plans = new Map<number, ExecutionPlan>();
+  return {
+    async run(input, batch) {
+      let plan = plans.get(batch);
+      if (!plan) plans.set(batch, (plan = planGraph(graph, batch)));
+      const result = cpu.run(plan, input, batch).get(output);
+      return Float32Array.from(result?.data ?? []);
+    },
+    dispose: () => plans.clear(),
   };
 }

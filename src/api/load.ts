@@ -1,6 +1,6 @@
 import { readTwnFile } from '../format/reader.js';
 import { graphFromFile } from '../graph/from-file.js';
-import { optimize } from '../graph/passes/index.js';
+import { optimize } from '../graph/passes/optimize.js';
 import { chooseBackend, type BackendOptions } from './backend.js';
 import { throwIfAborted } from './errors.js';
 import { createExecutor } from './executor.js';

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import { TwnError } from '../errors.js';
+import { parseCommand, USAGE, type Command } from './args.js';
+import { bench, formatBench } from './bench.js';
+import { classifyImages, formatResults } from './classify.js';
+import { CliError, EXIT } from './errors.js';
+import { loadModelFile } from './files.js';
+import { backendLine, formatInfo } from './inspect.js';
+
+declare const __TWN_VERSION__: string;
+
+async function execute(command: Command, print: (text: string) => void): Promise<void> {
+  switch (command.name) {
+    case 'help':
+      return print(USAGE);
+    case 'version':
+      return print(typeof __TWN_VERSION__ === 'string' ? __TWN_VERSION__ : 'development');
+    default:
+  }
+  const model = await loadModelFile(command.model, command.name === 'inspect' ? 'cpu' : command.backend);
+  try {
+    if (command.name === 'inspect') {
+      print(command.json ? JSON.stringify(model.info, null, 2) : formatInfo(command.model, model.info));
+    } else if (command.name === 'classify') {
+      const results = await classifyImages(model, command.images, command.top);
+      print(command.json ? JSON.stringify({ backend: model.info.backend, results }, null, 2) : `backend: ${backendLine(model.info)}\n\n${formatResults(results)}`);
+    } else {
+      const result = await bench(model, command.batch, command.runs, command.warmup);
+      print(command.json ? JSON.stringify({ backend: model.info.backend, ...result }, null, 2) : `backend: ${backendLine(model.info)}\n${formatBench(result)}`);
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Runs the CLI and returns its exit code; every failure is one line on stderr. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await execute(parseCommand(argv), (text) => process.stdout.write(`${text}\n`));
+    return EXIT.OK;
+  } catch (error) {
+    const exitCode = error instanceof CliError ? error.exitCode : EXIT.FAILURE;
+    const message = error instanceof TwnError ? `${error.message} [${error.code}]` : error instanceof Error ? error.message : String(error);
+    process.stderr.write(`twn: error: ${message.split('\n')[0]}\n`);
+    return exitCode;
+  }
+}
+
+// Dawn keeps the event loop alive after its devices are destroyed, so the process exits explicitly.
+main(process.argv.slice(2)).then((code) => process.exit(code));
