@@ -9,6 +9,7 @@ export const flatten: OpDef = {
   inputs: ['x'],
   fusedInputs: [],
   storable: true,
+  aliasesInput: true,
 
   normalize(node, tensors, where) {
     rejectAttrs(node, where);

@@ -19,6 +19,8 @@ export interface OpDef {
   readonly fusedInputs: readonly string[];
   /** False for ops that exist only in the IR (`normalize`): a file listing them is rejected as UNKNOWN_OP. */
   readonly storable: boolean;
+  /** The output is the input's data under another shape (flatten): the planner gives both one buffer slot. */
+  readonly aliasesInput?: boolean;
   /** Check attrs/params of a node; return its attrs with defaults filled. Throws TwnFormatError (path under `where`). */
   normalize(node: GraphNode, tensors: ReadonlyMap<string, Tensor>, where: string): GraphNode['attrs'];
   /** Output shapes (batch included) from input shapes. Throws TwnFormatError SHAPE_MISMATCH. */

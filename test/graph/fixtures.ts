@@ -1,5 +1,7 @@
 import type { TwnFile } from '../../src/format/types.js';
 import type { Tensor } from '../../src/graph/ir.js';
+import { CIFAR10 } from '../../src/models/datasets.js';
+import { NetworkBuilder } from '../../src/models/network-builder.js';
 import { f32, randomSigns, rng, ternary, uniform } from '../ops/helpers.js';
 
 /**
@@ -32,4 +34,24 @@ export function smallFile(): TwnFile {
     tensors,
     metadata: { trained: false },
   };
+}
+
+/**
+ * A ResNet in miniature through the model builders: stem conv→bn→relu, an identity block, a projection block with
+ * stride 2, global average pool, classifier. `foldBatchNorm: false` leaves explicit batchnorm nodes.
+ */
+export function tinyResNetFile(options: { seed: number; foldBatchNorm: boolean; granularity?: 'per-layer' | 'per-channel' }): TwnFile {
+  const net = new NetworkBuilder(options);
+  let x = net.relu('stem.relu', net.conv('stem', 'image', { inChannels: 3, outChannels: 8, kernel: 3, padding: 1, stride: 2 }));
+  const block = (name: string, input: string, inChannels: number, outChannels: number, stride: number) => {
+    let y = net.relu(`${name}.relu1`, net.conv(`${name}.conv1`, input, { inChannels, outChannels, kernel: 3, stride, padding: 1 }));
+    y = net.conv(`${name}.conv2`, y, { inChannels: outChannels, outChannels, kernel: 3, padding: 1 });
+    const shortcut = stride === 1 && inChannels === outChannels ? input : net.conv(`${name}.down`, input, { inChannels, outChannels, kernel: 1, stride });
+    return net.relu(`${name}.relu2`, net.add(`${name}.add`, y, shortcut));
+  };
+  x = block('block1', x, 8, 8, 1);
+  x = block('block2', x, 8, 12, 2);
+  x = net.flatten('flatten', net.globalAvgPool('pool', x));
+  const logits = net.dense('fc', x, { inFeatures: 12, outFeatures: 10, batchNorm: false, output: 'logits' });
+  return net.finish(CIFAR10, 10, logits, 'tiny-resnet');
 }
