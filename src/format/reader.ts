@@ -6,7 +6,7 @@ import { TwnFormatError } from '../errors.js';
 import type { Tensor } from '../graph/ir.js';
 import { crc32 } from './crc32.js';
 import { validateHeader, type ParsedHeader, type TensorEntry } from './header-schema.js';
-import { findInvalidTernaryWord, ternaryRowWords } from './ternary-pack.js';
+import { findInvalidTernaryWord, ternaryRows, ternaryRowWords } from './ternary-pack.js';
 import { DATA_ALIGNMENT, MAX_HEADER_BYTES, TWN_MAGIC, TWN_VERSION, type TwnFile } from './types.js';
 
 export const PREAMBLE_BYTES = 16;
@@ -169,7 +169,7 @@ function readTensor(view: DataView, dataStart: number, entry: TensorEntry): Tens
   }
   const data = new Uint32Array(count);
   for (let i = 0; i < count; i++) data[i] = view.getUint32(start + 4 * i, true);
-  const bad = findInvalidTernaryWord(data, entry.shape.slice(1).reduce((a, b) => a * b, 1));
+  const bad = findInvalidTernaryWord(data, ternaryRows(entry.shape).rowLength);
   if (bad >= 0) {
     throw new TwnFormatError('INVALID_TERNARY_CODE', `tensor "${entry.name}" has a code 3 or a non-zero padding code in word ${bad}`, {
       offset: start + 4 * bad,
