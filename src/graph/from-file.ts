@@ -55,7 +55,7 @@ export function graphFromFile(file: TwnFile): Graph {
     tensors: file.tensors,
     metadata: file.metadata,
   };
-  inferShapes(graph, 1, (node) => paths.get(node) ?? node.name);
+  inferShapes(graph, 1, (node) => paths.get(node)!);
   return graph;
 }
 

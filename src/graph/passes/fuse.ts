@@ -37,9 +37,7 @@ function fuseFirstMatch(graph: Graph, rule: FusionRule): Graph | undefined {
     for (const value of consumer.inputs) {
       const index = producerIndex.get(value);
       if (index === undefined || useCount.get(value) !== 1 || graphOutputs.has(value)) continue;
-      const producer = graph.nodes[index]!;
-      if (producer.outputs.length !== 1) continue;
-      const fusion = rule(producer, consumer, value, graph);
+      const fusion = rule(graph.nodes[index]!, consumer, value, graph);
       if (fusion === undefined) continue;
       const nodes = graph.nodes.flatMap((node, i) => (i === index ? [] : i === consumerIndex ? [fusion.node] : [node]));
       const tensors = new Map([...graph.tensors, ...(fusion.newTensors ?? [])]);
