@@ -17,7 +17,9 @@ import argparse
 import copy
 import datetime
 import json
+import shlex
 import struct
+import sys
 import warnings
 import zlib
 from dataclasses import dataclass, field
@@ -278,7 +280,7 @@ def reference_json(twn_path: Path, onnx_path: Path | None, model: TwnNet, images
 
 def export_checkpoint(checkpoint_path: Path, out_prefix: Path, data_root: Path = DEFAULT_DATA_ROOT,
                       cache_dir: Path = DEFAULT_CACHE_DIR, reference_images: int = 16, onnx: bool = True,
-                      test_images: int | None = None, note: str = "") -> dict:
+                      test_images: int | None = None, note: str = "", export_command: str = "") -> dict:
     checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
     model = build_model(**checkpoint["build_args"])
     model.load_state_dict(checkpoint["model"])
@@ -308,6 +310,7 @@ def export_checkpoint(checkpoint_path: Path, out_prefix: Path, data_root: Path =
             "augment": args["augment"], "seed": args["seed"], "command": checkpoint["command"],
             "trainSeconds": round(checkpoint["train_seconds"], 1), "hardware": checkpoint.get("hardware", ""),
             "lastEpochTestAccuracyPytorch": history[-1]["test_acc"],
+            "exportCommand": export_command,
         },
         "producer": PRODUCER,
         "created": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -349,7 +352,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--summary", type=Path, default=None, help="also write the export summary JSON here")
     args = parser.parse_args(argv)
     summary = export_checkpoint(args.checkpoint, args.out, args.data_root, args.cache_dir, args.reference_images,
-                                not args.no_onnx, args.test_images, args.note)
+                                not args.no_onnx, args.test_images, args.note,
+                                export_command=f"python -m tools.twn.export {shlex.join(sys.argv[1:] if argv is None else argv)}")
     if args.summary:
         args.summary.write_text(json.dumps(summary, indent=1) + "\n")
     print(json.dumps({k: v for k, v in summary.items() if k not in ("layers", "metadata")}, indent=1))
