@@ -20,12 +20,17 @@ export default defineConfig({
     minify: false,
     sourcemap: true,
     lib: {
-      entry: { index: 'src/index.ts', cli: 'src/cli/main.ts' },
+      entry: { index: 'src/index.ts', cli: 'src/cli/bin.ts' },
       formats: ['es'],
     },
     rolldownOptions: {
       external: [/^node:/, ...builtinModules, 'webgpu'],
-      output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
+      output: {
+        entryFileNames: '[name].js',
+        chunkFileNames: 'chunks/[name]-[hash].js',
+        // pngjs is CommonJS and requires Node built-ins; in an ES module `require` has to be made.
+        banner: (chunk) => (chunk.name === 'cli' ? "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);" : ''),
+      },
     },
   },
 });

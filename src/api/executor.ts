@@ -16,8 +16,9 @@ export async function createExecutor(graph: Graph, choice: BackendChoice): Promi
   // Loaded on demand so CPU-only pages never fetch the kernels and their shaders.
   const { compileWebGpu } = await import('../backends/webgpu/index.js');
   const compiled = await compileWebGpu(graph, device);
+  const output = outputName(graph);
   return {
-    run: (input, batch) => compiled.run(input, batch),
+    run: async (input, batch) => (await compiled.run(input, batch)).get(output) ?? new Float32Array(),
     dispose() {
       compiled.dispose();
       if (choice.ownsDevice) device.destroy();
@@ -25,9 +26,14 @@ export async function createExecutor(graph: Graph, choice: BackendChoice): Promi
   };
 }
 
+/** The model's one result: its first output (the logits). */
+function outputName(graph: Graph): string {
+  return graph.outputs[0] ?? '';
+}
+
 function cpuExecutor(graph: Graph): Executor {
   const cpu = new CpuExecutor();
-  const output = graph.outputs[0] ?? '';
+  const output = outputName(graph);
   // Planning is per batch size; callers tend to reuse one or two sizes.
   const plans = new Map<number, ExecutionPlan>();
   return {

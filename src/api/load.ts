@@ -1,9 +1,11 @@
 import { readTwnFile } from '../format/reader.js';
 import { graphFromFile } from '../graph/from-file.js';
 import { optimize } from '../graph/passes/optimize.js';
-import { chooseBackend, type BackendOptions } from './backend.js';
+import { TwnDeviceError } from '../errors.js';
+import type { Graph } from '../graph/ir.js';
+import { chooseBackend, type BackendChoice, type BackendOptions } from './backend.js';
 import { throwIfAborted } from './errors.js';
-import { createExecutor } from './executor.js';
+import { createExecutor, type Executor } from './executor.js';
 import { describeModel } from './info.js';
 import { TwnModel } from './model.js';
 import { readModelSource, type ModelSource, type ReadSourceOptions } from './source.js';
@@ -18,11 +20,22 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
   const bytes = await readModelSource(source, options);
   const graph = graphFromFile(readTwnFile(bytes));
   throwIfAborted(options.signal);
-  const choice = await chooseBackend(options);
-  const executor = await createExecutor(optimize(graph), choice);
+  const { choice, executor } = await prepare(optimize(graph), await chooseBackend(options));
   if (options.signal?.aborted) {
     executor.dispose();
     throwIfAborted(options.signal);
   }
   return new TwnModel(graph, describeModel(graph, bytes.byteLength, choice), executor);
+}
+
+/** Under 'auto', a graph the GPU cannot take (a device limit, say) still runs, on the CPU, and says why. */
+async function prepare(graph: Graph, choice: BackendChoice): Promise<{ choice: BackendChoice; executor: Executor }> {
+  try {
+    return { choice, executor: await createExecutor(graph, choice) };
+  } catch (error) {
+    if (choice.ownsDevice) choice.device?.destroy();
+    if (choice.kind !== 'webgpu' || choice.requested !== 'auto' || !(error instanceof TwnDeviceError)) throw error;
+    const fallback: BackendChoice = { ...choice, kind: 'cpu', device: undefined, ownsDevice: false, reason: `WebGPU cannot run this model (${error.message})` };
+    return { choice: fallback, executor: await createExecutor(graph, fallback) };
+  }
 }

@@ -1,23 +1,19 @@
 import type { LayerInfo, ModelInfo } from '../api/info.js';
-import { formatBytes, formatPercent, table } from './format.js';
+import { formatBytes, formatPercent, keyValues, table } from './format.js';
 
 export function formatInfo(path: string, info: ModelInfo): string {
   const { metadata } = info;
   const [channels, height, width] = info.inputShape;
   const accuracy = metadata.accuracy?.top1 === undefined ? '' : `, top-1 ${formatPercent(metadata.accuracy.top1, 2)} on ${metadata.accuracy.split ?? 'test'}`;
   const provenance = metadata.trained ? `trained${metadata.dataset ? ` on ${metadata.dataset}` : ''}${accuracy}` : 'NOT trained (seeded random weights)';
-  const overview = table(
-    ['', ''],
-    [
-      ['model', `${path}`],
-      ['architecture', `${metadata.architecture ?? 'unknown'}: ${provenance}`],
-      ['input', `${channels}×${height}×${width} ${info.colorLayout}`],
-      ['labels', info.labels.length > 0 ? info.labels.join(', ') : '(none)'],
-      ['size', `${formatBytes(info.fileBytes)} file; ${formatBytes(info.fp32Bytes)} as fp32 (${(info.fp32Bytes / info.fileBytes).toFixed(1)}× smaller)`],
-      ['parameters', info.parameters.toLocaleString('en-US')],
-      ['backend', backendLine(info)],
-    ],
-  ).replace(/^\n/, '');
+  const overview = keyValues([
+    ['model', path],
+    ['architecture', `${metadata.architecture ?? 'unknown'}: ${provenance}`],
+    ['input', `${channels}×${height}×${width} ${info.colorLayout}`],
+    ['labels', info.labels.length > 0 ? info.labels.join(', ') : '(none)'],
+    ['size', `${formatBytes(info.fileBytes)} file; ${formatBytes(info.fp32Bytes)} as fp32 (${(info.fp32Bytes / info.fileBytes).toFixed(1)}× smaller)`],
+    ['parameters', info.parameters.toLocaleString('en-US')],
+  ]);
   const layers = table(
     ['layer', 'op', 'weight', 'dtype', 'zeros', '+1', '−1', 'α min', 'α mean', 'α max', 'bytes'],
     info.layers.map(layerRow),
@@ -25,8 +21,8 @@ export function formatInfo(path: string, info: ModelInfo): string {
   );
   const extra = Object.entries(metadata)
     .filter(([key]) => !['trained', 'architecture', 'dataset', 'accuracy'].includes(key))
-    .map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]);
-  return [overview, '', layers, ...(extra.length > 0 ? ['', table(['metadata', ''], extra)] : [])].join('\n');
+    .map(([key, value]): [string, string] => [key, typeof value === 'string' ? value : JSON.stringify(value)]);
+  return [overview, '', layers, ...(extra.length > 0 ? ['', 'metadata', keyValues(extra)] : [])].join('\n');
 }
 
 export function backendLine(info: ModelInfo): string {

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { TwnError } from '../errors.js';
 import { parseCommand, USAGE, type Command } from './args.js';
 import { bench, formatBench } from './bench.js';
@@ -33,18 +32,22 @@ async function execute(command: Command, print: (text: string) => void): Promise
   }
 }
 
+export interface Output {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+const processOutput: Output = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) };
+
 /** Runs the CLI and returns its exit code; every failure is one line on stderr. */
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], output: Output = processOutput): Promise<number> {
   try {
-    await execute(parseCommand(argv), (text) => process.stdout.write(`${text}\n`));
+    await execute(parseCommand(argv), (text) => output.stdout(`${text}\n`));
     return EXIT.OK;
   } catch (error) {
     const exitCode = error instanceof CliError ? error.exitCode : EXIT.FAILURE;
     const message = error instanceof TwnError ? `${error.message} [${error.code}]` : error instanceof Error ? error.message : String(error);
-    process.stderr.write(`twn: error: ${message.split('\n')[0]}\n`);
+    output.stderr(`twn: error: ${message.split('\n')[0]}\n`);
     return exitCode;
   }
 }
-
-// Dawn keeps the event loop alive after its devices are destroyed, so the process exits explicitly.
-main(process.argv.slice(2)).then((code) => process.exit(code));
