@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.distributed as dist
 
-from tools.twn.data import DEFAULT_DATA_ROOT, load_mnist, random_crop_and_flip
+from tools.twn.data import DEFAULT_DATA_ROOT, load_imagenet_folder, load_mnist, random_crop_and_flip
 from tools.twn.train import lr_factor, parse_args, train
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +26,13 @@ def test_mnist_reader_matches_published_facts():
     mnist = load_mnist(DEFAULT_DATA_ROOT)
     assert tuple(mnist.train.images.shape) == (60000, 1, 28, 28) and len(mnist.test) == 10000
     assert mnist.test.labels[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+
+
+@pytest.mark.skipif(not (DEFAULT_DATA_ROOT / "imagenet" / "sample").exists(), reason="no ImageNet sample")
+def test_imagenet_folder_reader():
+    sample = load_imagenet_folder(DEFAULT_DATA_ROOT / "imagenet" / "sample", limit=3)
+    assert tuple(sample.images.shape) == (3, 3, 224, 224) and sample.images.dtype == torch.uint8
+    assert sample.labels.tolist() == [0, 10, 20]
 
 
 def test_random_crop_and_flip_keeps_shape_and_pixels():

@@ -40,6 +40,9 @@ class Split:
     def first(self, count: int | None) -> Split:
         return self if count is None else Split(self.images[:count], self.labels[:count])
 
+    def to(self, device: torch.device) -> Split:
+        return Split(self.images.to(device), self.labels.to(device))
+
 
 @dataclass
 class Dataset:
@@ -112,9 +115,10 @@ def _load_imagenet_image(path: Path) -> torch.Tensor:
         return torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1).contiguous()
 
 
-def load_imagenet_folder(folder: Path, classes_tsv: Path) -> Split:
-    """A folder of JPEGs described by labels.tsv (columns: file, index, ...)."""
+def load_imagenet_folder(folder: Path, limit: int | None = None) -> Split:
+    """A folder of JPEGs described by labels.tsv (columns: file, index, ...); the first `limit` rows only."""
     rows = [line.split("\t") for line in (folder / "labels.tsv").read_text().splitlines()[1:] if line.strip()]
+    rows = rows[:limit]
     images = torch.stack([_load_imagenet_image(folder / row[0]) for row in rows])
     return Split(images, torch.tensor([int(row[1]) for row in rows], dtype=torch.int64))
 
@@ -123,7 +127,7 @@ def load_imagenet(data_root: Path) -> Dataset:
     """Only the 100-image sample is available offline: it serves as both splits (smoke tests only)."""
     root = Path(data_root) / "imagenet"
     classes = [line.split("\t")[2] for line in (root / "imagenet_classes.tsv").read_text().splitlines()[1:]]
-    sample = load_imagenet_folder(root / "sample", root / "imagenet_classes.tsv")
+    sample = load_imagenet_folder(root / "sample")
     return Dataset("imagenet", sample, sample, classes)
 
 
@@ -148,16 +152,17 @@ def random_crop_and_flip(images: torch.Tensor, padding: int = 4, generator: torc
                          ) -> torch.Tensor:
     """CIFAR augmentation on a uint8 batch: zero-pad by 4, random 32×32 crop, random horizontal flip."""
     n, _, height, width = images.shape
+    device = images.device  # the random draws come from a CPU generator; indices follow the images (CPU or GPU)
     padded = torch.nn.functional.pad(images, (padding,) * 4)
-    offsets_y = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
-    offsets_x = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
+    offsets_y = torch.randint(0, 2 * padding + 1, (n,), generator=generator).to(device)
+    offsets_x = torch.randint(0, 2 * padding + 1, (n,), generator=generator).to(device)
     # Gather each image's crop with one advanced-indexing call instead of a Python loop.
-    rows = (offsets_y[:, None] + torch.arange(height)[None, :])[:, None, :, None]
-    cols = (offsets_x[:, None] + torch.arange(width)[None, :])[:, None, None, :]
-    batch_index = torch.arange(n)[:, None, None, None]
-    channel_index = torch.arange(images.shape[1])[None, :, None, None]
+    rows = (offsets_y[:, None] + torch.arange(height, device=device)[None, :])[:, None, :, None]
+    cols = (offsets_x[:, None] + torch.arange(width, device=device)[None, :])[:, None, None, :]
+    batch_index = torch.arange(n, device=device)[:, None, None, None]
+    channel_index = torch.arange(images.shape[1], device=device)[None, :, None, None]
     cropped = padded[batch_index, channel_index, rows, cols]
-    flip = torch.rand(n, generator=generator) < 0.5
+    flip = (torch.rand(n, generator=generator) < 0.5).to(device)
     cropped[flip] = cropped[flip].flip(-1)
     return cropped
 
@@ -165,7 +170,7 @@ def random_crop_and_flip(images: torch.Tensor, padding: int = 4, generator: torc
 def iterate_batches(split: Split, batch_size: int, indices: Iterator[int] | list[int], augment: bool = False,
                     generator: torch.Generator | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Yields ([0, 1] float images, labels) in the order of `indices` (e.g. a (Distributed)Sampler's)."""
-    order = torch.as_tensor(list(indices), dtype=torch.int64)
+    order = torch.as_tensor(list(indices), dtype=torch.int64, device=split.images.device)
     for start in range(0, len(order), batch_size):
         batch = order[start:start + batch_size]
         images = split.images[batch]

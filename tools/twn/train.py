@@ -180,6 +180,9 @@ def train(args: argparse.Namespace) -> dict:
 
     dataset = load_dataset(args.dataset, args.data_root, args.cache_dir)
     train_split, test_split = dataset.train.first(args.subset), dataset.test.first(args.subset)
+    if device.type == "cuda":
+        # Keep the uint8 datasets on the GPU (CIFAR-10: 180 MB): batching and augmentation then run there too.
+        train_split, test_split = train_split.to(device), test_split.to(device)
     augment = args.augment == "yes" or (args.augment == "auto" and args.dataset == "cifar10")
 
     full_precision = [name.strip() for name in args.full_precision.split(",") if name.strip()]
