@@ -196,6 +196,10 @@ async function loadAll(): Promise<void> {
     else placeholderBars(byId('photo-bars'), model.info.labels.slice(0, 5));
     await strip?.classifyAll(model);
   }
+  if (![...handles.values()].some((handle) => handle.model && !handle.model.disposed)) {
+    byId('backend-status').textContent = 'No trained model has been shipped with this build yet.';
+  }
+  renderInside();
   document.body.dataset.ready = 'true';
   await predictDigit();
   await predictPhoto();

@@ -1,0 +1,84 @@
+import { expect, test } from '@playwright/test';
+import { chooseBackend, DIGITS, drawOnPad, hasTrainedModel, openDemo } from './demo-page.js';
+
+/** The smallest share of the gallery a model must get right: its test accuracy minus a margin for 12 images. */
+function required(count: number, top1: number | undefined): number {
+  return Math.ceil(count * Math.max(0, (top1 ?? 0.9) - 0.15));
+}
+
+async function modelAccuracy(page: import('@playwright/test').Page, slot: 'digits' | 'objects'): Promise<number | undefined> {
+  const text = await page.locator(slot === 'digits' ? '#digits-model' : '#objects-model').textContent();
+  const match = /([\d.]+)% test accuracy/.exec(text ?? '');
+  return match ? Number(match[1]) / 100 : undefined;
+}
+
+test.describe('demo', () => {
+  test('presents the product: sizes, backend and its reason, layers; screenshot', async ({ page }, testInfo) => {
+    await openDemo(page);
+    await expect(page.locator('h1')).toContainText('−1');
+    await expect(page.locator('#backend-status')).not.toHaveText(/Starting|Loading/);
+    await page.screenshot({ path: testInfo.outputPath('demo-full.png'), fullPage: true });
+    if (await hasTrainedModel(page, 'digits')) {
+      await expect(page.locator('#stat-ratio')).toHaveText(/\d+(\.\d)?× smaller/);
+      await expect(page.locator('#backend-status')).toHaveText(/CPU|WebGPU/);
+      await expect(page.locator('#inside-body table.layers tbody tr')).not.toHaveCount(0);
+    }
+  });
+
+  test('recognises digits drawn on the pad', async ({ page }, testInfo) => {
+    await openDemo(page);
+    test.skip(!(await hasTrainedModel(page, 'digits')), 'no trained LeNet-5 shipped in demo/models yet');
+    for (const [digit, strokes] of Object.entries(DIGITS)) {
+      await drawOnPad(page, strokes);
+      await expect(page.getByTestId('digit-prediction')).toHaveText(digit, { timeout: 20_000 });
+      await expect(page.locator('#digit-bars li')).toHaveCount(10);
+      await expect(page.locator('#digit-latency')).toHaveText(/ms on (CPU|WebGPU)/);
+      await page.locator('#draw').screenshot({ path: testInfo.outputPath(`draw-${digit}.png`) });
+    }
+  });
+
+  test('classifies the gallery of real test images about as well as the model tests', async ({ page }, testInfo) => {
+    await openDemo(page);
+    for (const [slot, id] of [['digits', 'gallery-mnist-set'], ['objects', 'gallery-cifar10-set']] as const) {
+      const summary = page.getByTestId(`${id}-summary`);
+      if (!(await hasTrainedModel(page, slot))) {
+        await expect(summary).toHaveText(/No trained model/);
+        continue;
+      }
+      const tiles = page.locator(`#${id} .tile`);
+      const count = await tiles.count();
+      let right = 0;
+      for (let i = 0; i < count; i++) {
+        const tile = tiles.nth(i);
+        if ((await tile.getAttribute('data-predicted')) === (await tile.getAttribute('data-truth'))) right++;
+      }
+      expect(Number(await summary.getAttribute('data-correct'))).toBe(right);
+      expect(right).toBeGreaterThanOrEqual(required(count, await modelAccuracy(page, slot)));
+    }
+    await page.locator('#gallery').screenshot({ path: testInfo.outputPath('gallery.png') });
+  });
+
+  test('WebGPU and the CPU agree on the gallery', async ({ page }) => {
+    await openDemo(page);
+    test.skip((await page.locator('body').getAttribute('data-webgpu')) === 'no-api', 'no WebGPU in this browser');
+    test.skip(!(await hasTrainedModel(page, 'digits')), 'no trained LeNet-5 shipped in demo/models yet');
+    const predictions = () => page.locator('#gallery-mnist-set .tile').evaluateAll((tiles) => tiles.map((tile) => (tile as HTMLElement).dataset.predicted));
+    await chooseBackend(page, 'cpu');
+    const cpu = await predictions();
+    await chooseBackend(page, 'webgpu');
+    await expect(page.locator('#backend-status')).toHaveText(/^WebGPU/);
+    expect(await predictions()).toEqual(cpu);
+  });
+
+  test('classifies an uploaded photo (top 5), or says the model is not trained yet', async ({ page }, testInfo) => {
+    await openDemo(page);
+    if (!(await hasTrainedModel(page, 'objects'))) {
+      await expect(page.getByTestId('objects-untrained')).toContainText('Model not yet trained');
+      return;
+    }
+    await page.locator('#upload').setInputFiles('demo/public/gallery/cifar10-00001.png');
+    await expect(page.locator('#photo-bars li')).toHaveCount(5);
+    await expect(page.getByTestId('photo-prediction')).toHaveText(await page.locator('#photo-bars li.best .bar-label').textContent() ?? '');
+    await page.locator('#photo').screenshot({ path: testInfo.outputPath('photo.png') });
+  });
+});

@@ -1,0 +1,21 @@
+import { expect, test } from '@playwright/test';
+import { DIGITS, drawOnPad, hasTrainedModel, openDemo } from './demo-page.js';
+
+// Chromium's default: without --enable-unsafe-webgpu, Chromium on Linux offers no WebGPU adapter.
+test.use({ launchOptions: { executablePath: '/usr/bin/chromium', args: [] } });
+
+test.describe('without WebGPU', () => {
+  test('explains the fallback and runs on the CPU', async ({ page }, testInfo) => {
+    await openDemo(page);
+    await expect(page.locator('#notice')).toBeVisible();
+    await expect(page.locator('#notice')).toContainText(/WebGPU/);
+    await expect(page.locator('#notice')).toContainText(/CPU/);
+    await expect(page.locator('input[name="backend"][value="webgpu"]')).toBeDisabled();
+    if (await hasTrainedModel(page, 'digits')) {
+      await expect(page.locator('#stat-backend')).toHaveText('CPU');
+      await drawOnPad(page, DIGITS['1']!);
+      await expect(page.getByTestId('digit-prediction')).toHaveText('1', { timeout: 20_000 });
+    }
+    await page.screenshot({ path: testInfo.outputPath('no-webgpu.png') });
+  });
+});

@@ -1,0 +1,76 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { buildLeNet5 } from '../../src/models/index.js';
+import { freePort, packRepository, preview, REPO, run, writeScratchApp } from './scratch-app.js';
+
+interface CliResult {
+  results: { predictions: { index: number; probability: number }[] }[];
+}
+
+test.describe.configure({ mode: 'serial', timeout: 600_000 });
+
+let root: string;
+let app: string;
+let server: ChildProcess | undefined;
+let base: string;
+let packedFiles: string;
+
+test.beforeAll(async () => {
+  // Outside the repository, so nothing resolves through the repo's own node_modules.
+  root = mkdtempSync(join(tmpdir(), 'twn-package-'));
+  app = join(root, 'app');
+  mkdirSync(app);
+  const tarball = packRepository(root);
+  packedFiles = run('tar', ['-tzf', tarball], root);
+  writeScratchApp(app, tarball, buildLeNet5({ seed: 5 }), join(REPO, 'demo/public/gallery/mnist-00000.png'));
+  // vite (and the optional Dawn binding) are in the npm cache already. Optional dependencies stay: vite's bundler
+  // ships its native binding as one.
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
+  run(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], app);
+  run(process.execPath, ['node_modules/vite/bin/vite.js', 'build'], app);
+  const port = await freePort();
+  server = await preview(app, port);
+  base = `http://127.0.0.1:${port}`;
+});
+
+test.afterAll(() => {
+  server?.kill();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+test('the tarball holds the built library, its types and the CLI, and nothing else', () => {
+  const files = packedFiles.trim().split('\n');
+  expect(files).toContain('package/dist/lib/index.js');
+  expect(files).toContain('package/dist/lib/cli.js');
+  expect(files).toContain('package/dist/types/index.d.ts');
+  expect(files.filter((file) => !/^package\/(dist\/(lib|types)\/|package\.json$|README\.md$|LICENSE)/.test(file))).toEqual([]);
+});
+
+test('a Vite app built from the tarball classifies an image in the browser, as the CLI does in Node', async ({ page }) => {
+  const cli = JSON.parse(run(join(app, 'node_modules/.bin/twn'), ['classify', 'public/model.twn', 'public/digit.png', '--top', '3', '--backend', 'cpu', '--json'], app)) as CliResult;
+  const expected = cli.results[0]!.predictions;
+  for (const backend of ['auto', 'webgpu'] as const) {
+    await page.goto(`${base}/?backend=${backend}`);
+    await expect(page.locator('#result, #error').filter({ hasText: /./ })).toBeVisible({ timeout: 120_000 });
+    expect(await page.locator('#error').textContent()).toBe('');
+    const shown = JSON.parse((await page.locator('#result').textContent()) ?? '') as { backend: string; predictions: { index: number; probability: number }[] };
+    if (backend === 'webgpu') expect(shown.backend).toBe('webgpu');
+    expect(shown.predictions.map((p) => p.index)).toEqual(expected.map((p) => p.index));
+    shown.predictions.forEach((p, i) => expect(p.probability).toBeCloseTo(expected[i]!.probability, 3));
+  }
+});
+
+test('the installed CLI inspects a model and fails in one line on a bad one', () => {
+  expect(run(join(app, 'node_modules/.bin/twn'), ['inspect', 'public/model.twn'], app)).toMatch(/^conv1 +conv2d/m);
+  let failure: { status?: number; stderr?: string } = {};
+  try {
+    run(join(app, 'node_modules/.bin/twn'), ['inspect', 'public/digit.png'], app);
+  } catch (error) {
+    failure = error as typeof failure;
+  }
+  expect(failure.status).toBe(1);
+  expect(failure.stderr).toMatch(/^twn: error: public\/digit\.png: .*\[BAD_MAGIC\]\n$/);
+});
