@@ -78,13 +78,17 @@ async function predictPhoto(): Promise<void> {
   renderBars(byId('photo-bars'), predictions);
 }
 
-function showPhoto(image: HTMLImageElement): void {
+function drawPhoto(image: HTMLImageElement): void {
   const preview = byId<HTMLImageElement>('photo-preview');
   preview.src = image.src;
   preview.hidden = false;
   byId('drop').classList.add('has-image');
   drawCentredSquare(image, photoView);
-  void predictPhoto().catch(reportError);
+}
+
+function showPhoto(image: HTMLImageElement): void {
+  drawPhoto(image);
+  predictPhoto().catch(reportError);
 }
 
 function showDigitOnPad(image: HTMLImageElement): void {
@@ -200,9 +204,14 @@ async function loadAll(): Promise<void> {
     byId('backend-status').textContent = 'No trained model has been shipped with this build yet.';
   }
   renderInside();
-  document.body.dataset.ready = 'true';
+  const sample = strips.get('objects')?.sample;
+  if (trainedModel('objects') && sample && byId<HTMLImageElement>('photo-preview').hidden) {
+    await sample.decode();
+    drawPhoto(sample);
+  }
   await predictDigit();
   await predictPhoto();
+  document.body.dataset.ready = 'true';
 }
 
 async function start(): Promise<void> {

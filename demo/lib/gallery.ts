@@ -24,6 +24,8 @@ export async function fetchGallery(): Promise<Gallery> {
 
 export interface GalleryStrip {
   readonly element: HTMLElement;
+  /** The first image, to show before the visitor picks one. */
+  readonly sample: HTMLImageElement | undefined;
   /** Classifies every image and marks each tile right or wrong against its true label. */
   classifyAll(model: TwnModel | undefined): Promise<void>;
 }
@@ -59,6 +61,8 @@ export function galleryStrip(id: string, set: GallerySet, onPick: (image: HTMLIm
     let correct = 0;
     let totalMs = 0;
     for (const { entry, image, tile, verdict } of tiles) {
+      // The CPU backend runs on this thread: let the page paint and take input between images.
+      await new Promise((resolve) => setTimeout(resolve));
       await image.decode();
       const started = performance.now();
       const [best] = await model.classify(image, { topK: 1 });
@@ -74,5 +78,5 @@ export function galleryStrip(id: string, set: GallerySet, onPick: (image: HTMLIm
     summary.textContent = `${correct} of ${tiles.length} right · ${formatMs(totalMs / tiles.length)} per image on ${model.info.backend.kind === 'webgpu' ? 'WebGPU' : 'the CPU'}`;
   }
 
-  return { element, classifyAll };
+  return { element, sample: tiles[0]?.image, classifyAll };
 }
