@@ -1,0 +1,105 @@
+/**
+ * FastCpuExecutor against the float64 reference (CpuExecutor), side by side in one process so machine noise hits
+ * both: for each net at batch 1, rounds of one reference run then several fast runs, medians of each, and a check
+ * that the two agree. Prints a table; writes bench-results/cpu.json. `npm run bench:cpu [-- --models lenet5,vgg7]`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { CpuExecutor } from '../src/backends/cpu/executor.js';
+import { FastCpuExecutor } from '../src/backends/cpu-fast/index.js';
+import { readTwnFile } from '../src/format/reader.js';
+import { graphFromFile } from '../src/graph/from-file.js';
+import { optimize } from '../src/graph/passes/optimize.js';
+import { buildLeNet5, buildResNet18, buildVgg7 } from '../src/models/index.js';
+import { mulberry32 } from '../src/models/random.js';
+import { planGraph } from '../src/plan/plan.js';
+
+const NETS = {
+  lenet5: () => buildLeNet5({ seed: 1 }),
+  vgg7: () => buildVgg7({ seed: 2 }),
+  'resnet18-cifar': () => buildResNet18({ seed: 3, variant: 'cifar' }),
+} as const;
+type NetName = keyof typeof NETS;
+
+const ROUNDS = 5;
+const FAST_RUNS_PER_ROUND = 4;
+const BATCH = 1;
+
+interface Row {
+  net: NetName;
+  batch: number;
+  referenceMs: number;
+  fastMs: number;
+  speedup: number;
+  maxRelativeError: number;
+  sameArgmax: boolean;
+}
+
+function median(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function timed(run: () => void): number {
+  const started = performance.now();
+  run();
+  return performance.now() - started;
+}
+
+function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}
+
+function benchNet(net: NetName): Row {
+  const plan = planGraph(optimize(graphFromFile(readTwnFile(NETS[net]()))), BATCH);
+  const [channels, height, width] = plan.graph.input.shape;
+  const random = mulberry32(42);
+  const input = Float32Array.from({ length: BATCH * channels * height * width }, random);
+  const output = plan.graph.outputs[0]!;
+  const reference = new CpuExecutor();
+  const fast = new FastCpuExecutor();
+
+  const expected = reference.run(plan, input, BATCH).get(output)!.data;
+  const actual = fast.run(plan, input, BATCH).get(output)!.data;
+  const scale = Math.max(1, ...expected.map(Math.abs));
+  const maxRelativeError = Math.max(...expected.map((e, i) => Math.abs(actual[i]! - e))) / scale;
+
+  const referenceTimes: number[] = [];
+  const fastTimes: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    referenceTimes.push(timed(() => reference.run(plan, input, BATCH)));
+    for (let i = 0; i < FAST_RUNS_PER_ROUND; i++) fastTimes.push(timed(() => fast.run(plan, input, BATCH)));
+  }
+  const referenceMs = median(referenceTimes);
+  const fastMs = median(fastTimes);
+  return { net, batch: BATCH, referenceMs, fastMs, speedup: referenceMs / fastMs, maxRelativeError, sameArgmax: argmax(expected) === argmax(actual) };
+}
+
+function main(): void {
+  const { values } = parseArgs({ options: { models: { type: 'string', default: Object.keys(NETS).join(',') } } });
+  const nets = values.models.split(',');
+  const unknown = nets.filter((net) => !(net in NETS));
+  if (unknown.length > 0) throw new Error(`unknown net(s) ${unknown.join(', ')}; choose from ${Object.keys(NETS).join(', ')}`);
+
+  const rows = (nets as NetName[]).map(benchNet);
+  console.log(`median ms at batch ${BATCH}; ${ROUNDS} reference runs, ${ROUNDS * FAST_RUNS_PER_ROUND} fast runs, interleaved`);
+  console.table(
+    rows.map((row) => ({
+      net: row.net,
+      'reference ms': row.referenceMs.toFixed(1),
+      'fast ms': row.fastMs.toFixed(1),
+      speedup: `${row.speedup.toFixed(1)}×`,
+      'max rel err': row.maxRelativeError.toExponential(1),
+      'same argmax': row.sameArgmax,
+    })),
+  );
+  mkdirSync('bench-results', { recursive: true });
+  const result = { node: process.version, date: new Date().toISOString(), rounds: ROUNDS, fastRunsPerRound: FAST_RUNS_PER_ROUND, rows };
+  writeFileSync('bench-results/cpu.json', `${JSON.stringify(result, null, 2)}\n`);
+  console.log('wrote bench-results/cpu.json');
+}
+
+main();

@@ -1,0 +1,107 @@
+import { TwnInputError } from '../../errors.js';
+import type { Graph } from '../../graph/ir.js';
+import { optimize } from '../../graph/passes/optimize.js';
+import { elementCount, formatShape } from '../../ops/tensor.js';
+import { planGraph, type ExecutionPlan } from '../../plan/plan.js';
+import type { BoundStep, CompiledNode, StepBuffers } from './kernel.js';
+import { getFastOp } from './ops.js';
+
+export interface FastTensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+/** A plan with its buffers: one Float32Array per slot, a view per value, a shared scratch; reused by every run. */
+interface BoundPlan {
+  readonly input: Float32Array;
+  readonly steps: readonly { readonly step: BoundStep; readonly buffers: StepBuffers }[];
+  readonly outputs: ReadonlyMap<string, Float32Array>;
+}
+
+/**
+ * The fast CPU backend: float32, single thread, for users whose WebGPU adapter is a software one. Same contract as
+ * CpuExecutor (a Graph is optimized and planned per batch; an ExecutionPlan runs as given), but work happens once:
+ * each graph is compiled on first use (ternary codes → index lists, epilogue constants), each plan bound once
+ * (buffers from its slots, tiles sized to its shapes). A run then allocates only the output arrays it returns.
+ */
+export class FastCpuExecutor {
+  private readonly compiled = new WeakMap<Graph, ReadonlyMap<string, CompiledNode>>();
+  private readonly optimized = new WeakMap<Graph, { graph: Graph; plans: Map<number, ExecutionPlan> }>();
+  private readonly bound = new WeakMap<ExecutionPlan, BoundPlan>();
+
+  run(model: Graph | ExecutionPlan, input: Float32Array | Float64Array, batch: number): Map<string, FastTensor> {
+    if (!(input instanceof Float32Array || input instanceof Float64Array)) {
+      throw new TwnInputError('INPUT_TYPE', 'input must be a Float32Array or Float64Array');
+    }
+    const plan = isPlan(model) ? model : this.planFor(model, batch);
+    if (plan.batch !== batch) {
+      throw new TwnInputError('INPUT_SHAPE', `this plan is for batch ${plan.batch}, got batch ${batch}`);
+    }
+    const inputShape = plan.shapes.get(plan.graph.input.name)!;
+    if (input.length !== elementCount(inputShape)) {
+      throw new TwnInputError(
+        'INPUT_SHAPE',
+        `input ${formatShape(inputShape)} needs ${elementCount(inputShape)} values, got ${input.length}`,
+      );
+    }
+    const bound = this.bind(plan);
+    bound.input.set(input);
+    for (const { step, buffers } of bound.steps) step.run(buffers);
+    return new Map(
+      [...bound.outputs].map(([value, data]) => [value, { shape: plan.shapes.get(value)!, data: data.slice() }]),
+    );
+  }
+
+  private planFor(graph: Graph, batch: number): ExecutionPlan {
+    let entry = this.optimized.get(graph);
+    if (entry === undefined) {
+      entry = { graph: optimize(graph), plans: new Map() };
+      this.optimized.set(graph, entry);
+    }
+    let plan = entry.plans.get(batch);
+    if (plan === undefined) {
+      plan = planGraph(entry.graph, batch);
+      entry.plans.set(batch, plan);
+    }
+    return plan;
+  }
+
+  private compile(graph: Graph): ReadonlyMap<string, CompiledNode> {
+    let nodes = this.compiled.get(graph);
+    if (nodes === undefined) {
+      nodes = new Map(
+        graph.nodes.map((node) => {
+          const op = getFastOp(node.op);
+          if (op === undefined) throw new Error(`FastCpuExecutor has no kernel for op "${node.op}"`);
+          return [node.name, op(node, graph)];
+        }),
+      );
+      this.compiled.set(graph, nodes);
+    }
+    return nodes;
+  }
+
+  private bind(plan: ExecutionPlan): BoundPlan {
+    const existing = this.bound.get(plan);
+    if (existing !== undefined) return existing;
+    const compiled = this.compile(plan.graph);
+    const slots = plan.slots.map((size) => new Float32Array(size));
+    const view = (value: string) => slots[plan.valueSlot.get(value)!]!.subarray(0, elementCount(plan.shapes.get(value)!));
+    const steps = plan.steps.map((planStep) => ({ step: compiled.get(planStep.node.name)!(planStep), planStep }));
+    const scratch = new Float32Array(Math.max(0, ...steps.map(({ step }) => step.scratchSize)));
+    const bound: BoundPlan = {
+      input: view(plan.graph.input.name),
+      steps: steps.map(({ step, planStep }) => ({
+        step,
+        buffers: { inputs: planStep.node.inputs.map(view), output: view(planStep.node.outputs[0]!), scratch },
+      })),
+      outputs: new Map(plan.graph.outputs.map((value) => [value, view(value)])),
+    };
+    this.bound.set(plan, bound);
+    return bound;
+  }
+}
+
+function isPlan(model: Graph | ExecutionPlan): model is ExecutionPlan {
+  return 'steps' in model;
+}

@@ -1,0 +1,1 @@
+export { FastCpuExecutor, type FastTensor } from './executor.js';
