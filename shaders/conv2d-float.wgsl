@@ -2,13 +2,14 @@
 
 @group(0) @binding(4) var<storage, read> weights: array<f32>;
 
-fn loadWeightWord(word: u32) {}
+var<private> column: u32;
 
-fn accumulateColumn(k: u32, bit: u32) {
+fn loadWeightWord(word: u32) {
+  column = word * 16u;
+}
+
+fn accumulateColumn(bit: u32) {
   for (var ch = 0u; ch < CHANNELS_PER_THREAD; ch++) {
-    let weight = weights[rows[ch] * K + k];
-    for (var p = 0u; p < POSITIONS_PER_THREAD; p++) {
-      acc[ch * POSITIONS_PER_THREAD + p] += weight * xs[p];
-    }
+    acc[ch] += weights[rows[ch] * K + column + bit] * xs;
   }
 }

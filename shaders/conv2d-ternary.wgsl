@@ -11,18 +11,14 @@ fn loadWeightWord(word: u32) {
   }
 }
 
-fn accumulateColumn(k: u32, bit: u32) {
+fn accumulateColumn(bit: u32) {
   let shift = 2u * bit;
   for (var ch = 0u; ch < CHANNELS_PER_THREAD; ch++) {
     let code = (words[ch] >> shift) & 3u;
     if (code == 1u) {
-      for (var p = 0u; p < POSITIONS_PER_THREAD; p++) {
-        acc[ch * POSITIONS_PER_THREAD + p] += xs[p];
-      }
+      acc[ch] += xs;
     } else if (code == 2u) {
-      for (var p = 0u; p < POSITIONS_PER_THREAD; p++) {
-        acc[ch * POSITIONS_PER_THREAD + p] -= xs[p];
-      }
+      acc[ch] -= xs;
     }
   }
 }

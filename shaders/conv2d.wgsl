@@ -1,7 +1,7 @@
 // Convolution with a fused epilogue: y = act(Σ w·x · multiplier[o] + bias[o] (+ residual)), one dispatch per layer.
 // Dense layers run here too, as a 1×1 convolution over a 1×1 image (C = K).
 // The weight decode step (ternary or float) is appended by the host: it declares binding 4 (`weights`) and defines
-// loadWeightWord(word) and accumulateColumn(k, bit), which add this column's weight times `xs` into `acc`.
+// loadWeightWord(word) and accumulateColumn(bit), which add column word·16 + bit of the weights times `xs` into `acc`.
 //
 // Tiling: each invocation computes CHANNELS_PER_THREAD channels × POSITIONS_PER_THREAD output positions, so one
 // decoded weight word serves POSITIONS_PER_THREAD positions and one loaded input serves CHANNELS_PER_THREAD channels.
@@ -9,6 +9,7 @@
 // Threads along positions are adjacent in memory (position stride THREADS_ALONG_POSITIONS) for coalesced loads.
 
 const CHANNELS_PER_THREAD = 4u;
+// The width of vec4: positions are the lanes of `xs` and of each `acc` entry.
 const POSITIONS_PER_THREAD = 4u;
 const INVOCATIONS = 64u;
 
@@ -40,8 +41,10 @@ override K_WORDS: u32 = (K + 15u) / 16u;
 // [0, O): the effective multiplier alpha·scale; [O, 2·O): the bias.
 @group(0) @binding(3) var<storage, read> epilogue: array<f32>;
 
-var<private> acc: array<f32, CHANNELS_PER_THREAD * POSITIONS_PER_THREAD>;
-var<private> xs: array<f32, POSITIONS_PER_THREAD>;
+// One vec4 per channel: lane p is output position p of this thread.
+var<private> acc: array<vec4<f32>, CHANNELS_PER_THREAD>;
+// The inputs under the current weight column at the thread's four positions.
+var<private> xs: vec4<f32>;
 // Weight row per channel, clamped so that threads past O read valid memory (their results are never stored).
 var<private> rows: array<u32, CHANNELS_PER_THREAD>;
 
@@ -57,7 +60,7 @@ fn main(
   let positionsPerGroup = THREADS_ALONG_POSITIONS * POSITIONS_PER_THREAD;
   let channelsPerGroup = (INVOCATIONS / THREADS_ALONG_POSITIONS) * CHANNELS_PER_THREAD;
   let positionTiles = (positions + positionsPerGroup - 1u) / positionsPerGroup;
-  // Large grids are folded into two dimensions (docs: maxComputeWorkgroupsPerDimension).
+  // Large grids are folded into two dimensions (maxComputeWorkgroupsPerDimension).
   let group = workgroup.x + workgroup.y * workgroups.x;
   let channelTile = group / positionTiles;
   if (channelTile * channelsPerGroup >= O) {
@@ -66,38 +69,40 @@ fn main(
   let firstChannel = channelTile * channelsPerGroup + (lane / THREADS_ALONG_POSITIONS) * CHANNELS_PER_THREAD;
   let firstPosition = (group % positionTiles) * positionsPerGroup + lane % THREADS_ALONG_POSITIONS;
 
-  var inputBase: array<u32, POSITIONS_PER_THREAD>;
-  var rowStart: array<i32, POSITIONS_PER_THREAD>;
-  var colStart: array<i32, POSITIONS_PER_THREAD>;
-  for (var p = 0u; p < POSITIONS_PER_THREAD; p++) {
-    let q = min(firstPosition + p * THREADS_ALONG_POSITIONS, positions - 1u);
-    let spatial = q % plane;
-    inputBase[p] = (q / plane) * C * H * W;
-    rowStart[p] = i32((spatial / OW) * SH) - i32(PH);
-    colStart[p] = i32((spatial % OW) * SW) - i32(PW);
-  }
+  // Per position (vector lane): the top-left input cell of its window and that cell's flat index.
+  let q = min(vec4u(firstPosition) + vec4u(0u, 1u, 2u, 3u) * THREADS_ALONG_POSITIONS, vec4u(positions - 1u));
+  let spatial = q % plane;
+  let top = vec4i((spatial / OW) * SH) - i32(PH);
+  let left = vec4i((spatial % OW) * SW) - i32(PW);
+  let corner = vec4i((q / plane) * C * H * W) + top * i32(W) + left;
   for (var ch = 0u; ch < CHANNELS_PER_THREAD; ch++) {
     rows[ch] = min(firstChannel + ch, O - 1u);
   }
 
+  // (channel, dy, dx) of column k, advanced incrementally: k = (channel·KH + dy)·KW + dx.
+  var channelOffset = 0i;
+  var dy = 0i;
+  var dx = 0i;
   for (var word = 0u; word < K_WORDS; word++) {
     loadWeightWord(word);
     let columns = min(16u, K - word * 16u);
     for (var bit = 0u; bit < columns; bit++) {
-      let k = word * 16u + bit;
-      let channel = k / KERNEL_AREA;
-      let tap = k % KERNEL_AREA;
-      let dy = i32(tap / KW);
-      let dx = i32(tap % KW);
-      for (var p = 0u; p < POSITIONS_PER_THREAD; p++) {
-        let y = rowStart[p] + dy;
-        let x = colStart[p] + dx;
-        xs[p] = 0.0;
-        if (y >= 0 && y < i32(H) && x >= 0 && x < i32(W)) {
-          xs[p] = input[inputBase[p] + (channel * H + u32(y)) * W + u32(x)];
+      let y = top + dy;
+      let x = left + dx;
+      let inside = (y >= vec4i(0)) & (y < vec4i(i32(H))) & (x >= vec4i(0)) & (x < vec4i(i32(W)));
+      // Cells outside the image are padding (zero); their index is clamped only to stay a valid read.
+      let index = vec4u(max(corner + channelOffset + dy * i32(W) + dx, vec4i(0)));
+      xs = select(vec4f(0.0), vec4f(input[index.x], input[index.y], input[index.z], input[index.w]), inside);
+      accumulateColumn(bit);
+      dx++;
+      if (dx == i32(KW)) {
+        dx = 0i;
+        dy++;
+        if (dy == i32(KH)) {
+          dy = 0i;
+          channelOffset += i32(H * W);
         }
       }
-      accumulateColumn(k, bit);
     }
   }
 
@@ -109,12 +114,12 @@ fn main(
     let multiplier = epilogue[o];
     let bias = epilogue[O + o];
     for (var p = 0u; p < POSITIONS_PER_THREAD; p++) {
-      let q = firstPosition + p * THREADS_ALONG_POSITIONS;
-      if (q >= positions) {
+      let position = firstPosition + p * THREADS_ALONG_POSITIONS;
+      if (position >= positions) {
         break;
       }
-      let index = ((q / plane) * O + o) * plane + q % plane;
-      var value = acc[ch * POSITIONS_PER_THREAD + p] * multiplier + bias;
+      let index = ((position / plane) * O + o) * plane + position % plane;
+      var value = acc[ch][p] * multiplier + bias;
       if (HAS_RESIDUAL) {
         value += residual[index];
       }

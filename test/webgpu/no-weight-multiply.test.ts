@@ -5,13 +5,9 @@ import { findWeightMultiplications, parseWgsl } from './wgsl-weight-taint.js';
 const WEIGHTS = ['weights'];
 const GOOD_DECODE = `let code = (words[ch] >> shift) & 3u;
     if (code == 1u) {
-      for (var p = 0u; p < POSITIONS_PER_THREAD; p++) {
-        acc[ch * POSITIONS_PER_THREAD + p] += xs[p];
-      }
+      acc[ch] += xs;
     } else if (code == 2u) {
-      for (var p = 0u; p < POSITIONS_PER_THREAD; p++) {
-        acc[ch * POSITIONS_PER_THREAD + p] -= xs[p];
-      }
+      acc[ch] -= xs;
     }`;
 
 /** The real ternary kernel with its add/subtract decode replaced by a variant that sneaks in a multiplication. */
@@ -24,41 +20,39 @@ const SNEAKY_DECODES: Record<string, [decode: string, extraFunctions?: string]> 
   'decoded sign times input': [
     `let code = (words[ch] >> shift) & 3u;
     let sign = f32(code == 1u) - f32(code == 2u);
-    for (var p = 0u; p < POSITIONS_PER_THREAD; p++) { acc[ch * POSITIONS_PER_THREAD + p] += sign * xs[p]; }`,
+    acc[ch] += sign * xs;`,
   ],
   'sign built by branches, then multiplied': [
     `let code = (words[ch] >> shift) & 3u;
     var sign = 0.0;
     if (code == 1u) { sign = 1.0; } else if (code == 2u) { sign = -1.0; }
-    for (var p = 0u; p < POSITIONS_PER_THREAD; p++) { acc[ch * POSITIONS_PER_THREAD + p] += xs[p] * sign; }`,
+    acc[ch] += xs * sign;`,
   ],
   'sign accumulated by constant steps': [
     `let code = (words[ch] >> shift) & 3u;
     var sign = 0.0;
     if (code == 1u) { sign += 1.0; }
     if (code == 2u) { sign -= 1.0; }
-    for (var p = 0u; p < POSITIONS_PER_THREAD; p++) { acc[ch * POSITIONS_PER_THREAD + p] += xs[p] * sign; }`,
+    acc[ch] += xs * sign;`,
   ],
   'compound *= with a select': [
     `let code = (words[ch] >> shift) & 3u;
-    for (var p = 0u; p < POSITIONS_PER_THREAD; p++) {
-      var term = xs[p];
-      term *= select(select(0.0, -1.0, code == 2u), 1.0, code == 1u);
-      acc[ch * POSITIONS_PER_THREAD + p] += term;
-    }`,
+    var term = xs;
+    term *= select(select(0.0, -1.0, code == 2u), 1.0, code == 1u);
+    acc[ch] += term;`,
   ],
   'fma builtin': [
     `let code = (words[ch] >> shift) & 3u;
     let sign = f32(i32(code & 1u) - i32(code >> 1u));
-    for (var p = 0u; p < POSITIONS_PER_THREAD; p++) { acc[ch * POSITIONS_PER_THREAD + p] = fma(sign, xs[p], acc[ch * POSITIONS_PER_THREAD + p]); }`,
+    acc[ch] = fma(vec4f(sign), xs, acc[ch]);`,
   ],
   'lookup table indexed by the code': [
     `let code = (words[ch] >> shift) & 3u;
     var table = array<f32, 3>(0.0, 1.0, -1.0);
-    for (var p = 0u; p < POSITIONS_PER_THREAD; p++) { acc[ch * POSITIONS_PER_THREAD + p] += table[code] * xs[p]; }`,
+    acc[ch] += table[code] * xs;`,
   ],
   'helper function returning the sign': [
-    `for (var p = 0u; p < POSITIONS_PER_THREAD; p++) { acc[ch * POSITIONS_PER_THREAD + p] += signAt(words[ch], shift) * xs[p]; }`,
+    `acc[ch] += signAt(words[ch], shift) * xs;`,
     `
 fn signAt(word: u32, shift: u32) -> f32 {
   let code = (word >> shift) & 3u;
@@ -84,9 +78,9 @@ describe('ternary kernels never multiply by a weight (WGSL taint analysis)', () 
   it('flags the float kernel, which multiplies by its weights', () => {
     const lines = FLOAT_CONV_SHADER.code.split('\n');
     const flagged = findWeightMultiplications(FLOAT_CONV_SHADER.code, WEIGHTS).map((v) => lines[v.line - 1]!.trim());
-    expect(flagged).toContain('acc[ch * POSITIONS_PER_THREAD + p] += weight * xs[p];');
+    expect(flagged).toContain('acc[ch] += weights[rows[ch] * K + column + bit] * xs;');
     // The index arithmetic stays clean: only the weight product and the epilogue that consumes it are flagged.
-    expect(flagged.every((line) => /weight \* xs|acc\[.*\] \* multiplier/.test(line))).toBe(true);
+    expect(new Set(flagged)).toEqual(new Set(['acc[ch] += weights[rows[ch] * K + column + bit] * xs;', 'var value = acc[ch][p] * multiplier + bias;']));
   });
 
   it.each(Object.entries(SNEAKY_DECODES))('catches a deliberately bad decode step: %s', (_name, [decode, extra]) => {

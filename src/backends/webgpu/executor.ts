@@ -1,0 +1,264 @@
+import { TwnDeviceError, TwnInputError } from '../../errors.js';
+import type { Graph } from '../../graph/ir.js';
+import { optimize } from '../../graph/passes/optimize.js';
+import { checkBatch } from '../../graph/shapes.js';
+import { planGraph, type ExecutionPlan } from '../../plan/plan.js';
+import { bindDispatch, compileDispatch, destroyDispatch, encodeDispatch, type CompiledDispatch } from './dispatch.js';
+import { BUFFER_USAGE, MAP_MODE_READ } from './gpu-constants.js';
+import { product, type KernelPlan } from './kernel.js';
+import { getKernel } from './kernels/registry.js';
+import { checkBatchLimits, checkStaticLimits } from './limits.js';
+import { PipelineFactory, uploadBuffer } from './pipelines.js';
+
+const BYTES_PER_VALUE = 4;
+
+/** A graph compiled for one device: pipelines built and weights uploaded (still 2-bit packed) once. */
+export interface WebGpuModel {
+  /** The graph as run: batchnorm folded, activations and residual adds fused. */
+  readonly graph: Graph;
+  /** GPU bytes of the uploaded parameters: packed ternary codes, float weights, per-channel multipliers and biases. */
+  readonly weightBytes: number;
+  /** GPU bytes of the activation buffers (after liveness reuse) and the readback buffer for `batch` samples. */
+  activationBytes(batch: number): number;
+  /**
+   * Runs `batch` samples (NCHW, pixel values in [0, 1] before normalisation, the graph's first op) in one submit and
+   * returns every graph output by name. Runs are serialised; each uploads once and reads back once.
+   */
+  run(input: Float32Array, batch: number): Promise<Map<string, Float32Array>>;
+  /** Destroys every buffer this model created. The device is the caller's and stays alive. */
+  dispose(): void;
+}
+
+/**
+ * Compiles `graph` for `device`: checks it against the device's limits (TwnDeviceError LIMIT_EXCEEDED, naming the node
+ * and the limit, before anything is created), then creates every pipeline and uploads every parameter.
+ */
+export async function compileWebGpu(source: Graph, device: GPUDevice): Promise<WebGpuModel> {
+  const graph = optimize(source);
+  const plan = planGraph(graph, 1);
+  const kernelPlans = plan.steps.map(({ node, inputShapes, outputShapes }) => {
+    const kernel = getKernel(node.op);
+    if (kernel === undefined) throw new TwnDeviceError('UNSUPPORTED_OP', `node "${node.name}": no WebGPU kernel for op "${node.op}"`);
+    return kernel.plan({ node, graph, inputShapes, outputShape: outputShapes[0]! });
+  });
+  checkLimits(plan, kernelPlans, device.limits);
+
+  const pipelines = new PipelineFactory(device);
+  const compiled = await withErrorScopes(
+    device,
+    'compiling the graph',
+    () =>
+      Promise.allSettled(
+        kernelPlans.map((kernelPlan, i) =>
+          kernelPlan.kind === 'dispatch' ? compileDispatch(device, pipelines, kernelPlan, plan.steps[i]!.node.name) : undefined,
+        ),
+      ),
+    (settled) => settled.forEach((result) => result.status === 'fulfilled' && result.value && destroyDispatch(result.value)),
+  );
+  const failed = compiled.find((result) => result.status === 'rejected');
+  if (failed) {
+    compiled.forEach((result) => result.status === 'fulfilled' && result.value && destroyDispatch(result.value));
+    throw new TwnDeviceError('PIPELINE_FAILED', `creating a compute pipeline failed: ${String(failed.reason)}`);
+  }
+  return new CompiledGraph(
+    graph,
+    device,
+    compiled.map((result) => (result as PromiseFulfilledResult<CompiledDispatch | undefined>).value),
+  );
+}
+
+function checkLimits(plan: ExecutionPlan, kernelPlans: readonly KernelPlan[], limits: GPUSupportedLimits): void {
+  const valueBytes = (value: string) => BYTES_PER_VALUE * product(plan.shapes.get(value)!);
+  plan.steps.forEach(({ node }, i) => {
+    const kernelPlan = kernelPlans[i]!;
+    if (kernelPlan.kind !== 'dispatch') return;
+    if (plan.batch === 1) checkStaticLimits(node, kernelPlan, limits);
+    checkBatchLimits(node, kernelPlan, plan.batch, valueBytes, limits);
+  });
+}
+
+/**
+ * Runs `create` between validation and out-of-memory error scopes; a captured error frees what was made (`release`)
+ * and becomes a TwnDeviceError.
+ */
+async function withErrorScopes<T>(device: GPUDevice, what: string, create: () => Promise<T>, release: (made: T) => void): Promise<T> {
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  const outcome = await create().then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  const validation = await device.popErrorScope();
+  const outOfMemory = await device.popErrorScope();
+  if ('error' in outcome) throw outcome.error;
+  const scopeError = outOfMemory ?? validation;
+  if (scopeError) {
+    release(outcome.value);
+    throw new TwnDeviceError(outOfMemory ? 'OUT_OF_MEMORY' : 'VALIDATION', `${what}: ${scopeError.message}`);
+  }
+  return outcome.value;
+}
+
+/** Buffers and bind groups for one batch size, made on first use and kept. */
+interface BatchResources {
+  readonly plan: ExecutionPlan;
+  readonly slots: readonly GPUBuffer[];
+  readonly bindGroups: readonly (GPUBindGroup | undefined)[];
+  /** One buffer holding every output back to back, mapped once per run. */
+  readonly staging: GPUBuffer;
+  readonly outputs: readonly { readonly name: string; readonly slot: GPUBuffer; readonly offset: number; readonly bytes: number }[];
+}
+
+class CompiledGraph implements WebGpuModel {
+  readonly weightBytes: number;
+  private readonly placeholder: GPUBuffer;
+  private readonly batches = new Map<number, Promise<BatchResources>>();
+  private lost: GPUDeviceLostInfo | undefined;
+  private readonly deviceLost: Promise<never>;
+  private disposed = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly graph: Graph,
+    private readonly device: GPUDevice,
+    private readonly dispatches: readonly (CompiledDispatch | undefined)[],
+  ) {
+    this.placeholder = uploadBuffer(device, new Float32Array(1), 'absent optional input');
+    this.weightBytes = dispatches.reduce(
+      (total, dispatch) => total + (dispatch?.paramBuffers.reduce((sum, buffer) => sum + (buffer?.size ?? 0), 0) ?? 0),
+      0,
+    );
+    this.deviceLost = device.lost.then((info) => {
+      this.lost = info;
+      throw this.lostError();
+    });
+    // Observed here so that a loss with no run pending is not an unhandled rejection.
+    this.deviceLost.catch(() => undefined);
+  }
+
+  activationBytes(batch: number): number {
+    const plan = planGraph(this.graph, batch);
+    const outputs = this.graph.outputs.reduce((sum, value) => sum + product(plan.shapes.get(value)!), 0);
+    return BYTES_PER_VALUE * (plan.slots.reduce((sum, elements) => sum + elements, 0) + outputs);
+  }
+
+  run(input: Float32Array, batch: number): Promise<Map<string, Float32Array>> {
+    try {
+      this.checkUsable();
+      this.checkInput(input, batch);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const result = this.queue.then(() => this.execute(input, batch));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const dispatch of this.dispatches) if (dispatch) destroyDispatch(dispatch);
+    this.placeholder.destroy();
+    for (const resources of this.batches.values()) {
+      resources.then(destroyBatch, () => undefined);
+    }
+    this.batches.clear();
+  }
+
+  private checkUsable(): void {
+    if (this.disposed) throw new TwnDeviceError('DISPOSED', 'this model was disposed');
+    if (this.lost) throw this.lostError();
+  }
+
+  private lostError(): TwnDeviceError {
+    return new TwnDeviceError(
+      'DEVICE_LOST',
+      `the GPU device was lost (${this.lost?.reason ?? 'unknown'}: ${this.lost?.message ?? ''}); compile the model again on a new device`,
+    );
+  }
+
+  private checkInput(input: Float32Array, batch: number): void {
+    if (!(input instanceof Float32Array)) throw new TwnInputError('INPUT_TYPE', 'input must be a Float32Array');
+    checkBatch(batch);
+    const expected = batch * product(this.graph.input.shape);
+    if (input.length !== expected) {
+      throw new TwnInputError(
+        'INPUT_SHAPE',
+        `input of batch ${batch} × [${this.graph.input.shape.join(', ')}] needs ${expected} values, got ${input.length}`,
+      );
+    }
+  }
+
+  private async execute(input: Float32Array, batch: number): Promise<Map<string, Float32Array>> {
+    this.checkUsable();
+    const resources = await this.aliveWhile(this.resourcesFor(batch));
+    const { plan, slots, bindGroups, staging, outputs } = resources;
+    // WebGPU copies from shared memory too; the DOM typings just do not say so for typed arrays.
+    this.device.queue.writeBuffer(slots[plan.valueSlot.get(this.graph.input.name)!]!, 0, input as Float32Array<ArrayBuffer>);
+    const encoder = this.device.createCommandEncoder({ label: `run batch ${batch}` });
+    const pass = encoder.beginComputePass();
+    const maxPerDimension = this.device.limits.maxComputeWorkgroupsPerDimension;
+    this.dispatches.forEach((dispatch, i) => dispatch && encodeDispatch(pass, dispatch, bindGroups[i]!, batch, maxPerDimension));
+    pass.end();
+    for (const output of outputs) encoder.copyBufferToBuffer(output.slot, 0, staging, output.offset, output.bytes);
+    this.device.queue.submit([encoder.finish()]);
+    await this.aliveWhile(staging.mapAsync(MAP_MODE_READ));
+    const bytes = staging.getMappedRange().slice(0);
+    staging.unmap();
+    return new Map(outputs.map((output) => [output.name, new Float32Array(bytes, output.offset, output.bytes / BYTES_PER_VALUE)]));
+  }
+
+  /** `work`, unless the device is lost first; any failure after a loss is reported as the loss. */
+  private async aliveWhile<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await Promise.race([work, this.deviceLost]);
+    } catch (error) {
+      if (this.lost) throw this.lostError();
+      throw error;
+    }
+  }
+
+  private resourcesFor(batch: number): Promise<BatchResources> {
+    let resources = this.batches.get(batch);
+    if (resources === undefined) {
+      resources = this.createBatch(batch);
+      this.batches.set(batch, resources);
+      // A failed allocation (limits, out of memory) is not cached: a later call reports it again.
+      resources.catch(() => this.batches.delete(batch));
+    }
+    return resources;
+  }
+
+  private async createBatch(batch: number): Promise<BatchResources> {
+    const plan = planGraph(this.graph, batch);
+    checkLimits(plan, this.dispatches.map((dispatch) => dispatch?.plan ?? { kind: 'alias' }), this.device.limits);
+    return withErrorScopes(this.device, `allocating activations for batch ${batch}`, async () => {
+      const usage = BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST;
+      const slots = plan.slots.map((elements, i) =>
+        this.device.createBuffer({ label: `activations ${i} (batch ${batch})`, size: BYTES_PER_VALUE * elements, usage }),
+      );
+      const binding = (value: string): GPUBufferBinding => ({
+        buffer: slots[plan.valueSlot.get(value)!]!,
+        size: BYTES_PER_VALUE * product(plan.shapes.get(value)!),
+      });
+      const bindGroups = plan.steps.map(({ node }, i) => {
+        const dispatch = this.dispatches[i];
+        return dispatch && bindDispatch(this.device, dispatch, binding(node.outputs[0]!), node.inputs.map(binding), this.placeholder);
+      });
+      let offset = 0;
+      const outputs = this.graph.outputs.map((name) => {
+        const { buffer, size = 0 } = binding(name);
+        const output = { name, slot: buffer, offset, bytes: Number(size) };
+        offset += output.bytes;
+        return output;
+      });
+      const staging = this.device.createBuffer({ label: `readback (batch ${batch})`, size: offset, usage: BUFFER_USAGE.MAP_READ | BUFFER_USAGE.COPY_DST });
+      return { plan, slots, bindGroups, staging, outputs };
+    }, destroyBatch);
+  }
+}
+
+function destroyBatch(resources: BatchResources): void {
+  for (const buffer of resources.slots) buffer.destroy();
+  resources.staging.destroy();
+}
