@@ -1,0 +1,40 @@
+/**
+ * Exposes the shared kernel and network checks to Playwright: the same cases as the Node tests, run in the page on
+ * the browser's own WebGPU.
+ */
+import { acquireDevice, type AdapterSummary } from '../../../src/backends/webgpu/device.js';
+import { checkKernelCase, KERNEL_CASES, type CaseResult } from '../../webgpu/kernel-cases.js';
+import { checkNetCase, NET_CASES, type NetResult } from '../../webgpu/net-cases.js';
+
+export interface BrowserReport<T> {
+  readonly adapter?: AdapterSummary;
+  readonly results: readonly T[];
+}
+
+export interface BrowserChecks {
+  kernels(): Promise<BrowserReport<CaseResult>>;
+  nets(): Promise<BrowserReport<NetResult>>;
+}
+
+async function withDevice<T>(check: (device: GPUDevice) => Promise<T[]>): Promise<BrowserReport<T>> {
+  const { device, adapter } = await acquireDevice();
+  try {
+    return { adapter, results: await check(device) };
+  } finally {
+    device.destroy();
+  }
+}
+
+async function inOrder<S, T>(specs: readonly S[], check: (spec: S) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (const spec of specs) results.push(await check(spec));
+  return results;
+}
+
+const checks: BrowserChecks = {
+  kernels: () => withDevice((device) => inOrder(KERNEL_CASES, (spec) => checkKernelCase(device, spec))),
+  nets: () => withDevice((device) => inOrder([NET_CASES.lenet5, NET_CASES.resnet18Cifar], (spec) => checkNetCase(device, spec))),
+};
+
+(window as unknown as { twnChecks: BrowserChecks }).twnChecks = checks;
+document.getElementById('status')!.textContent = 'ready';
