@@ -21,6 +21,8 @@ export type Strokes = readonly (readonly (readonly [number, number])[])[];
 
 export async function drawOnPad(page: Page, strokes: Strokes): Promise<void> {
   await page.getByRole('button', { name: 'Clear' }).click();
+  // Mouse coordinates are the viewport's: the pad must be on screen, and clear of the sticky header.
+  await page.locator('#pad').evaluate((pad) => pad.scrollIntoView({ block: 'center' }));
   const box = await page.locator('#pad').boundingBox();
   if (!box) throw new Error('drawing pad not visible');
   const at = ([x, y]: readonly [number, number]) => [box.x + x * box.width, box.y + y * box.height] as const;
@@ -29,12 +31,13 @@ export async function drawOnPad(page: Page, strokes: Strokes): Promise<void> {
     if (!first) continue;
     await page.mouse.move(...at(first));
     await page.mouse.down();
-    for (const point of rest) await page.mouse.move(...at(point), { steps: 8 });
+    // Few intermediate events: under SwiftShader each one costs a software-rendered frame.
+    for (const point of rest) await page.mouse.move(...at(point), { steps: 3 });
     await page.mouse.up();
   }
 }
 
-function ellipse(cx: number, cy: number, rx: number, ry: number, points = 32): [number, number][] {
+function ellipse(cx: number, cy: number, rx: number, ry: number, points = 16): [number, number][] {
   return Array.from({ length: points + 1 }, (_, i) => {
     const angle = (i / points) * 2 * Math.PI - Math.PI / 2;
     return [cx + rx * Math.cos(angle), cy + ry * Math.sin(angle)];

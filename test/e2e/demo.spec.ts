@@ -26,6 +26,7 @@ test.describe('demo', () => {
   });
 
   test('recognises digits drawn on the pad', async ({ page }, testInfo) => {
+    test.setTimeout(120_000);
     await openDemo(page);
     test.skip(!(await hasTrainedModel(page, 'digits')), 'no trained LeNet-5 shipped in demo/models yet');
     for (const [digit, strokes] of Object.entries(DIGITS)) {
