@@ -1,6 +1,5 @@
-import { CpuExecutor } from '../backends/cpu/executor.js';
+import { FastCpuExecutor } from '../backends/cpu-fast/index.js';
 import type { Graph } from '../graph/ir.js';
-import { planGraph, type ExecutionPlan } from '../plan/plan.js';
 import type { BackendChoice } from './backend.js';
 
 /** What the model needs from a backend: run a batch to the graph's output, and free everything. */
@@ -31,18 +30,14 @@ function outputName(graph: Graph): string {
   return graph.outputs[0] ?? '';
 }
 
+/** The float32 CPU backend (the float64 one is the reference for tests, not for users); it caches plans per batch. */
 function cpuExecutor(graph: Graph): Executor {
-  const cpu = new CpuExecutor();
+  let cpu: FastCpuExecutor | undefined = new FastCpuExecutor();
   const output = outputName(graph);
-  // Planning is per batch size; callers tend to reuse one or two sizes.
-  const plans = new Map<number, ExecutionPlan>();
   return {
     async run(input, batch) {
-      let plan = plans.get(batch);
-      if (!plan) plans.set(batch, (plan = planGraph(graph, batch)));
-      const result = cpu.run(plan, input, batch).get(output);
-      return Float32Array.from(result?.data ?? []);
+      return cpu?.run(graph, input, batch).get(output)?.data ?? new Float32Array();
     },
-    dispose: () => plans.clear(),
+    dispose: () => (cpu = undefined),
   };
 }
