@@ -10,7 +10,7 @@ import { LinearLayer, type TileTarget } from './linear.js';
 const TILE_FLOATS = 1 << 14;
 
 /** Lanes per tile: a multiple of the block, at most one image's pixels (rounded up), within TILE_FLOATS. */
-export function tileWidth(rowLength: number, pixels: number): number {
+function tileWidth(rowLength: number, pixels: number): number {
   const fits = Math.floor(TILE_FLOATS / rowLength / BLOCK_LANES) * BLOCK_LANES;
   const whole = Math.ceil(pixels / BLOCK_LANES) * BLOCK_LANES;
   return Math.min(whole, Math.max(BLOCK_LANES, fits));

@@ -23,6 +23,7 @@ interface BoundPlan {
  * CpuExecutor (a Graph is optimized and planned per batch; an ExecutionPlan runs as given), but work happens once:
  * each graph is compiled on first use (ternary codes → index lists, epilogue constants), each plan bound once
  * (buffers from its slots, tiles sized to its shapes). A run then allocates only the output arrays it returns.
+ * Buffers stay alive per graph and batch size for as long as the graph (or the plan) is referenced.
  */
 export class FastCpuExecutor {
   private readonly compiled = new WeakMap<Graph, ReadonlyMap<string, CompiledNode>>();
