@@ -8,6 +8,8 @@ const DEMO_PORT = 4173;
 // fifty fails to start the GPU process, hence one retry.
 export default defineConfig({
   testDir: 'test/browser',
+  // Playwright empties its outputDir at start; a subfolder keeps the other runners' reports in test-results/.
+  outputDir: 'test-results/playwright',
   timeout: 300_000,
   retries: 1,
   workers: 1,
