@@ -1,5 +1,5 @@
 import { type BackendRequest, type ModelInfo, type TwnModel } from '../src/index.js';
-import { catalog, type SlotId } from './lib/catalog.js';
+import { catalog, type ManifestEntry, type SlotId } from './lib/catalog.js';
 import { byId, h } from './lib/dom.js';
 import { DrawPad } from './lib/draw-pad.js';
 import { formatBytes, formatMs, formatPercent } from './lib/format.js';
@@ -95,9 +95,7 @@ function showDigitOnPad(image: HTMLImageElement): void {
   const context = pad.canvas.getContext('2d');
   if (!context) return;
   pad.clear();
-  context.imageSmoothingEnabled = false;
   context.drawImage(image, 0, 0, pad.canvas.width, pad.canvas.height);
-  context.imageSmoothingEnabled = true;
   pad.markDrawn();
   void predictDigit();
 }
@@ -147,7 +145,7 @@ function updateSummary(): void {
   const fileBytes = infos.reduce((sum, info) => sum + info.fileBytes, 0);
   const fp32Bytes = infos.reduce((sum, info) => sum + info.fp32Bytes, 0);
   byId('stat-size').textContent = formatBytes(fileBytes);
-  byId('stat-ratio').textContent = `${(fp32Bytes / fileBytes).toFixed(1)}× smaller`;
+  byId('stat-ratio').textContent = `${(fp32Bytes / fileBytes).toFixed(1)}×`;
   byId('stat-backend').textContent = first.backend.kind === 'webgpu' ? 'WebGPU' : 'CPU';
   byId('backend-status').textContent = describeBackend(first);
   document.body.dataset.backend = first.backend.kind;
@@ -168,12 +166,22 @@ function renderInside(): void {
     h(
       'div',
       { class: 'inside-head' },
-      h('div', {}, h('h3', {}, handle.entry.slot.title), h('p', { class: 'muted' }, `${provenance(info)} · input ${channels}×${height}×${width} · ${info.parameters.toLocaleString('en-US')} parameters`)),
+      h(
+        'div',
+        {},
+        h('h3', {}, handle.entry.slot.title),
+        h('p', { class: 'muted' }, `${provenance(info)}${paperNote(handle.entry.manifest)} · input ${channels}×${height}×${width} · ${info.parameters.toLocaleString('en-US')} parameters`),
+      ),
       sizeComparison(info),
     ),
     layerTable(info),
     h('p', { class: 'legend' }, h('span', { class: 'swatch minus' }), '−1', h('span', { class: 'swatch zero' }), '0 (pruned by the threshold Δ)', h('span', { class: 'swatch plus' }), '+1'),
   );
+}
+
+/** The paper's number for the same network (Li et al. 2016, Table 2), from the trainer's manifest. */
+function paperNote(manifest: ManifestEntry | undefined): string {
+  return typeof manifest?.paperTop1 === 'number' ? ` (paper: ${formatPercent(manifest.paperTop1, 2)})` : '';
 }
 
 async function loadAll(): Promise<void> {
@@ -204,10 +212,16 @@ async function loadAll(): Promise<void> {
     byId('backend-status').textContent = 'No trained model has been shipped with this build yet.';
   }
   renderInside();
-  const sample = strips.get('objects')?.sample;
-  if (trainedModel('objects') && sample && byId<HTMLImageElement>('photo-preview').hidden) {
-    await sample.decode();
-    drawPhoto(sample);
+  // Arriving visitors see each model at work on a real test image before they try their own.
+  const digitSample = strips.get('digits')?.sample;
+  if (trainedModel('digits') && digitSample && pad.isEmpty) {
+    await digitSample.decode();
+    showDigitOnPad(digitSample);
+  }
+  const photoSample = strips.get('objects')?.sample;
+  if (trainedModel('objects') && photoSample && byId<HTMLImageElement>('photo-preview').hidden) {
+    await photoSample.decode();
+    drawPhoto(photoSample);
   }
   await predictDigit();
   await predictPhoto();

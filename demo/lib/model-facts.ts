@@ -21,12 +21,14 @@ export function sizeComparison(info: ModelInfo): HTMLElement {
 
 /** Per-layer table: weight shape, share of −1 / 0 / +1 as one stacked bar, and the scaling factor α. */
 export function layerTable(info: ModelInfo): HTMLElement {
-  return h(
+  const table = h(
     'table',
     { class: 'layers' },
     h('thead', {}, h('tr', {}, ...['Layer', 'Weights', '−1 · 0 · +1', 'Zeros', 'α', 'Size'].map((title) => h('th', {}, title)))),
     h('tbody', {}, ...info.layers.map(layerRow)),
   );
+  // Narrow screens scroll the table, not the page.
+  return h('div', { class: 'table-scroll' }, table);
 }
 
 function layerRow(layer: LayerInfo): HTMLElement {
@@ -61,5 +63,6 @@ export function provenance(info: ModelInfo): string {
   if (!metadata.trained) return 'Untrained (seeded random weights)';
   const accuracy = metadata.accuracy?.top1;
   const dataset = metadata.dataset ?? 'its dataset';
-  return accuracy === undefined ? `Trained on ${dataset}` : `Trained on ${dataset} · ${formatPercent(accuracy, 2)} test accuracy`;
+  const width = typeof metadata.width === 'number' && metadata.width !== 1 ? ` · channels ×${metadata.width}` : '';
+  return accuracy === undefined ? `Trained on ${dataset}${width}` : `Trained on ${dataset}${width} · ${formatPercent(accuracy, 2)} test accuracy`;
 }

@@ -19,7 +19,7 @@ test.describe('demo', () => {
     await expect(page.locator('#backend-status')).not.toHaveText(/Starting|Loading/);
     await page.screenshot({ path: testInfo.outputPath('demo-full.png'), fullPage: true });
     if (await hasTrainedModel(page, 'digits')) {
-      await expect(page.locator('#stat-ratio')).toHaveText(/\d+(\.\d)?× smaller/);
+      await expect(page.locator('#stat-ratio')).toHaveText(/^\d+(\.\d)?×$/);
       await expect(page.locator('#backend-status')).toHaveText(/CPU|WebGPU/);
       await expect(page.locator('#inside-body table.layers tbody tr')).not.toHaveCount(0);
     }
