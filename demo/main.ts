@@ -174,6 +174,7 @@ function renderInside(): void {
       ),
       sizeComparison(info),
     ),
+    baselineNote(info, handle.entry.fullPrecision) ?? '',
     layerTable(info),
     h('p', { class: 'legend' }, h('span', { class: 'swatch minus' }), '−1', h('span', { class: 'swatch zero' }), '0 (pruned by the threshold Δ)', h('span', { class: 'swatch plus' }), '+1'),
   );
@@ -182,6 +183,19 @@ function renderInside(): void {
 /** The paper's number for the same network (Li et al. 2016, Table 2), from the trainer's manifest. */
 function paperNote(manifest: ManifestEntry | undefined): string {
   return typeof manifest?.paperTop1 === 'number' ? ` (paper: ${formatPercent(manifest.paperTop1, 2)})` : '';
+}
+
+/** The ternary model beside its full-precision twin: what the 2-bit weights cost in accuracy, and save in bytes. */
+function baselineNote(info: ModelInfo, baseline: ManifestEntry | undefined): HTMLElement | null {
+  const top1 = info.metadata.accuracy?.top1;
+  if (baseline?.top1 === undefined || baseline.twnBytes === undefined || top1 === undefined) return null;
+  const points = (top1 - baseline.top1) * 100;
+  return h(
+    'p',
+    { class: 'baseline' },
+    h('strong', {}, 'Against full precision: '),
+    `the same network trained with 32-bit weights scores ${formatPercent(baseline.top1, 2)} (${points >= 0 ? '+' : '−'}${Math.abs(points).toFixed(2)} points for ternary) and takes ${formatBytes(baseline.twnBytes)}.`,
+  );
 }
 
 async function loadAll(): Promise<void> {

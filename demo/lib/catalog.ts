@@ -21,6 +21,8 @@ export interface CatalogEntry {
   readonly file?: string;
   /** What the manifest says about this model (status notes, accuracy), shown next to it. */
   readonly manifest?: ManifestEntry;
+  /** The same architecture trained in full precision, when shipped: the baseline the ternary model is judged by. */
+  readonly fullPrecision?: ManifestEntry;
 }
 
 export interface ManifestEntry {
@@ -28,6 +30,9 @@ export interface ManifestEntry {
   readonly architecture?: string;
   readonly dataset?: string;
   readonly trained?: boolean;
+  readonly weightMode?: string;
+  readonly top1?: number;
+  readonly twnBytes?: number;
   readonly status?: string;
   readonly note?: string;
   readonly [key: string]: unknown;
@@ -44,10 +49,12 @@ const manifests = import.meta.glob<unknown>('../models/models.json', { import: '
 export function catalog(): CatalogEntry[] {
   const entries = manifestEntries(Object.values(manifests)[0]);
   return SLOTS.map((slot) => {
+    // The manifest lists each architecture's ternary model first.
     const manifest = entries.find((entry) => matches(entry, slot));
+    const fullPrecision = entries.find((entry) => matches(entry, slot) && entry.weightMode === 'float' && entry.trained === true);
     const file = manifest?.file ?? Object.keys(modelUrls).map(baseName).find((name) => name.startsWith(slot.architecture));
     const url = file === undefined ? undefined : modelUrls[`../models/${baseName(file)}`];
-    return { slot, manifest, ...(url !== undefined && manifest?.trained !== false ? { url, file: baseName(file!) } : {}) };
+    return { slot, manifest, fullPrecision, ...(url !== undefined && manifest?.trained !== false ? { url, file: baseName(file!) } : {}) };
   });
 }
 
