@@ -1,4 +1,5 @@
 import { CpuExecutor } from '../src/backends/cpu/executor.js';
+import { FastCpuExecutor } from '../src/backends/cpu-fast/index.js';
 import { acquireDevice, type AdapterSummary } from '../src/backends/webgpu/device.js';
 import { compileWebGpu } from '../src/backends/webgpu/executor.js';
 import type { Graph } from '../src/graph/ir.js';
@@ -60,7 +61,21 @@ export function cpuReferenceRunner(): Runner {
   };
 }
 
+/** The float32 CPU backend users get without a hardware adapter; it compiles lazily, on the first run. */
+export function cpuFastRunner(): Runner {
+  return {
+    name: 'cpu-fast',
+    describe: async () => `JavaScript float32 single-thread backend, ${process.version}`,
+    async prepare(graph) {
+      const executor = new FastCpuExecutor();
+      return { run: async (input, batch) => executor.run(graph, input, batch), dispose: () => undefined };
+    },
+    close: () => undefined,
+  };
+}
+
 export const RUNNERS: Readonly<Record<string, () => Runner>> = {
   webgpu: webGpuRunner,
   'cpu-reference': cpuReferenceRunner,
+  'cpu-fast': cpuFastRunner,
 };

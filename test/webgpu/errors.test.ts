@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireDevice } from '../../src/backends/webgpu/device.js';
+import { testDevice } from './test-device.js';
 import { compileWebGpu } from '../../src/backends/webgpu/executor.js';
 import { TwnDeviceError, TwnInputError } from '../../src/errors.js';
 import { readTwnFile } from '../../src/format/reader.js';
@@ -60,7 +60,7 @@ let lenet: Graph;
 const inputSize = 28 * 28;
 
 beforeAll(async () => {
-  device = (await acquireDevice()).device;
+  device = await testDevice();
   lenet = graphFromFile(readTwnFile(buildLeNet5({ seed: 11 })));
 });
 afterAll(() => device?.destroy());
@@ -130,7 +130,7 @@ describe('device limits are checked before anything is created', () => {
 describe('device loss', () => {
   it('rejects the pending and later runs with DEVICE_LOST; recompiling on a new device works', async () => {
     const input = Float32Array.from({ length: inputSize }, (_, i) => (i % 29) / 29);
-    const doomed = (await acquireDevice()).device;
+    const doomed = await testDevice();
     const model = await compileWebGpu(lenet, doomed);
     const pending = model.run(input, 1);
     doomed.destroy();
@@ -140,7 +140,7 @@ describe('device loss', () => {
     const laterError = await rejection(model.run(input, 1));
     expect((laterError as TwnDeviceError).code).toBe('DEVICE_LOST');
 
-    const fresh = (await acquireDevice()).device;
+    const fresh = await testDevice();
     const recompiled = await compileWebGpu(lenet, fresh);
     const logits = (await recompiled.run(input, 1)).get(lenet.outputs[0]!)!;
     const reference = (await (await compileWebGpu(lenet, device)).run(input, 1)).get(lenet.outputs[0]!)!;

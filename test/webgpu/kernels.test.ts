@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireDevice } from '../../src/backends/webgpu/device.js';
+import { testDevice } from './test-device.js';
 import { checkKernelCase, KERNEL_CASES } from './kernel-cases.js';
 
 let device: GPUDevice;
 beforeAll(async () => {
-  device = (await acquireDevice()).device;
+  device = await testDevice();
 });
 afterAll(() => device?.destroy());
 

@@ -25,6 +25,13 @@ const NODE_WEBGPU_PACKAGE = 'webgpu';
 // A global symbol (not a module variable) keeps it alive even when test runners re-evaluate this module.
 const DAWN_GPU_KEY = Symbol.for('twn-webgpu.dawn-gpu');
 
+const LIMITS_WORTH_RAISING = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupsPerDimension',
+] as const;
+
 interface NodeWebGpuModule {
   create(flags: string[]): GPU;
 }
@@ -78,10 +85,3 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
   }
   return { device, adapter: summarizeAdapter(adapter) };
 }
-
-const LIMITS_WORTH_RAISING = [
-  'maxStorageBufferBindingSize',
-  'maxBufferSize',
-  'maxStorageBuffersPerShaderStage',
-  'maxComputeWorkgroupsPerDimension',
-] as const;

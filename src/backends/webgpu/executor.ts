@@ -41,10 +41,11 @@ export async function compileWebGpu(source: Graph, device: GPUDevice): Promise<W
     if (kernel === undefined) throw new TwnDeviceError('UNSUPPORTED_OP', `node "${node.name}": no WebGPU kernel for op "${node.op}"`);
     return kernel.plan({ node, graph, inputShapes, outputShape: outputShapes[0]! });
   });
-  checkLimits(plan, kernelPlans, device.limits);
+  kernelPlans.forEach((kernelPlan, i) => kernelPlan.kind === 'dispatch' && checkStaticLimits(plan.steps[i]!.node, kernelPlan, device.limits));
+  checkActivationLimits(plan, kernelPlans, device.limits);
 
   const pipelines = new PipelineFactory(device);
-  const compiled = await withErrorScopes(
+  const settled = await withErrorScopes(
     device,
     'compiling the graph',
     () =>
@@ -53,27 +54,32 @@ export async function compileWebGpu(source: Graph, device: GPUDevice): Promise<W
           kernelPlan.kind === 'dispatch' ? compileDispatch(device, pipelines, kernelPlan, plan.steps[i]!.node.name) : undefined,
         ),
       ),
-    (settled) => settled.forEach((result) => result.status === 'fulfilled' && result.value && destroyDispatch(result.value)),
+    destroyCompiled,
   );
-  const failed = compiled.find((result) => result.status === 'rejected');
+  const failed = settled.find((result) => result.status === 'rejected');
   if (failed) {
-    compiled.forEach((result) => result.status === 'fulfilled' && result.value && destroyDispatch(result.value));
+    destroyCompiled(settled);
     throw new TwnDeviceError('PIPELINE_FAILED', `creating a compute pipeline failed: ${String(failed.reason)}`);
   }
   return new CompiledGraph(
     graph,
     device,
-    compiled.map((result) => (result as PromiseFulfilledResult<CompiledDispatch | undefined>).value),
+    settled.map((result) => (result as PromiseFulfilledResult<CompiledDispatch | undefined>).value),
   );
 }
 
-function checkLimits(plan: ExecutionPlan, kernelPlans: readonly KernelPlan[], limits: GPUSupportedLimits): void {
+type SettledDispatches = readonly PromiseSettledResult<CompiledDispatch | undefined>[];
+
+function destroyCompiled(settled: SettledDispatches): void {
+  for (const result of settled) if (result.status === 'fulfilled' && result.value) destroyDispatch(result.value);
+}
+
+/** The limits that grow with the batch, for the plan's batch size. */
+function checkActivationLimits(plan: ExecutionPlan, kernelPlans: readonly KernelPlan[], limits: GPUSupportedLimits): void {
   const valueBytes = (value: string) => BYTES_PER_VALUE * product(plan.shapes.get(value)!);
   plan.steps.forEach(({ node }, i) => {
     const kernelPlan = kernelPlans[i]!;
-    if (kernelPlan.kind !== 'dispatch') return;
-    if (plan.batch === 1) checkStaticLimits(node, kernelPlan, limits);
-    checkBatchLimits(node, kernelPlan, plan.batch, valueBytes, limits);
+    if (kernelPlan.kind === 'dispatch') checkBatchLimits(node, kernelPlan, plan.batch, valueBytes, limits);
   });
 }
 
@@ -231,7 +237,7 @@ class CompiledGraph implements WebGpuModel {
 
   private async createBatch(batch: number): Promise<BatchResources> {
     const plan = planGraph(this.graph, batch);
-    checkLimits(plan, this.dispatches.map((dispatch) => dispatch?.plan ?? { kind: 'alias' }), this.device.limits);
+    checkActivationLimits(plan, this.dispatches.map((dispatch) => dispatch?.plan ?? { kind: 'alias' }), this.device.limits);
     return withErrorScopes(this.device, `allocating activations for batch ${batch}`, async () => {
       const usage = BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST;
       const slots = plan.slots.map((elements, i) =>
