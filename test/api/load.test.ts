@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel, TwnAbortError, TwnDeviceError, TwnFormatError, TwnInputError, type TwnModel } from '../../src/index.js';
 import { buildLeNet5 } from '../../src/models/index.js';
+import { fakeGpu } from './fake-gpu.js';
 
 const bytes = buildLeNet5({ seed: 7 });
 
@@ -134,5 +135,35 @@ describe('loadModel', () => {
 
   it('stops with a typed AbortError when aborted', async () => {
     await expect(loadModel(url, { backend: 'cpu', signal: AbortSignal.abort() })).rejects.toBeInstanceOf(TwnAbortError);
+  });
+});
+
+describe('loadModel when the GPU cannot take the graph', () => {
+  // A hardware adapter whose device allows 64-byte storage bindings: compiling any layer exceeds it.
+  const tinyLimits = { maxStorageBufferBindingSize: 64, maxBufferSize: 64, maxStorageBuffersPerShaderStage: 8, maxComputeWorkgroupsPerDimension: 65535, maxComputeWorkgroupSizeX: 256, maxComputeInvocationsPerWorkgroup: 256 };
+
+  it("runs on the CPU under 'auto', says why, and frees the device", async () => {
+    const { gpu, devices } = fakeGpu({ vendor: 'nvidia', architecture: 'ampere' }, tinyLimits);
+    vi.stubGlobal('navigator', { gpu });
+    try {
+      const model = await loadModel(bytes);
+      expect(model.info.backend).toMatchObject({ kind: 'cpu', requested: 'auto', adapter: { vendor: 'nvidia' } });
+      expect(model.info.backend.reason).toMatch(/WebGPU cannot run this model/);
+      expect(devices[0]?.destroy).toHaveBeenCalledOnce();
+      expect(await model.run(barImage())).toHaveLength(10);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it("throws TwnDeviceError when 'webgpu' was asked for", async () => {
+    const { gpu, devices } = fakeGpu({ vendor: 'nvidia' }, tinyLimits);
+    vi.stubGlobal('navigator', { gpu });
+    try {
+      await expect(loadModel(bytes, { backend: 'webgpu' })).rejects.toMatchObject({ name: 'TwnDeviceError', code: 'LIMIT_EXCEEDED' });
+      expect(devices[0]?.destroy).toHaveBeenCalledOnce();
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
