@@ -43,7 +43,8 @@ export const SLOTS: readonly Slot[] = [
   { id: 'objects', architecture: 'vgg7', dataset: 'CIFAR-10', title: 'VGG-7 · CIFAR-10' },
 ];
 
-const modelUrls = import.meta.glob<string>('../models/*.twn', { query: '?url', import: 'default', eager: true });
+// Only the ternary files go into the site; the full-precision baselines beside them are known from the manifest.
+const modelUrls = import.meta.glob<string>('../models/*-twn*.twn', { query: '?url', import: 'default', eager: true });
 const manifests = import.meta.glob<unknown>('../models/models.json', { import: 'default', eager: true });
 
 export function catalog(): CatalogEntry[] {
