@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from .data import DATASET_DISPLAY_NAMES, DEFAULT_CACHE_DIR, DEFAULT_DATA_ROOT, load_dataset
-from .models import BasicBlock, ConvBN, LinearBN, TwnNet, build_model
+from .models import BasicBlock, ConvBN, LinearBN, TwnNet, load_model_from_checkpoint
 from .quant import DELTA_RULE, QUANTIZED_LAYER_TYPES
 from .twn_reader import DATA_ALIGNMENT, FORMAT_VERSION, MAGIC, PREAMBLE_BYTES, execute, read_twn
 
@@ -282,9 +282,7 @@ def export_checkpoint(checkpoint_path: Path, out_prefix: Path, data_root: Path =
                       cache_dir: Path = DEFAULT_CACHE_DIR, reference_images: int = 16, onnx: bool = True,
                       test_images: int | None = None, note: str = "", export_command: str = "") -> dict:
     checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
-    model = build_model(**checkpoint["build_args"])
-    model.load_state_dict(checkpoint["model"])
-    model.eval()
+    model = load_model_from_checkpoint(checkpoint).eval()
     dataset = load_dataset(checkpoint["dataset"], data_root, cache_dir)
     test = dataset.test.first(test_images)
     args, history = checkpoint["args"], checkpoint["history"]

@@ -223,3 +223,10 @@ def build_model(architecture: str, mode: str = "ternary", granularity: str = "pe
                 "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)}
     spec["labels"] = labels
     return TwnNet(architecture, body, spec, quant, build_args)
+
+
+def load_model_from_checkpoint(checkpoint: dict) -> TwnNet:
+    """Rebuilds the module tree from the checkpoint's build arguments and loads the trained state."""
+    model = build_model(**checkpoint["build_args"])
+    model.load_state_dict(checkpoint["model"])
+    return model

@@ -28,7 +28,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler, RandomSampler
 
 from .data import DATASETS, DEFAULT_CACHE_DIR, DEFAULT_DATA_ROOT, Split, iterate_batches, load_dataset
-from .models import ARCHITECTURES, TwnNet, build_model
+from .models import ARCHITECTURES, build_model
 from .quant import GRANULARITIES, WEIGHT_MODES
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -165,12 +165,6 @@ def save_checkpoint(path: Path, state: dict) -> None:
     temporary.replace(path)
 
 
-def load_model_from_checkpoint(checkpoint: dict) -> TwnNet:
-    model = build_model(**checkpoint["build_args"])
-    model.load_state_dict(checkpoint["model"])
-    return model
-
-
 def train(args: argparse.Namespace) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -214,7 +208,7 @@ def train(args: argparse.Namespace) -> dict:
     sampler = (DistributedSampler(range(len(train_split)), distributed.world_size, distributed.rank,
                                   shuffle=True, seed=args.seed) if distributed.enabled
                else RandomSampler(range(len(train_split)), generator=torch.Generator().manual_seed(args.seed)))
-    augment_generator = torch.Generator().manual_seed(args.seed + 1000 * distributed.rank)
+    augment_generator = torch.Generator()
 
     show_progress = distributed.is_main and not args.no_progress
     if show_progress:
@@ -226,6 +220,7 @@ def train(args: argparse.Namespace) -> dict:
         else:
             # Same permutations whether or not the run was resumed: epoch e always draws with seed+e.
             sampler.generator.manual_seed(args.seed + epoch)
+        augment_generator.manual_seed(args.seed + 1000 * distributed.rank + 100_000 * epoch)
         epoch_started = time.time()
         trained_model.train()
         batches = iterate_batches(train_split, args.batch_size, iter(sampler), augment, augment_generator)
@@ -233,7 +228,10 @@ def train(args: argparse.Namespace) -> dict:
         if show_progress:
             batches = tqdm(batches, total=steps_per_epoch, desc=f"epoch {epoch + 1}/{args.epochs}",
                            mininterval=1.0 if sys.stderr.isatty() else 30.0, leave=False)
-        loss_sum = correct = count = 0.0
+        # Running sums stay tensors on the device: no host synchronisation per step (matters on a GPU).
+        loss_sum = torch.zeros((), device=device, dtype=torch.float64)
+        correct = torch.zeros((), device=device, dtype=torch.int64)
+        count = 0
         for images, labels in batches:
             images, labels = prepare(images, device, args.channels_last), labels.to(device)
             with autocast_context(device, args.bf16):
@@ -242,14 +240,15 @@ def train(args: argparse.Namespace) -> dict:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            loss_sum += loss.item() * len(labels)
-            correct += (logits.argmax(1) == labels).sum().item()
+            loss_sum += loss.detach() * len(labels)
+            correct += (logits.argmax(1) == labels).sum()
             count += len(labels)
-            if show_progress:
-                batches.set_postfix(loss=f"{loss_sum / count:.4f}", acc=f"{correct / count:.4f}", refresh=False)
+            if show_progress and batches.n % 50 == 0:
+                batches.set_postfix(loss=f"{loss_sum.item() / count:.4f}", acc=f"{correct.item() / count:.4f}",
+                                    refresh=False)
         learning_rate = optimizer.param_groups[0]["lr"]
         scheduler.step()
-        loss_sum, correct, count = distributed.sum([loss_sum, correct, count])
+        loss_sum, correct, count = distributed.sum([loss_sum.item(), float(correct.item()), float(count)])
         test_loss, test_accuracy, test_images = evaluate(model, test_split, device, distributed,
                                                          channels_last=args.channels_last)
         epoch_seconds = time.time() - epoch_started
