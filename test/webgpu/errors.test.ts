@@ -16,9 +16,9 @@ interface DeviceSpy {
 
 /**
  * The real device seen through a proxy that counts buffer creation, uploads and submits, tracks which buffers are
- * still alive, and can report smaller limits than the device has.
+ * still alive, can report smaller limits than the device has, and can rewrite shaders on their way to the compiler.
  */
-function spyOn(device: GPUDevice, limits: Partial<GPUSupportedLimits> = {}): DeviceSpy {
+function spyOn(device: GPUDevice, limits: Partial<GPUSupportedLimits> = {}, rewriteShader = (code: string) => code): DeviceSpy {
   const calls = { createBuffer: 0, submit: 0, writeBuffer: 0 };
   const live = new Set<GPUBuffer>();
   const queue = new Proxy(device.queue, {
@@ -35,6 +35,9 @@ function spyOn(device: GPUDevice, limits: Partial<GPUSupportedLimits> = {}): Dev
     get(target, key) {
       if (key === 'queue') return queue;
       if (key === 'limits') return fakeLimits;
+      if (key === 'createShaderModule') {
+        return (descriptor: GPUShaderModuleDescriptor) => target.createShaderModule({ ...descriptor, code: rewriteShader(descriptor.code) });
+      }
       if (key === 'createBuffer') {
         return (descriptor: GPUBufferDescriptor) => {
           calls.createBuffer++;
@@ -124,6 +127,17 @@ describe('device limits are checked before anything is created', () => {
     expect(spy.calls.submit).toBe(before);
     await expect(model.run(new Float32Array(inputSize), 1)).resolves.toBeInstanceOf(Map);
     model.dispose();
+  });
+});
+
+describe('compilation errors', () => {
+  it('a shader the device rejects becomes a TwnDeviceError, and nothing stays allocated', async () => {
+    const spy = spyOn(device, {}, (code) => code.replace('fn main(', 'fn main(broken'));
+    const error = await rejection(compileWebGpu(lenet, spy.device));
+    expect(error).toBeInstanceOf(TwnDeviceError);
+    expect(['VALIDATION', 'PIPELINE_FAILED']).toContain((error as TwnDeviceError).code);
+    expect(spy.calls.createBuffer).toBeGreaterThan(0);
+    expect(spy.live.size).toBe(0);
   });
 });
 

@@ -19,7 +19,12 @@ export async function compileDispatch(
   const paramBuffers = plan.bindings.map((binding) =>
     binding.kind === 'param' ? uploadBuffer(device, binding.data, `${label}.${binding.role}`) : undefined,
   );
-  return { label, plan, pipeline: await pipelines.create(plan, label), paramBuffers };
+  try {
+    return { label, plan, pipeline: await pipelines.create(plan, label), paramBuffers };
+  } catch (error) {
+    for (const buffer of paramBuffers) buffer?.destroy();
+    throw error;
+  }
 }
 
 /**
