@@ -84,7 +84,7 @@ async function measure(model: string, graph: Graph, runner: Runner, batches: num
 }
 
 function formatTable(measurements: Measurement[], batches: number[]): string {
-  const header = ['model', 'runner', 'compile ms', 'first run ms', ...batches.map((b) => `batch ${b} ms`), ...batches.map((b) => `b${b} vs webgpu`)];
+  const header = ['model', 'runner', 'compile ms', 'first run ms', ...batches.map((b) => `batch ${b} ms`), ...batches.map((b) => `b${b} time ÷ webgpu`)];
   const rows = measurements.map((m) => {
     const webgpu = measurements.find((other) => other.model === m.model && other.runner === 'webgpu');
     return [
