@@ -12,7 +12,7 @@ failed_steps=()
 step() { local name=$1; shift; echo "=== $name: $*"; "$@" || failed_steps+=("$name"); }
 
 step typecheck npm run --silent typecheck
-step lint-python .venv/bin/python -m ruff check tools
+step lint-python .venv/bin/ruff check tools
 step vitest npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
 step playwright env PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/playwright.json npx playwright test --reporter=list,json
 step pytest .venv/bin/python -m pytest tools/tests -q --junitxml=test-results/pytest.xml

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates <repo>/.venv (gitignored) with everything tools/ needs: torch (CPU), numpy, onnx, onnxruntime,
-# pytest, pillow, tqdm. Idempotent: if .venv already imports all of them, it does nothing.
+# pytest, pillow, tqdm, ruff (the linter .ci/run applies to tools/). Idempotent: if .venv already imports all of them, it does nothing.
 #
 # On the build machine pip is preconfigured (pip.conf) to find local wheels, so we pin the exact CPU torch
 # build and fail fast (--retries 0 --timeout 3) instead of hanging on an unreachable index. Elsewhere, if the
@@ -12,12 +12,13 @@ venv="$repo_root/.venv"
 python_bin="${PYTHON:-python3.11}"
 command -v "$python_bin" >/dev/null 2>&1 || python_bin=python3
 
-pinned=(torch==2.13.0+cpu numpy onnx onnxruntime pytest pillow tqdm)
-plain=(torch numpy onnx onnxruntime pytest pillow tqdm)
+pinned=(torch==2.13.0+cpu numpy onnx onnxruntime pytest pillow tqdm ruff)
+plain=(torch numpy onnx onnxruntime pytest pillow tqdm ruff)
 
 venv_is_ready() {
   [ -x "$venv/bin/python" ] &&
-    "$venv/bin/python" -c "import torch, numpy, onnx, onnxruntime, pytest, PIL, tqdm" >/dev/null 2>&1
+    "$venv/bin/python" -c "import torch, numpy, onnx, onnxruntime, pytest, PIL, tqdm" >/dev/null 2>&1 &&
+    "$venv/bin/ruff" --version >/dev/null 2>&1
 }
 
 if venv_is_ready; then
