@@ -2,6 +2,7 @@
 // Dense layers run here too, as a 1×1 convolution over a 1×1 image (C = K).
 // The weight decode step (ternary or float) is appended by the host: it declares binding 4 (`weights`) and defines
 // loadWeightWord(word) and accumulateColumn(bit), which add column word·16 + bit of the weights times `xs` into `acc`.
+// So is the launch grid (grid.wgsl): INVOCATIONS and flatWorkgroup, which undoes the fold of large grids into 2D.
 //
 // Tiling: each invocation computes CHANNELS_PER_THREAD channels × POSITIONS_PER_THREAD output positions, so one
 // decoded weight word serves POSITIONS_PER_THREAD positions and one loaded input serves CHANNELS_PER_THREAD channels.
@@ -13,7 +14,6 @@
 const CHANNELS_PER_THREAD = 4u;
 // The width of vec4: positions are the lanes of `xs` and of each `acc` entry.
 const POSITIONS_PER_THREAD = 4u;
-const INVOCATIONS = 64u;
 
 override C: u32;
 override H: u32;
@@ -62,8 +62,7 @@ fn main(
   let positionsPerGroup = THREADS_ALONG_POSITIONS * POSITIONS_PER_THREAD;
   let channelsPerGroup = (INVOCATIONS / THREADS_ALONG_POSITIONS) * CHANNELS_PER_THREAD;
   let positionTiles = (positions + positionsPerGroup - 1u) / positionsPerGroup;
-  // Large grids are folded into two dimensions (maxComputeWorkgroupsPerDimension).
-  let group = workgroup.x + workgroup.y * workgroups.x;
+  let group = flatWorkgroup(workgroup, workgroups);
   let channelTile = group / positionTiles;
   if (channelTile * channelsPerGroup >= O) {
     return;

@@ -1,7 +1,6 @@
 // Element-wise ops, one value per invocation: relu, add (+relu) and a per-channel affine map that serves both
 // batchnorm (unfolded graphs) and input normalisation: y = act(x · scale[c] + shift[c]).
-
-const INVOCATIONS = 64u;
+// INVOCATIONS and flatInvocation: grid.wgsl, appended by the host.
 
 // Values per channel per sample (H·W, or 1 for [N, C] tensors) and the channel count, for the affine entry point.
 override PLANE: u32 = 1u;
@@ -12,10 +11,6 @@ override RELU: bool = false;
 @group(0) @binding(1) var<storage, read> first: array<f32>;
 // add: the second operand; affine: [0, C) scale, [C, 2·C) shift.
 @group(0) @binding(2) var<storage, read> second: array<f32>;
-
-fn flatIndex(workgroup: vec3u, workgroups: vec3u, lane: u32) -> u32 {
-  return (workgroup.x + workgroup.y * workgroups.x) * INVOCATIONS + lane;
-}
 
 fn activate(value: f32) -> f32 {
   if (RELU) {
@@ -30,7 +25,7 @@ fn relu(
   @builtin(num_workgroups) workgroups: vec3u,
   @builtin(local_invocation_index) lane: u32,
 ) {
-  let index = flatIndex(workgroup, workgroups, lane);
+  let index = flatInvocation(workgroup, workgroups, lane);
   if (index < arrayLength(&output)) {
     output[index] = max(first[index], 0.0);
   }
@@ -42,7 +37,7 @@ fn add(
   @builtin(num_workgroups) workgroups: vec3u,
   @builtin(local_invocation_index) lane: u32,
 ) {
-  let index = flatIndex(workgroup, workgroups, lane);
+  let index = flatInvocation(workgroup, workgroups, lane);
   if (index < arrayLength(&output)) {
     output[index] = activate(first[index] + second[index]);
   }
@@ -54,7 +49,7 @@ fn channel_affine(
   @builtin(num_workgroups) workgroups: vec3u,
   @builtin(local_invocation_index) lane: u32,
 ) {
-  let index = flatIndex(workgroup, workgroups, lane);
+  let index = flatInvocation(workgroup, workgroups, lane);
   if (index < arrayLength(&output)) {
     let channel = (index / PLANE) % CHANNELS;
     output[index] = activate(first[index] * second[channel] + second[CHANNELS + channel]);

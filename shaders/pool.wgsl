@@ -1,7 +1,6 @@
 // Max and average pooling, one output value per invocation. Global average pooling is the case KH = H, KW = W.
 // Windows never lie wholly in the padding (padding < kernel), so every window has at least one real cell.
-
-const INVOCATIONS = 64u;
+// INVOCATIONS and flatInvocation: grid.wgsl, appended by the host.
 
 override H: u32;
 override W: u32;
@@ -24,7 +23,7 @@ fn main(
   @builtin(num_workgroups) workgroups: vec3u,
   @builtin(local_invocation_index) lane: u32,
 ) {
-  let index = (workgroup.x + workgroup.y * workgroups.x) * INVOCATIONS + lane;
+  let index = flatInvocation(workgroup, workgroups, lane);
   if (index >= arrayLength(&output)) {
     return;
   }

@@ -1,6 +1,5 @@
 // Softmax along the last axis, one row per invocation: exp(x − max) / Σ exp(x − max).
-
-const INVOCATIONS = 64u;
+// INVOCATIONS and flatInvocation: grid.wgsl, appended by the host.
 
 override K: u32;
 
@@ -13,7 +12,7 @@ fn main(
   @builtin(num_workgroups) workgroups: vec3u,
   @builtin(local_invocation_index) lane: u32,
 ) {
-  let row = (workgroup.x + workgroup.y * workgroups.x) * INVOCATIONS + lane;
+  let row = flatInvocation(workgroup, workgroups, lane);
   if (row >= arrayLength(&output) / K) {
     return;
   }

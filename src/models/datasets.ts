@@ -1,13 +1,9 @@
 /** Input specs (docs/FORMAT.md §3) of the datasets the builders' architectures come from. */
 import type { InputSpec } from '../graph/ir.js';
 
-export interface Dataset {
+/** A dataset's name, and the input-spec fields its images and classes give. */
+export interface Dataset extends Omit<InputSpec, 'name'> {
   readonly name: string;
-  readonly shape: readonly [number, number, number];
-  readonly colorLayout: 'gray' | 'rgb';
-  readonly mean: readonly number[];
-  readonly std: readonly number[];
-  readonly labels: readonly string[];
 }
 
 function numberedClasses(count: number): string[] {

@@ -1,28 +1,12 @@
-import { rejectAttrs } from './attrs.js';
-import type { OpDef } from './op.js';
-import { rejectParams } from './params.js';
-import { inputAt, inputShapeOfRank, zerosLike } from './tensor.js';
+import { zerosLike } from './tensor.js';
+import { unaryOp } from './unary.js';
 
 /** [N,C,H,W] → [N,C,1,1], the mean over H×W. */
-export const globalAvgpool: OpDef = {
+export const globalAvgpool = unaryOp({
   type: 'global_avgpool',
-  inputs: ['x'],
-  fusedInputs: [],
-  storable: true,
-
-  normalize(node, tensors, where) {
-    rejectAttrs(node, where);
-    rejectParams(node, tensors, where);
-    return {};
-  },
-
-  inferShapes([x], _node, _graph, where) {
-    const [batch, channels] = inputShapeOfRank(x, [4], 'global_avgpool', where);
-    return [[batch!, channels!, 1, 1]];
-  },
-
-  reference(inputs) {
-    const x = inputAt(inputs, 0, 'global_avgpool');
+  ranks: [4],
+  outputShape: ([batch, channels]) => [batch!, channels!, 1, 1],
+  compute(x) {
     const [batch, channels, height, width] = x.shape as [number, number, number, number];
     const planeSize = height * width;
     const y = zerosLike([batch, channels, 1, 1]);
@@ -31,6 +15,6 @@ export const globalAvgpool: OpDef = {
       for (let i = plane * planeSize; i < (plane + 1) * planeSize; i++) sum += x.data[i]!;
       y.data[plane] = sum / planeSize;
     }
-    return [y];
+    return y;
   },
-};
+});

@@ -75,35 +75,31 @@ export function loadLinearLayer(node: GraphNode, tensors: ReadonlyMap<string, Te
   const finish = (o: number, sum: number, residual: number, activation: Activation): number =>
     activate(multiplier[o]! * sum + offset[o]! + residual, activation);
 
-  if (weight.dtype === 'ternary2') {
-    const signs = unpackTernary(weight.data as Uint32Array, weight.shape);
-    return {
-      outChannels,
-      rowLength,
-      finish,
-      accumulate(o, patch) {
-        let sum = 0;
-        const row = o * rowLength;
-        for (let k = 0; k < rowLength; k++) {
-          const sign = signs[row + k];
-          if (sign === 1) sum += patch[k]!;
-          else if (sign === -1) sum -= patch[k]!;
-        }
-        return sum;
-      },
-    };
-  }
+  const accumulate = weight.dtype === 'ternary2' ? ternaryRows(weight, rowLength) : floatRows(weight, rowLength);
+  return { outChannels, rowLength, finish, accumulate };
+}
+
+function ternaryRows(weight: Tensor, rowLength: number): LinearLayer['accumulate'] {
+  const signs = unpackTernary(weight.data as Uint32Array, weight.shape);
+  return (o, patch) => {
+    let sum = 0;
+    const row = o * rowLength;
+    for (let k = 0; k < rowLength; k++) {
+      const sign = signs[row + k];
+      if (sign === 1) sum += patch[k]!;
+      else if (sign === -1) sum -= patch[k]!;
+    }
+    return sum;
+  };
+}
+
+function floatRows(weight: Tensor, rowLength: number): LinearLayer['accumulate'] {
   const values = weight.data as Float32Array;
-  return {
-    outChannels,
-    rowLength,
-    finish,
-    accumulate(o, patch) {
-      let sum = 0;
-      const row = o * rowLength;
-      for (let k = 0; k < rowLength; k++) sum += values[row + k]! * patch[k]!;
-      return sum;
-    },
+  return (o, patch) => {
+    let sum = 0;
+    const row = o * rowLength;
+    for (let k = 0; k < rowLength; k++) sum += values[row + k]! * patch[k]!;
+    return sum;
   };
 }
 

@@ -1,27 +1,12 @@
-import { rejectAttrs } from './attrs.js';
-import type { OpDef } from './op.js';
-import { rejectParams } from './params.js';
-import { inputAt, inputShapeOfRank, zerosLike } from './tensor.js';
+import { zerosLike } from './tensor.js';
+import { unaryOp } from './unary.js';
 
 /** Along K of [N, K], as `exp(x − max)/Σ` so large logits cannot overflow. */
-export const softmax: OpDef = {
+export const softmax = unaryOp({
   type: 'softmax',
-  inputs: ['x'],
-  fusedInputs: [],
-  storable: true,
-
-  normalize(node, tensors, where) {
-    rejectAttrs(node, where);
-    rejectParams(node, tensors, where);
-    return {};
-  },
-
-  inferShapes([x], _node, _graph, where) {
-    return [[...inputShapeOfRank(x, [2], 'softmax', where)]];
-  },
-
-  reference(inputs) {
-    const x = inputAt(inputs, 0, 'softmax');
+  ranks: [2],
+  outputShape: (x) => [...x],
+  compute(x) {
     const [batch, classes] = x.shape as [number, number];
     const y = zerosLike(x.shape);
     for (let n = 0; n < batch; n++) {
@@ -31,6 +16,6 @@ export const softmax: OpDef = {
       const total = exps.reduce((sum, value) => sum + value, 0);
       y.data.set(exps.map((value) => value / total), n * classes);
     }
-    return [y];
+    return y;
   },
-};
+});

@@ -1,4 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
+import { OP_CASES } from '../op-cases/cases.js';
+import type { CaseResult } from '../op-cases/compare.js';
 import type { BrowserChecks, BrowserReport } from './harness/checks.js';
 
 async function runInPage<T>(page: Page, which: keyof BrowserChecks): Promise<BrowserReport<T>> {
@@ -13,11 +15,11 @@ async function runInPage<T>(page: Page, which: keyof BrowserChecks): Promise<Bro
 }
 
 test('every kernel matches the float64 reference in Chromium', async ({ page }) => {
-  const report = await runInPage<{ name: string; pass: boolean; maxError: number; tolerance: number }>(page, 'kernels');
+  const report = await runInPage<CaseResult>(page, 'kernels');
   console.log(`adapter: ${JSON.stringify(report.adapter)}`);
-  expect(report.results.length).toBeGreaterThan(0);
+  expect(report.results.map((result) => result.name)).toEqual(OP_CASES.map((spec) => spec.name));
   for (const result of report.results) {
-    expect.soft(result.pass, `${result.name}: max error ${result.maxError} > ${result.tolerance}`).toBe(true);
+    expect.soft(result.pass, `${result.name}: ${result.message}`).toBe(true);
   }
 });
 

@@ -70,7 +70,7 @@ describe('ternary kernels never multiply by a weight (WGSL taint analysis)', () 
 
   it('the analysis does see the multiplications the shader legitimately has (index math, the epilogue)', () => {
     const shader = parseWgsl(TERNARY_CONV_SHADER.code);
-    expect(shader.functions.map((f) => f.name).sort()).toEqual(['accumulateColumn', 'loadWeightWord', 'main']);
+    expect(shader.functions.map((f) => f.name).sort()).toEqual(['accumulateColumn', 'flatInvocation', 'flatWorkgroup', 'loadWeightWord', 'main']);
     // Tainting the epilogue buffer instead must flag the one multiply per output by the effective scale.
     expect(findWeightMultiplications(TERNARY_CONV_SHADER.code, ['epilogue']).length).toBeGreaterThan(0);
   });

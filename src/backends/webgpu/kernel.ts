@@ -16,7 +16,7 @@ export type Binding =
   /** An optional input this node does not have (the shader skips it through an override constant). */
   | { readonly kind: 'placeholder' };
 
-/** Every kernel's workgroups hold this many invocations; the shaders declare the same number. */
+/** Every kernel's workgroups hold this many invocations; shaders.ts declares it to every shader as INVOCATIONS. */
 export const INVOCATIONS_PER_WORKGROUP = 64;
 
 export interface DispatchPlan {
@@ -58,6 +58,33 @@ export function product(shape: readonly number[]): number {
 
 export function ceilDiv(a: number, b: number): number {
   return Math.ceil(a / b);
+}
+
+/** A sliding window over one image: conv2d (and dense, as 1×1 on 1×1) and the pools. */
+export interface WindowGeometry {
+  readonly height: number;
+  readonly width: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+}
+
+/** A window's override constants, under the names shaders/conv2d.wgsl and shaders/pool.wgsl declare. */
+export function windowConstants(window: WindowGeometry): Record<string, number> {
+  return {
+    H: window.height,
+    W: window.width,
+    OH: window.outHeight,
+    OW: window.outWidth,
+    KH: window.kernel[0],
+    KW: window.kernel[1],
+    SH: window.stride[0],
+    SW: window.stride[1],
+    PH: window.padding[0],
+    PW: window.padding[1],
+  };
 }
 
 /** The [C, H, W] of a per-sample NCHW shape. */

@@ -1,9 +1,11 @@
 /**
- * Exposes the shared kernel and network checks to Playwright: the same cases as the Node tests, run in the page on
- * the browser's own WebGPU.
+ * Exposes the shared op cases (test/op-cases/) and network checks to Playwright: the same cases as the Node tests, run
+ * in the page on the browser's own WebGPU.
  */
 import { acquireDevice, type AdapterSummary } from '../../../src/backends/webgpu/device.js';
-import { checkKernelCase, KERNEL_CASES, type CaseResult } from '../../webgpu/kernel-cases.js';
+import { OP_CASES } from '../../op-cases/cases.js';
+import type { CaseResult } from '../../op-cases/compare.js';
+import { checkGpuCase } from '../../op-cases/run-webgpu.js';
 import { checkNetCase, NET_CASES, type NetResult } from '../../webgpu/net-cases.js';
 
 export interface BrowserReport<T> {
@@ -32,7 +34,7 @@ async function inOrder<S, T>(specs: readonly S[], check: (spec: S) => Promise<T>
 }
 
 const checks: BrowserChecks = {
-  kernels: () => withDevice((device) => inOrder(KERNEL_CASES, (spec) => checkKernelCase(device, spec))),
+  kernels: () => withDevice((device) => inOrder(OP_CASES, (spec) => checkGpuCase(device, spec))),
   nets: () => withDevice((device) => inOrder([NET_CASES.lenet5, NET_CASES.resnet18Cifar], (spec) => checkNetCase(device, spec))),
 };
 

@@ -1,6 +1,14 @@
 import { TwnFormatError } from '../../../errors.js';
 import type { Activation, GraphNode, Tensor } from '../../../graph/ir.js';
-import { ceilDiv, INVOCATIONS_PER_WORKGROUP, type Binding, type DispatchPlan, type KernelContext } from '../kernel.js';
+import {
+  ceilDiv,
+  INVOCATIONS_PER_WORKGROUP,
+  windowConstants,
+  type Binding,
+  type DispatchPlan,
+  type KernelContext,
+  type WindowGeometry,
+} from '../kernel.js';
 import { FLOAT_CONV_SHADER, TERNARY_CONV_SHADER } from '../shaders.js';
 
 // Must match CHANNELS_PER_THREAD and POSITIONS_PER_THREAD in shaders/conv2d.wgsl.
@@ -8,15 +16,8 @@ const CHANNELS_PER_THREAD = 4;
 const POSITIONS_PER_THREAD = 4;
 
 /** A convolution's geometry; dense is the 1×1 case on a 1×1 image with C = K. */
-export interface LinearGeometry {
+export interface LinearGeometry extends WindowGeometry {
   readonly channels: number;
-  readonly height: number;
-  readonly width: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
-  readonly kernel: readonly [number, number];
-  readonly stride: readonly [number, number];
-  readonly padding: readonly [number, number];
   readonly activation: Activation;
 }
 
@@ -40,18 +41,9 @@ export function linearPlan(context: KernelContext, geometry: LinearGeometry): Di
     kind: 'dispatch',
     shader: weight.dtype === 'ternary2' ? TERNARY_CONV_SHADER : FLOAT_CONV_SHADER,
     constants: {
+      ...windowConstants(geometry),
       C: geometry.channels,
-      H: geometry.height,
-      W: geometry.width,
       O: outChannels,
-      OH: geometry.outHeight,
-      OW: geometry.outWidth,
-      KH: geometry.kernel[0],
-      KW: geometry.kernel[1],
-      SH: geometry.stride[0],
-      SW: geometry.stride[1],
-      PH: geometry.padding[0],
-      PW: geometry.padding[1],
       THREADS_ALONG_POSITIONS: threadsAlongPositions,
       RELU: geometry.activation === 'relu' ? 1 : 0,
       HAS_RESIDUAL: hasResidual ? 1 : 0,

@@ -1,4 +1,4 @@
-import { ceilDiv, chw, INVOCATIONS_PER_WORKGROUP, product, type DispatchPlan, type KernelContext } from '../kernel.js';
+import { ceilDiv, chw, INVOCATIONS_PER_WORKGROUP, product, windowConstants, type DispatchPlan, type KernelContext } from '../kernel.js';
 import { POOL_SHADER } from '../shaders.js';
 
 export interface PoolWindow {
@@ -16,16 +16,7 @@ export function poolPlan(context: KernelContext, window: PoolWindow, reduction: 
     kind: 'dispatch',
     shader: POOL_SHADER,
     constants: {
-      H: height,
-      W: width,
-      OH: outHeight,
-      OW: outWidth,
-      KH: window.kernel[0],
-      KW: window.kernel[1],
-      SH: window.stride[0],
-      SW: window.stride[1],
-      PH: window.padding[0],
-      PW: window.padding[1],
+      ...windowConstants({ height, width, outHeight, outWidth, ...window }),
       IS_MAX: reduction === 'max' ? 1 : 0,
     },
     bindings: [{ kind: 'input', index: 0 }],
