@@ -21,7 +21,8 @@ done
 
 echo "=== demo page in headless Chromium"
 mkdir -p test-results/main
-npx vite preview >test-results/main/preview.log 2>&1 &
+# vite itself, not through npx: killing npx would leave its vite child holding the port.
+node node_modules/vite/bin/vite.js preview >test-results/main/preview.log 2>&1 &
 preview=$!
 trap 'kill $preview 2>/dev/null || true' EXIT
 node -e 'const t=Date.now();(async function poll(){try{await fetch("http://127.0.0.1:4173/");}catch{if(Date.now()-t<60000){setTimeout(poll,500);return;}process.exit(1);}})()'
@@ -30,5 +31,5 @@ kill $preview 2>/dev/null || true; wait $preview 2>/dev/null || true
 
 if [ "${1:-}" != "--no-serve" ]; then
   echo "=== serving the demo at http://127.0.0.1:4173/ (Ctrl-C to stop)"
-  exec npx vite preview
+  exec node node_modules/vite/bin/vite.js preview
 fi
