@@ -216,7 +216,9 @@ async function loadAll(): Promise<void> {
       await strip?.classifyAll(undefined);
       continue;
     }
-    byId(slot === 'digits' ? 'digits-model' : 'objects-model').textContent = `${handle.entry.slot.title} · ${provenance(model.info)}`;
+    const modelLine = byId(slot === 'digits' ? 'digits-model' : 'objects-model');
+    modelLine.textContent = `${handle.entry.slot.title} · ${provenance(model.info)}`;
+    modelLine.dataset.file = handle.entry.file;
     updateSummary();
     if (slot === 'digits') placeholderBars(byId('digit-bars'), model.info.labels);
     else placeholderBars(byId('photo-bars'), model.info.labels.slice(0, 5));

@@ -1,16 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { chooseBackend, DIGITS, drawOnPad, hasTrainedModel, openDemo } from './demo-page.js';
-
-/** The smallest share of the gallery a model must get right: its test accuracy minus a margin for 12 images. */
-function required(count: number, top1: number | undefined): number {
-  return Math.ceil(count * Math.max(0, (top1 ?? 0.9) - 0.15));
-}
-
-async function modelAccuracy(page: import('@playwright/test').Page, slot: 'digits' | 'objects'): Promise<number | undefined> {
-  const text = await page.locator(slot === 'digits' ? '#digits-model' : '#objects-model').textContent();
-  const match = /([\d.]+)% test accuracy/.exec(text ?? '');
-  return match ? Number(match[1]) / 100 : undefined;
-}
+import { referencePredictions } from './gallery-reference.js';
 
 test.describe('demo', () => {
   test('presents the product: sizes, backend and its reason, layers; screenshot', async ({ page }, testInfo) => {
@@ -38,7 +28,7 @@ test.describe('demo', () => {
     }
   });
 
-  test('classifies the gallery of real test images about as well as the model tests', async ({ page }, testInfo) => {
+  test('classifies every gallery image as the float64 reference does, and marks it against the truth', async ({ page }, testInfo) => {
     await openDemo(page);
     for (const [slot, id] of [['digits', 'gallery-mnist-set'], ['objects', 'gallery-cifar10-set']] as const) {
       const summary = page.getByTestId(`${id}-summary`);
@@ -46,15 +36,20 @@ test.describe('demo', () => {
         await expect(summary).toHaveText(/No trained model/);
         continue;
       }
-      const tiles = page.locator(`#${id} .tile`);
-      const count = await tiles.count();
-      let right = 0;
-      for (let i = 0; i < count; i++) {
-        const tile = tiles.nth(i);
-        if ((await tile.getAttribute('data-predicted')) === (await tile.getAttribute('data-truth'))) right++;
-      }
+      const modelFile = await page.locator(slot === 'digits' ? '#digits-model' : '#objects-model').getAttribute('data-file');
+      const tiles = await page.locator(`#${id} .tile`).evaluateAll((elements) =>
+        elements.map((tile) => ({
+          image: new URL((tile.querySelector('img') as HTMLImageElement).src).pathname,
+          truth: (tile as HTMLElement).dataset.truth,
+          predicted: (tile as HTMLElement).dataset.predicted,
+          marked: tile.classList.contains('right') ? 'right' : tile.classList.contains('wrong') ? 'wrong' : 'unmarked',
+        })),
+      );
+      const expected = referencePredictions(`demo/models/${modelFile}`, tiles.map(({ image }) => `demo/public${image}`));
+      expect(tiles.map(({ predicted }) => predicted)).toEqual(expected);
+      expect(tiles.map(({ marked }) => marked)).toEqual(tiles.map(({ truth, predicted }) => (truth === predicted ? 'right' : 'wrong')));
+      const right = tiles.filter(({ truth, predicted }) => truth === predicted).length;
       expect(Number(await summary.getAttribute('data-correct'))).toBe(right);
-      expect(right).toBeGreaterThanOrEqual(required(count, await modelAccuracy(page, slot)));
     }
     await page.locator('#gallery').screenshot({ path: testInfo.outputPath('gallery.png') });
   });
