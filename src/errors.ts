@@ -52,11 +52,15 @@ export type FormatErrorCode =
   | 'SHAPE_MISMATCH'
   | 'BAD_OUTPUT';
 
-/** Input of the wrong shape, size or type handed to `run`/`classify`. Nothing was dispatched. */
+/**
+ * Input of the wrong shape, size or type handed to `run`/`classify`, or a source `loadModel` cannot read. Nothing was
+ * dispatched. Codes: INPUT_SHAPE, INPUT_TYPE, BAD_TOP_K, IMAGE_NOT_READY, NO_CANVAS, BAD_SOURCE, FETCH_FAILED.
+ */
 export class TwnInputError extends TwnError {}
 
 /**
  * WebGPU missing, no adapter, a limit the graph exceeds, or the device lost.
- * Codes: NO_WEBGPU, NO_ADAPTER, DEVICE_REQUEST_FAILED, LIMIT_EXCEEDED, DEVICE_LOST, DISPOSED.
+ * Codes: NO_WEBGPU, NO_ADAPTER, DEVICE_REQUEST_FAILED, BAD_BACKEND, LIMIT_EXCEEDED, UNSUPPORTED_OP, PIPELINE_FAILED,
+ * VALIDATION, OUT_OF_MEMORY, DEVICE_LOST, DISPOSED.
  */
 export class TwnDeviceError extends TwnError {}

@@ -37,12 +37,12 @@ export class TwnModel {
    */
   async run(input: Float32Array, batch = 1): Promise<Float32Array> {
     const executor = this.#live();
-    if (!(input instanceof Float32Array)) throw new TwnInputError('BAD_INPUT', 'run() takes a Float32Array');
-    if (!Number.isSafeInteger(batch) || batch < 1) throw new TwnInputError('BAD_BATCH', `batch must be a positive integer, got ${batch}`);
+    if (!(input instanceof Float32Array)) throw new TwnInputError('INPUT_TYPE', 'run() takes a Float32Array');
+    if (!Number.isSafeInteger(batch) || batch < 1) throw new TwnInputError('INPUT_SHAPE', `batch must be a positive integer, got ${batch}`);
     const [channels, height, width] = this.info.inputShape;
     const expected = batch * channels * height * width;
     if (input.length !== expected) {
-      throw new TwnInputError('BAD_INPUT_SIZE', `a batch of ${batch} × ${channels}×${height}×${width} needs ${expected} floats, got ${input.length}`);
+      throw new TwnInputError('INPUT_SHAPE', `a batch of ${batch} × ${channels}×${height}×${width} needs ${expected} floats, got ${input.length}`);
     }
     this.#pending++;
     const result = this.#queue.then(() => executor.run(input, batch));

@@ -22,7 +22,7 @@ export function toInputTensor(input: ClassifyInput, spec: InputSpec): Float32Arr
   const [channels, height, width] = spec.shape;
   if (input instanceof Float32Array) {
     if (input.length !== channels * height * width) {
-      throw new TwnInputError('BAD_INPUT_SIZE', `expected ${channels}×${height}×${width} = ${channels * height * width} floats, got ${input.length}`);
+      throw new TwnInputError('INPUT_SHAPE', `expected ${channels}×${height}×${width} = ${channels * height * width} floats, got ${input.length}`);
     }
     return input;
   }
@@ -53,7 +53,7 @@ function drawableSize(image: DrawableImage): [number, number] {
   if (typeof VideoFrame !== 'undefined' && image instanceof VideoFrame) return [image.displayWidth, image.displayHeight];
   const sized = image as { width?: unknown; height?: unknown };
   if (typeof sized.width !== 'number' || typeof sized.height !== 'number') {
-    throw new TwnInputError('BAD_INPUT', 'classify() takes ImageData, an image, canvas, ImageBitmap, VideoFrame or a Float32Array');
+    throw new TwnInputError('INPUT_TYPE', 'classify() takes ImageData, an image, canvas, ImageBitmap, VideoFrame or a Float32Array');
   }
   return [sized.width, sized.height];
 }
@@ -76,7 +76,7 @@ function createContext(width: number, height: number): OffscreenCanvasRenderingC
 export function toPlanes(pixels: ImageDataLike, layout: InputSpec['colorLayout']): Float32Array[] {
   const count = pixels.width * pixels.height;
   if (pixels.data.length !== count * 4) {
-    throw new TwnInputError('BAD_INPUT_SIZE', `RGBA data of ${pixels.width}×${pixels.height} needs ${count * 4} bytes, got ${pixels.data.length}`);
+    throw new TwnInputError('INPUT_SHAPE', `RGBA data of ${pixels.width}×${pixels.height} needs ${count * 4} bytes, got ${pixels.data.length}`);
   }
   const data = pixels.data;
   const channel = (offset: number): Float32Array => Float32Array.from({ length: count }, (_, i) => (data[i * 4 + offset] ?? 0) / 255);

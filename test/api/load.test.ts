@@ -105,7 +105,7 @@ describe('loadModel', () => {
   it('rejects wrong input with TwnInputError before running', async () => {
     const model = await loadModel(bytes, { backend: 'cpu' });
     await expect(model.run(new Float32Array(10))).rejects.toBeInstanceOf(TwnInputError);
-    await expect(model.run(new Float32Array(784), 0)).rejects.toMatchObject({ code: 'BAD_BATCH' });
+    await expect(model.run(new Float32Array(784), 0)).rejects.toMatchObject({ code: 'INPUT_SHAPE' });
     await expect(model.classify(barImage(), { topK: 0 })).rejects.toMatchObject({ code: 'BAD_TOP_K' });
     model.dispose();
   });
