@@ -74,6 +74,11 @@ function createContext(width: number, height: number): OffscreenCanvasRenderingC
 
 /** RGBA bytes → one [0, 1] plane per model channel. Alpha is ignored, as PIL's convert('RGB') does. */
 export function toPlanes(pixels: ImageDataLike, layout: InputSpec['colorLayout']): Float32Array[] {
+  // A 0×0 image would resize to an all-zero tensor and classify as a blank image; a fractional or negative size could
+  // pass the length check below (2.5 × 1.6 = 4 pixels).
+  for (const [axis, extent] of [['width', pixels.width], ['height', pixels.height]] as const) {
+    if (!Number.isSafeInteger(extent) || extent < 1) throw new TwnInputError('INPUT_SHAPE', `image ${axis} must be a positive integer, got ${extent}`);
+  }
   const count = pixels.width * pixels.height;
   if (pixels.data.length !== count * 4) {
     throw new TwnInputError('INPUT_SHAPE', `RGBA data of ${pixels.width}×${pixels.height} needs ${count * 4} bytes, got ${pixels.data.length}`);

@@ -65,6 +65,15 @@ describe('toInputTensor', () => {
     expect(() => toInputTensor({ width: 2, height: 2, data: new Uint8ClampedArray(15) }, spec([1, 2, 2], 'gray'))).toThrow(/needs 16 bytes/);
   });
 
+  it('rejects pixels of no size, or a width or height that is not a positive integer (was an all-zero tensor)', () => {
+    const cases: [number, number, number][] = [[0, 0, 0], [0, 3, 0], [-1, -1, 4], [2.5, 1.6, 16], [Number.NaN, 1, 0]];
+    for (const [width, height, bytes] of cases) {
+      expect(() => toInputTensor({ width, height, data: new Uint8ClampedArray(bytes) }, spec([1, 2, 2], 'gray'))).toThrow(
+        expect.objectContaining({ code: 'INPUT_SHAPE' }),
+      );
+    }
+  });
+
   it('asks for pixels when there is no canvas to draw on (Node)', () => {
     expect(() => toInputTensor({ width: 4, height: 4 } as unknown as ImageBitmap, spec([1, 2, 2], 'gray'))).toThrow(
       expect.objectContaining({ code: 'NO_CANVAS' }),
