@@ -50,6 +50,7 @@ export type FormatErrorCode =
   | 'BAD_ATTRIBUTE'
   | 'BAD_PARAM'
   | 'SHAPE_MISMATCH'
+  | 'VALUE_TOO_LARGE'
   | 'BAD_OUTPUT';
 
 /**

@@ -1,7 +1,15 @@
 import { TwnFormatError, TwnInputError } from '../errors.js';
 import { checkArity, describeNode } from '../ops/op.js';
+import { elementCount, formatShape } from '../ops/tensor.js';
 import { getOp } from '../ops/registry.js';
 import type { Graph, GraphNode } from './ir.js';
+
+/**
+ * Most elements one value may hold per sample (docs/FORMAT.md §8): 256 MiB as float32, the smallest maxBufferSize a
+ * WebGPU device may have. Shapes cost no bytes in a file, so without this a few hundred bytes (a 200000×200000 input,
+ * a conv that multiplies channels) could make a backend allocate gigabytes.
+ */
+export const MAX_VALUE_ELEMENTS = 2 ** 26;
 
 export function checkBatch(batch: number): void {
   if (!Number.isSafeInteger(batch) || batch < 1) {
@@ -20,6 +28,7 @@ export function inferShapes(
 ): Map<string, number[]> {
   checkBatch(batch);
   const shapes = new Map<string, number[]>([[graph.input.name, [batch, ...graph.input.shape]]]);
+  checkSize(graph.input.shape, 'the input', '$.input.shape');
   for (const node of graph.nodes) {
     const op = getOp(node.op);
     if (op === undefined) throw new TwnFormatError('UNKNOWN_OP', `unknown op "${node.op}"`, { path: `${where(node)}.op` });
@@ -34,7 +43,17 @@ export function inferShapes(
       return shape;
     });
     const outputShapes = op.inferShapes(inputShapes, node, graph, where(node));
-    node.outputs.forEach((value, i) => shapes.set(value, outputShapes[i]!));
+    node.outputs.forEach((value, i) => {
+      checkSize(outputShapes[i]!.slice(1), `output "${value}"`, where(node));
+      shapes.set(value, outputShapes[i]!);
+    });
   }
   return shapes;
+}
+
+function checkSize(perSample: readonly number[], what: string, path: string): void {
+  const count = elementCount(perSample);
+  if (count > MAX_VALUE_ELEMENTS) {
+    throw new TwnFormatError('VALUE_TOO_LARGE', `${what} ${formatShape(perSample)} holds ${count} elements per sample, more than ${MAX_VALUE_ELEMENTS}`, { path });
+  }
 }

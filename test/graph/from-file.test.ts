@@ -188,6 +188,16 @@ describe('graphFromFile rejects malformed graphs', () => {
     );
   });
 
+  it('VALUE_TOO_LARGE: an input or a node output over 2^26 elements per sample, before any later shape error', () => {
+    const input = (f: TwnFile, height: number, width: number) => (f.input = { ...f.input, shape: [1, height, width] });
+    expectFormatError(broken((f) => input(f, 8192, 8193)), 'VALUE_TOO_LARGE', '$.input.shape');
+    expectFormatError(broken((f) => input(f, 2 ** 26, 2 ** 26)), 'VALUE_TOO_LARGE', '$.input.shape');
+    // 6000² = 36M input values are allowed; conv1's 2 channels make 72M, reported at conv1 rather than at fc's width.
+    expectFormatError(broken((f) => input(f, 6000, 6000)), 'VALUE_TOO_LARGE', '$.nodes[0]');
+    // At the limit is allowed: the error is then fc's width, as for any other input size that does not fit.
+    expectFormatError(broken((f) => input(f, 4096, 8192)), 'SHAPE_MISMATCH', '$.nodes[4]');
+  });
+
   it('BAD_OUTPUT: an output no node produces, or the raw input', () => {
     expectFormatError(broken((f) => (f.outputs = ['probs', 'nothing'])), 'BAD_OUTPUT', '$.outputs[1]');
     expectFormatError(broken((f) => (f.outputs = ['image'])), 'BAD_OUTPUT', '$.outputs[0]');
