@@ -55,6 +55,12 @@ async function readResponse(response: Response, { onProgress, signal }: ReadSour
       if (done) break;
       chunks.push(value);
       loaded += value.byteLength;
+      // A body longer than its stated length is not the file the server described; and without this stop, an endless
+      // body would be buffered until memory ran out.
+      if (total !== undefined && loaded > total) {
+        void reader.cancel().catch(() => undefined);
+        throw new TwnInputError('FETCH_FAILED', `download failed: the body runs past its Content-Length of ${total} bytes`);
+      }
       onProgress?.(loaded, total);
     }
     return concat(chunks, loaded);

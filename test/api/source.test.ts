@@ -55,6 +55,19 @@ describe('readModelSource', () => {
     expect(progress.every(([, total]) => total === payload.length)).toBe(true);
   });
 
+  it('stops reading a body that runs past its Content-Length (FETCH_FAILED), even an endless one', async () => {
+    let pulls = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulls++;
+        controller.enqueue(new Uint8Array(65_536));
+      },
+    });
+    const response = new Response(endless, { headers: { 'content-length': '1000' } });
+    await expect(readModelSource(response)).rejects.toThrow(expect.objectContaining({ code: 'FETCH_FAILED', message: expect.stringMatching(/Content-Length/) }));
+    expect(pulls).toBeLessThan(5);
+  });
+
   it('reports an unknown total when there is no Content-Length', async () => {
     const progress: (number | undefined)[] = [];
     await readModelSource(new Response(new Blob([payload]).stream()), { onProgress: (_, total) => progress.push(total) });
