@@ -32,7 +32,8 @@ export class TwnModel {
   }
 
   /**
-   * Runs `batch` images given as one Float32Array, NCHW, pixel values in [0, 1] (the graph normalises them).
+   * Runs `batch` images given as one Float32Array, NCHW, pixel values in [0, 1] (the graph normalises them); a NaN
+   * or ±∞ anywhere is TwnInputError INPUT_NOT_FINITE.
    * Returns the graph's output for all of them: `batch × classes` floats, usually logits.
    */
   async run(input: Float32Array, batch = 1): Promise<Float32Array> {
@@ -43,6 +44,13 @@ export class TwnModel {
     const expected = batch * channels * height * width;
     if (input.length !== expected) {
       throw new TwnInputError('INPUT_SHAPE', `a batch of ${batch} × ${channels}×${height}×${width} needs ${expected} floats, got ${input.length}`);
+    }
+    // A NaN or ∞ does not survive the graph faithfully: relu and maxpool may turn it into an ordinary number, and the
+    // backends need not agree on which. One pass over the input costs little next to the network itself.
+    const bad = input.findIndex((value) => !Number.isFinite(value));
+    if (bad >= 0) {
+      const perImage = channels * height * width;
+      throw new TwnInputError('INPUT_NOT_FINITE', `input values must be finite, got ${input[bad]} in image ${Math.floor(bad / perImage)} at ${bad % perImage}`);
     }
     this.#pending++;
     const result = this.#queue.then(() => executor.run(input, batch));

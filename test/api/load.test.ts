@@ -110,6 +110,19 @@ describe('loadModel', () => {
     model.dispose();
   });
 
+  it('rejects NaN or ±∞ in the input (INPUT_NOT_FINITE, naming the index) instead of returning what relu and max make of it', async () => {
+    const model = await loadModel(bytes, { backend: 'cpu' });
+    for (const bad of [Number.NaN, Infinity, -Infinity]) {
+      const batch = new Float32Array(2 * 784);
+      batch[784 + 5] = bad;
+      await expect(model.run(batch, 2)).rejects.toMatchObject({ code: 'INPUT_NOT_FINITE', message: expect.stringContaining('1 at 5') });
+      const image = barImage();
+      image[0] = bad;
+      await expect(model.classify(image)).rejects.toBeInstanceOf(TwnInputError);
+    }
+    model.dispose();
+  });
+
   it('throws TwnDeviceError DISPOSED for every call after dispose', async () => {
     const model: TwnModel = await loadModel(bytes, { backend: 'cpu' });
     model.dispose();
