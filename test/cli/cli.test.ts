@@ -5,6 +5,7 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { crc32 } from '../../src/format/crc32.js';
 import { buildLeNet5 } from '../../src/models/index.js';
 
 let dir: string;
@@ -31,6 +32,12 @@ beforeAll(() => {
   writeFileSync(path('one.jpg'), jpeg.encode({ width: 56, height: 56, data: digitPixels(56) }, 90).data);
   writeFileSync(path('notes.txt'), 'not an image');
   writeFileSync(path('broken.twn'), 'TWN?this is not a model');
+  // A 3×5 PNG whose header claims 12000×12000 (a valid CRC, so the decoder believes it): pngjs would zero-fill 576 MB.
+  const bomb = Buffer.from(PNG.sync.write(new PNG({ width: 3, height: 5 })));
+  bomb.writeUInt32BE(12_000, 16);
+  bomb.writeUInt32BE(12_000, 20);
+  bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29);
+  writeFileSync(path('bomb.png'), bomb);
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -114,6 +121,12 @@ describe('twn errors: one line on stderr, non-zero exit', () => {
     const { code, stderr } = await run('classify', path('lenet5.twn'), path('notes.txt'), '--backend', 'cpu');
     expect(code).toBe(1);
     expect(stderr).toMatch(/^twn: error: .*notes\.txt: not a PNG or JPEG image\n$/);
+  });
+
+  it('a PNG whose header claims more than 100 megapixels, before decoding it', async () => {
+    const { code, stderr } = await run('classify', path('lenet5.twn'), path('bomb.png'), '--backend', 'cpu');
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^twn: error: .*bomb\.png: 12000×12000 pixels is more than the 100-megapixel limit\n$/);
   });
 
   it('--help and --version succeed', async () => {
