@@ -20,7 +20,3 @@ const OPS: ReadonlyMap<string, OpDef> = new Map<string, OpDef>(
 export function getOp(type: string): OpDef | undefined {
   return OPS.get(type);
 }
-
-export function opTypes(): string[] {
-  return [...OPS.keys()];
-}

@@ -30,7 +30,3 @@ const KERNELS: ReadonlyMap<string, KernelModule> = new Map(
 export function getKernel(op: string): KernelModule | undefined {
   return KERNELS.get(op);
 }
-
-export function kernelOps(): string[] {
-  return [...KERNELS.keys()];
-}
