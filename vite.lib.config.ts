@@ -1,8 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** The inlined worker gets no source map: a blob URL could not point at one, so it would only weigh on the package. */
+const dropWorkerSourceMap: Plugin = {
+  name: 'drop-worker-source-map',
+  generateBundle(_, bundle) {
+    for (const [fileName, output] of Object.entries(bundle)) {
+      // The main build: the map Vite emits beside the inlined worker.
+      if (output.type === 'asset' && /^assets\/cpu-worker-.*\.map$/.test(fileName)) delete bundle[fileName];
+      // The worker build: its code's pointer to that map.
+      if (output.type === 'chunk' && fileName.startsWith('assets/cpu-worker-')) output.code = output.code.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n');
+    }
+  },
+};
 
 /**
  * The npm package: the browser-safe library (dist/lib/index.js) and the Node CLI (dist/lib/cli.js) in one build,
@@ -13,6 +26,9 @@ const { version } = JSON.parse(readFileSync(new URL('./package.json', import.met
 export default defineConfig({
   publicDir: false,
   define: { __TWN_VERSION__: JSON.stringify(version) },
+  // The CPU worker (src/api/cpu-worker.ts) is a module worker, inlined into the library chunk as a blob URL.
+  worker: { format: 'es', plugins: () => [dropWorkerSourceMap] },
+  plugins: [dropWorkerSourceMap],
   build: {
     outDir: 'dist/lib',
     emptyOutDir: true,

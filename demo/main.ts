@@ -133,8 +133,8 @@ function markUntrained(slot: SlotId, why: string): void {
 }
 
 function describeBackend(info: ModelInfo): string {
-  const { kind, reason, adapter } = info.backend;
-  const name = kind === 'webgpu' ? `WebGPU${adapter ? ` · ${adapter.name}` : ''}` : 'CPU (JavaScript)';
+  const { kind, reason, adapter, thread } = info.backend;
+  const name = kind === 'webgpu' ? `WebGPU${adapter ? ` · ${adapter.name}` : ''}` : `CPU (JavaScript${thread === 'worker' ? ', in a Web Worker' : ''})`;
   return `${name} — ${reason}`;
 }
 
@@ -149,6 +149,7 @@ function updateSummary(): void {
   byId('stat-backend').textContent = first.backend.kind === 'webgpu' ? 'WebGPU' : 'CPU';
   byId('backend-status').textContent = describeBackend(first);
   document.body.dataset.backend = first.backend.kind;
+  document.body.dataset.thread = first.backend.thread;
   renderInside();
 }
 

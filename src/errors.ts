@@ -62,6 +62,6 @@ export class TwnInputError extends TwnError {}
 /**
  * WebGPU missing, no adapter, a limit the graph exceeds, or the device lost.
  * Codes: NO_WEBGPU, NO_ADAPTER, DEVICE_REQUEST_FAILED, BAD_BACKEND, LIMIT_EXCEEDED, UNSUPPORTED_OP, PIPELINE_FAILED,
- * VALIDATION, OUT_OF_MEMORY, DEVICE_LOST, DISPOSED.
+ * VALIDATION, OUT_OF_MEMORY, DEVICE_LOST, DISPOSED, WORKER_FAILED (the CPU backend's Web Worker stopped).
  */
 export class TwnDeviceError extends TwnError {}

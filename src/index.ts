@@ -10,6 +10,6 @@ export type { ModelSource } from './api/source.js';
 export type { ClassifyInput, DrawableImage, ImageDataLike } from './api/preprocess.js';
 export type { Prediction } from './api/classify.js';
 export type { ModelInfo, LayerInfo, AlphaStats, ModelMetadata } from './api/info.js';
-export type { BackendInfo, BackendKind, BackendRequest, AdapterDescription } from './api/backend.js';
+export type { BackendInfo, BackendKind, BackendRequest, AdapterDescription, ExecutionThread } from './api/backend.js';
 export { TwnError, TwnFormatError, TwnInputError, TwnDeviceError, type FormatErrorCode } from './errors.js';
 export { TwnAbortError } from './api/errors.js';

@@ -3,6 +3,8 @@ import { acquireDevice, type AdapterSummary } from '../backends/webgpu/device.js
 
 export type BackendRequest = 'auto' | 'webgpu' | 'cpu';
 export type BackendKind = 'webgpu' | 'cpu';
+/** Where a loaded model's work runs: the CPU backend in a dedicated Web Worker, or the calling thread. */
+export type ExecutionThread = 'worker' | 'main';
 
 export interface AdapterDescription extends AdapterSummary {
   /** vendor · architecture · description, for display. */
@@ -31,6 +33,11 @@ export interface BackendOptions {
   backend?: BackendRequest;
   /** A device the caller already holds: used as is, never destroyed by the model. */
   device?: GPUDevice;
+  /**
+   * Run the CPU backend in a dedicated Web Worker, so classification never blocks the page (default true). Ignored
+   * where there are no workers, and in Node, where the CPU backend runs on the calling thread.
+   */
+  cpuWorker?: boolean;
 }
 
 /**

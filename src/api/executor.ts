@@ -1,22 +1,43 @@
 import { FastCpuExecutor } from '../backends/cpu-fast/index.js';
 import type { Graph } from '../graph/ir.js';
-import type { BackendChoice } from './backend.js';
+import type { BackendChoice, ExecutionThread } from './backend.js';
 
 /** What the model needs from a backend: run a batch to the graph's output, and free everything. */
 export interface Executor {
+  /** Where the work runs: the CPU backend in a Web Worker, or this thread. */
+  readonly thread: ExecutionThread;
   run(input: Float32Array, batch: number): Promise<Float32Array>;
   dispose(): void;
 }
 
+export interface ExecutorOptions {
+  /** The model file, for the CPU worker to build its own graph from. */
+  readonly bytes: Uint8Array;
+  /** Run the CPU backend in a Web Worker where there is one (default true; never in Node). */
+  readonly cpuWorker?: boolean;
+}
+
 /** `graph` is already optimized. */
-export async function createExecutor(graph: Graph, choice: BackendChoice): Promise<Executor> {
-  if (choice.kind === 'cpu' || !choice.device) return cpuExecutor(graph);
+export async function createExecutor(graph: Graph, choice: BackendChoice, options: ExecutorOptions): Promise<Executor> {
+  if (choice.kind === 'cpu' || !choice.device) {
+    if (options.cpuWorker === false || !workersAvailable()) return cpuExecutor(graph);
+    try {
+      // Loaded on demand, like the GPU kernels: Node never evaluates the inlined worker.
+      const { createWorkerExecutor } = await import('./worker-executor.js');
+      return await createWorkerExecutor(options.bytes);
+    } catch {
+      // The file was validated on this thread already, so a failure here is the environment's (a CSP that forbids
+      // blob: workers, say): the model still runs, on this thread, and model.info.backend.thread says so.
+      return cpuExecutor(graph);
+    }
+  }
   const device = choice.device;
   // Loaded on demand so CPU-only pages never fetch the kernels and their shaders.
   const { compileWebGpu } = await import('../backends/webgpu/index.js');
   const compiled = await compileWebGpu(graph, device);
   const output = outputName(graph);
   return {
+    thread: 'main',
     // The graph reader guarantees every listed output is produced (BAD_OUTPUT otherwise).
     run: async (input, batch) => (await compiled.run(input, batch)).get(output)!,
     dispose() {
@@ -36,8 +57,15 @@ function cpuExecutor(graph: Graph): Executor {
   const cpu = new FastCpuExecutor();
   const output = outputName(graph);
   return {
+    thread: 'main',
     run: async (input, batch) => cpu.run(graph, input, batch).get(output)!.data,
     // Only ordinary arrays, which the garbage collector takes with the model.
     dispose: () => undefined,
   };
+}
+
+/** A browser (or any non-Node runtime) with dedicated workers. */
+function workersAvailable(): boolean {
+  const isNode = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
+  return typeof Worker !== 'undefined' && !isNode;
 }

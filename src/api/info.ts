@@ -1,5 +1,5 @@
 import type { DType, Graph, Tensor } from '../graph/ir.js';
-import type { BackendInfo } from './backend.js';
+import type { BackendInfo, ExecutionThread } from './backend.js';
 
 export interface AlphaStats {
   /** 1 for a per-layer α, O for per-output-channel α. */
@@ -46,10 +46,11 @@ export interface ModelInfo {
   readonly parameters: number;
   readonly layers: readonly LayerInfo[];
   readonly metadata: ModelMetadata;
-  readonly backend: BackendInfo;
+  /** The backend, and the thread it runs on ('worker' for the CPU backend in a browser, unless turned off). */
+  readonly backend: BackendInfo & { readonly thread: ExecutionThread };
 }
 
-export function describeModel(graph: Graph, fileBytes: number, backend: BackendInfo): ModelInfo {
+export function describeModel(graph: Graph, fileBytes: number, backend: ModelInfo['backend']): ModelInfo {
   const layers = graph.nodes.flatMap((node) => {
     const weight = node.params.weight === undefined ? undefined : graph.tensors.get(node.params.weight);
     if (!weight) return [];

@@ -5,7 +5,7 @@ import { TwnDeviceError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { chooseBackend, type BackendChoice, type BackendOptions } from './backend.js';
 import { throwIfAborted } from './errors.js';
-import { createExecutor, type Executor } from './executor.js';
+import { createExecutor, type Executor, type ExecutorOptions } from './executor.js';
 import { describeModel } from './info.js';
 import { TwnModel } from './model.js';
 import { readModelSource, type ModelSource, type ReadSourceOptions } from './source.js';
@@ -20,22 +20,23 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
   const bytes = await readModelSource(source, options);
   const graph = graphFromFile(readTwnFile(bytes));
   throwIfAborted(options.signal);
-  const { choice, executor } = await prepare(optimize(graph), await chooseBackend(options));
+  const executorOptions = { bytes, cpuWorker: options.cpuWorker };
+  const { choice, executor } = await prepare(optimize(graph), await chooseBackend(options), executorOptions);
   if (options.signal?.aborted) {
     executor.dispose();
     throwIfAborted(options.signal);
   }
-  return new TwnModel(graph, describeModel(graph, bytes.byteLength, choice), executor);
+  return new TwnModel(graph, describeModel(graph, bytes.byteLength, { ...choice, thread: executor.thread }), executor);
 }
 
 /** Under 'auto', a graph the GPU cannot take (a device limit, say) still runs, on the CPU, and says why. */
-async function prepare(graph: Graph, choice: BackendChoice): Promise<{ choice: BackendChoice; executor: Executor }> {
+async function prepare(graph: Graph, choice: BackendChoice, options: ExecutorOptions): Promise<{ choice: BackendChoice; executor: Executor }> {
   try {
-    return { choice, executor: await createExecutor(graph, choice) };
+    return { choice, executor: await createExecutor(graph, choice, options) };
   } catch (error) {
     if (choice.ownsDevice) choice.device?.destroy();
     if (choice.kind !== 'webgpu' || choice.requested !== 'auto' || !(error instanceof TwnDeviceError)) throw error;
     const fallback: BackendChoice = { ...choice, kind: 'cpu', device: undefined, ownsDevice: false, reason: `WebGPU cannot run this model (${error.message})` };
-    return { choice: fallback, executor: await createExecutor(graph, fallback) };
+    return { choice: fallback, executor: await createExecutor(graph, fallback, options) };
   }
 }

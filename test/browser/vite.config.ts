@@ -7,5 +7,6 @@ const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
 export default defineConfig({
   root: fileURLToPath(new URL('harness', import.meta.url)),
   logLevel: 'warn',
+  worker: { format: 'es' },
   server: { host: '127.0.0.1', strictPort: true, fs: { allow: [repositoryRoot] } },
 });

@@ -13,6 +13,9 @@ test.describe('without WebGPU', () => {
     await expect(page.locator('input[name="backend"][value="webgpu"]')).toBeDisabled();
     if (await hasTrainedModel(page, 'digits')) {
       await expect(page.locator('#stat-backend')).toHaveText('CPU');
+      // The CPU backend runs in a Web Worker, off the page's thread.
+      await expect(page.locator('body')).toHaveAttribute('data-thread', 'worker');
+      await expect(page.locator('#backend-status')).toContainText('in a Web Worker');
       await drawOnPad(page, DIGITS['1']!);
       await expect(page.getByTestId('digit-prediction')).toHaveText('1', { timeout: 20_000 });
     }

@@ -1,0 +1,35 @@
+/**
+ * The CPU backend in a dedicated Web Worker (see worker-executor.ts), so a slow network never freezes the page.
+ * It reads the model bytes once, then answers runs with the logits; errors go back serialized (errors.ts).
+ */
+import { readTwnFile } from '../format/reader.js';
+import { graphFromFile } from '../graph/from-file.js';
+import { optimize } from '../graph/passes/optimize.js';
+import { FastCpuExecutor } from '../backends/cpu-fast/index.js';
+import type { Graph } from '../graph/ir.js';
+import { serializeError } from './errors.js';
+import type { WorkerReply, WorkerRequest } from './worker-executor.js';
+
+const cpu = new FastCpuExecutor();
+let graph: Graph | undefined;
+
+function reply(message: WorkerReply, transfer: Transferable[] = []): void {
+  postMessage(message, { transfer });
+}
+
+addEventListener('message', (event: MessageEvent<WorkerRequest>) => {
+  const request = event.data;
+  try {
+    if (request.type === 'load') {
+      graph = optimize(graphFromFile(readTwnFile(request.bytes)));
+      reply({ id: request.id, ok: true });
+      return;
+    }
+    if (!graph) throw new Error('the CPU worker has no model');
+    // The executor hands back fresh arrays (it keeps its own buffers), so the output can be transferred.
+    const output = cpu.run(graph, request.input, request.batch).get(graph.outputs[0] ?? '')!.data;
+    reply({ id: request.id, ok: true, output }, [output.buffer]);
+  } catch (error) {
+    reply({ id: request.id, ok: false, error: serializeError(error) });
+  }
+});

@@ -1,0 +1,63 @@
+import { TwnDeviceError } from '../errors.js';
+import { reviveError, type SerializedError } from './errors.js';
+import type { Executor } from './executor.js';
+// Inlined as a blob URL: the worker travels inside the library chunk, so consumers' bundlers need no URL handling.
+import CpuWorker from './cpu-worker.ts?worker&inline';
+
+export type WorkerRequest =
+  | { readonly type: 'load'; readonly id: number; readonly bytes: Uint8Array }
+  | { readonly type: 'run'; readonly id: number; readonly input: Float32Array; readonly batch: number };
+
+export type WorkerReply =
+  | { readonly id: number; readonly ok: true; readonly output?: Float32Array }
+  | { readonly id: number; readonly ok: false; readonly error: SerializedError };
+
+/** Runs the CPU backend in a dedicated module worker, which builds its own graph from a copy of the model bytes. */
+export async function createWorkerExecutor(bytes: Uint8Array): Promise<Executor> {
+  const worker = new CpuWorker({ name: 'twn-cpu' });
+  const pending = new Map<number, { resolve(output: Float32Array | undefined): void; reject(error: Error): void }>();
+  let nextId = 0;
+  let failure: Error | undefined;
+  const fail = (error: Error) => {
+    failure ??= error;
+    for (const { reject } of pending.values()) reject(failure);
+    pending.clear();
+  };
+  worker.addEventListener('message', (event: MessageEvent<WorkerReply>) => {
+    const reply = event.data;
+    const call = pending.get(reply.id);
+    pending.delete(reply.id);
+    if (reply.ok) call?.resolve(reply.output);
+    else call?.reject(reviveError(reply.error));
+  });
+  worker.addEventListener('error', (event) => {
+    event.preventDefault();
+    fail(new TwnDeviceError('WORKER_FAILED', `the CPU worker failed: ${event.message || 'it did not start'}`));
+  });
+  worker.addEventListener('messageerror', () => fail(new TwnDeviceError('WORKER_FAILED', 'the CPU worker sent a message that could not be read')));
+  // Each message carries its own copy, transferred: the caller's arrays stay usable.
+  const call = (request: WorkerRequest, transfer: Transferable[]) =>
+    new Promise<Float32Array | undefined>((resolve, reject) => {
+      if (failure) return reject(failure);
+      pending.set(request.id, { resolve, reject });
+      worker.postMessage(request, transfer);
+    });
+  const copy = bytes.slice();
+  try {
+    await call({ type: 'load', id: nextId++, bytes: copy }, [copy.buffer]);
+  } catch (error) {
+    worker.terminate();
+    throw error;
+  }
+  return {
+    thread: 'worker',
+    run: async (input, batch) => {
+      const copy = input.slice();
+      return (await call({ type: 'run', id: nextId++, input: copy, batch }, [copy.buffer]))!;
+    },
+    dispose() {
+      worker.terminate();
+      fail(new TwnDeviceError('DISPOSED', 'the model has been disposed'));
+    },
+  };
+}
