@@ -10,35 +10,24 @@ import { FastCpuExecutor } from '../src/backends/cpu-fast/index.js';
 import { readTwnFile } from '../src/format/reader.js';
 import { graphFromFile } from '../src/graph/from-file.js';
 import { optimize } from '../src/graph/passes/optimize.js';
-import { buildLeNet5, buildResNet18, buildVgg7 } from '../src/models/index.js';
 import { mulberry32 } from '../src/models/random.js';
 import { planGraph } from '../src/plan/plan.js';
+import { BENCH_MODELS, median } from './models.js';
 
-const NETS = {
-  lenet5: () => buildLeNet5({ seed: 1 }),
-  vgg7: () => buildVgg7({ seed: 2 }),
-  'resnet18-cifar': () => buildResNet18({ seed: 3, variant: 'cifar' }),
-} as const;
-type NetName = keyof typeof NETS;
+const DEFAULT_NETS = ['lenet5', 'vgg7', 'resnet18-cifar'];
 
 const ROUNDS = 5;
 const FAST_RUNS_PER_ROUND = 4;
 const BATCH = 1;
 
 interface Row {
-  net: NetName;
+  net: string;
   batch: number;
   referenceMs: number;
   fastMs: number;
   speedup: number;
   maxRelativeError: number;
   sameArgmax: boolean;
-}
-
-function median(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function timed(run: () => void): number {
@@ -53,8 +42,8 @@ function argmax(values: ArrayLike<number>): number {
   return best;
 }
 
-function benchNet(net: NetName): Row {
-  const plan = planGraph(optimize(graphFromFile(readTwnFile(NETS[net]()))), BATCH);
+function benchNet(net: string): Row {
+  const plan = planGraph(optimize(graphFromFile(readTwnFile(BENCH_MODELS[net]!.build()))), BATCH);
   const [channels, height, width] = plan.graph.input.shape;
   const random = mulberry32(42);
   const input = Float32Array.from({ length: BATCH * channels * height * width }, random);
@@ -79,12 +68,12 @@ function benchNet(net: NetName): Row {
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { models: { type: 'string', default: Object.keys(NETS).join(',') } } });
+  const { values } = parseArgs({ options: { models: { type: 'string', default: DEFAULT_NETS.join(',') } } });
   const nets = values.models.split(',');
-  const unknown = nets.filter((net) => !(net in NETS));
-  if (unknown.length > 0) throw new Error(`unknown net(s) ${unknown.join(', ')}; choose from ${Object.keys(NETS).join(', ')}`);
+  const unknown = nets.filter((net) => !(net in BENCH_MODELS));
+  if (unknown.length > 0) throw new Error(`unknown net(s) ${unknown.join(', ')}; choose from ${Object.keys(BENCH_MODELS).join(', ')}`);
 
-  const rows = (nets as NetName[]).map(benchNet);
+  const rows = nets.map(benchNet);
   console.log(`median ms at batch ${BATCH}; ${ROUNDS} reference runs, ${ROUNDS * FAST_RUNS_PER_ROUND} fast runs, interleaved`);
   console.table(
     rows.map((row) => ({

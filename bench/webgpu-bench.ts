@@ -9,22 +9,9 @@ import { parseArgs } from 'node:util';
 import { readTwnFile } from '../src/format/reader.js';
 import { graphFromFile } from '../src/graph/from-file.js';
 import type { Graph } from '../src/graph/ir.js';
-import { buildLeNet5, buildResNet18, buildVgg7 } from '../src/models/index.js';
+import { BENCH_MODELS, median } from './models.js';
 import { seededRandom } from '../src/models/random.js';
 import { RUNNERS, type Runner } from './runners.js';
-
-interface ModelSpec {
-  readonly build: () => Uint8Array;
-  /** Warm iterations per batch size unless --iterations says otherwise: fewer for the big nets. */
-  readonly iterations: number;
-}
-
-const MODELS: Readonly<Record<string, ModelSpec>> = {
-  lenet5: { build: () => buildLeNet5({ seed: 1 }), iterations: 10 },
-  vgg7: { build: () => buildVgg7({ seed: 1 }), iterations: 3 },
-  'resnet18-cifar': { build: () => buildResNet18({ seed: 1, variant: 'cifar' }), iterations: 3 },
-  'resnet18-224': { build: () => buildResNet18({ seed: 1, variant: 'imagenet' }), iterations: 1 },
-};
 
 interface Measurement {
   model: string;
@@ -40,7 +27,7 @@ const list = (value: string) => value.split(',').map((item) => item.trim()).filt
 
 const { values: flags } = parseArgs({
   options: {
-    models: { type: 'string', default: Object.keys(MODELS).join(',') },
+    models: { type: 'string', default: Object.keys(BENCH_MODELS).join(',') },
     batches: { type: 'string', default: '1,8' },
     iterations: { type: 'string' },
     runners: { type: 'string', default: Object.keys(RUNNERS).join(',') },
@@ -52,12 +39,6 @@ async function time<T>(work: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now();
   const result = await work();
   return [result, performance.now() - start];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function randomInput(graph: Graph, batch: number): Float32Array {
@@ -114,8 +95,8 @@ async function main(): Promise<void> {
 
   const measurements: Measurement[] = [];
   for (const model of list(flags.models)) {
-    const spec = MODELS[model];
-    if (spec === undefined) throw new Error(`unknown model "${model}" (known: ${Object.keys(MODELS).join(', ')})`);
+    const spec = BENCH_MODELS[model];
+    if (spec === undefined) throw new Error(`unknown model "${model}" (known: ${Object.keys(BENCH_MODELS).join(', ')})`);
     const graph = graphFromFile(readTwnFile(spec.build()));
     const iterations = flags.iterations === undefined ? spec.iterations : Number(flags.iterations);
     for (const runner of runners) {
