@@ -7,6 +7,7 @@
 export { loadModel, type LoadOptions } from './api/load.js';
 export type { TwnModel, ClassifyOptions } from './api/model.js';
 export type { ModelSource } from './api/source.js';
+export { DEFAULT_MAX_MODEL_BYTES } from './api/source.js';
 export type { ClassifyInput, DrawableImage, ImageDataLike } from './api/preprocess.js';
 export type { Prediction } from './api/classify.js';
 export type { ModelInfo, LayerInfo, AlphaStats, ModelMetadata } from './api/info.js';

@@ -4,10 +4,21 @@ import { TwnAbortError, throwIfAborted } from './errors.js';
 /** Where a model's bytes come from: a URL to fetch, a fetch `Response`, or bytes already in memory. */
 export type ModelSource = string | URL | Response | ArrayBuffer | Uint8Array;
 
+/**
+ * The largest download `loadModel` accepts unless told otherwise: far above any TWN (a ternary ResNet-18 is 3 MiB, an
+ * fp32 one 45 MiB), far below what would exhaust a tab's memory.
+ */
+export const DEFAULT_MAX_MODEL_BYTES = 256 * 1024 * 1024;
+
 export interface ReadSourceOptions {
   /** Called as download chunks arrive; `totalBytes` comes from Content-Length and is undefined when unknown. */
   onProgress?: (loadedBytes: number, totalBytes: number | undefined) => void;
   signal?: AbortSignal;
+  /**
+   * A download (URL or Response) larger than this fails with MODEL_TOO_LARGE: at once when Content-Length says so,
+   * otherwise as soon as the bytes received pass it. Default DEFAULT_MAX_MODEL_BYTES (256 MiB).
+   */
+  maxBytes?: number;
 }
 
 export async function readModelSource(source: ModelSource, options: ReadSourceOptions = {}): Promise<Uint8Array> {
@@ -32,13 +43,21 @@ async function fetchModel(url: string | URL, signal: AbortSignal | undefined): P
   }
 }
 
-async function readResponse(response: Response, { onProgress, signal }: ReadSourceOptions): Promise<Uint8Array> {
+async function readResponse(response: Response, { onProgress, signal, maxBytes = DEFAULT_MAX_MODEL_BYTES }: ReadSourceOptions): Promise<Uint8Array> {
   if (!response.ok) {
     throw new TwnInputError('FETCH_FAILED', `could not fetch ${response.url || 'model'}: HTTP ${response.status} ${response.statusText}`.trim());
   }
+  if (!(maxBytes >= 0)) throw new TwnInputError('BAD_SOURCE', `maxBytes must be a number ≥ 0, got ${String(maxBytes)}`);
   const total = contentLength(response);
+  const checkSize = (bytes: number, how: string): void => {
+    if (bytes <= maxBytes) return;
+    void response.body?.cancel().catch(() => undefined);
+    throw new TwnInputError('MODEL_TOO_LARGE', `${response.url || 'the model'} ${how} ${bytes} bytes, over maxBytes = ${maxBytes}`);
+  };
+  if (total !== undefined) checkSize(total, 'has a Content-Length of');
   if (response.body === null) {
     const bytes = new Uint8Array(await response.arrayBuffer());
+    checkSize(bytes.byteLength, 'is');
     onProgress?.(bytes.byteLength, total ?? bytes.byteLength);
     return bytes;
   }
@@ -55,6 +74,10 @@ async function readResponse(response: Response, { onProgress, signal }: ReadSour
       if (done) break;
       chunks.push(value);
       loaded += value.byteLength;
+      if (loaded > maxBytes) {
+        void reader.cancel().catch(() => undefined);
+        throw new TwnInputError('MODEL_TOO_LARGE', `download of ${response.url || 'the model'} passed maxBytes = ${maxBytes} bytes`);
+      }
       // A body longer than its stated length is not the file the server described; and without this stop, an endless
       // body would be buffered until memory ran out.
       if (total !== undefined && loaded > total) {

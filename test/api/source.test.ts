@@ -68,6 +68,26 @@ describe('readModelSource', () => {
     expect(pulls).toBeLessThan(5);
   });
 
+  it('refuses a download over maxBytes (MODEL_TOO_LARGE): by Content-Length before reading, or mid-stream', async () => {
+    let pulls = 0;
+    const body = () =>
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulls++;
+          controller.enqueue(new Uint8Array(10_000));
+        },
+      });
+    const declared = new Response(body(), { headers: { 'content-length': '50000' } });
+    await expect(readModelSource(declared, { maxBytes: 40_000 })).rejects.toMatchObject({ code: 'MODEL_TOO_LARGE', message: expect.stringMatching(/Content-Length of 50000/) });
+    // Streams pull ahead, but nothing was consumed: the size was refused from the header alone.
+    expect(pulls).toBeLessThanOrEqual(1);
+    pulls = 0;
+    await expect(readModelSource(new Response(body()), { maxBytes: 40_000 })).rejects.toMatchObject({ code: 'MODEL_TOO_LARGE' });
+    expect(pulls).toBeLessThanOrEqual(6);
+    expect(await readModelSource(`${base}/model.twn`, { maxBytes: payload.length })).toEqual(payload);
+    await expect(readModelSource(`${base}/model.twn`, { maxBytes: payload.length - 1 })).rejects.toMatchObject({ name: 'TwnInputError', code: 'MODEL_TOO_LARGE' });
+  });
+
   it('reports an unknown total when there is no Content-Length', async () => {
     const progress: (number | undefined)[] = [];
     await readModelSource(new Response(new Blob([payload]).stream()), { onProgress: (_, total) => progress.push(total) });

@@ -4,6 +4,7 @@ import { TwnInputError } from '../../src/errors.js';
 import { graphFromFile } from '../../src/graph/from-file.js';
 import { optimize } from '../../src/graph/passes/optimize.js';
 import { seededRandom } from '../../src/models/random.js';
+import { BATCH_SIZES_KEPT } from '../../src/plan/batch-cache.js';
 import { planGraph } from '../../src/plan/plan.js';
 import { smallFile, tinyResNetFile } from '../graph/fixtures.js';
 
@@ -26,6 +27,14 @@ describe('FastCpuExecutor', () => {
     first.data.fill(NaN); // the caller owns the returned arrays
     expect(fast.run(graph, one, 1).get('logits')!.data).toEqual(new FastCpuExecutor().run(graph, one, 1).get('logits')!.data);
     expect(fast.run(graph, three, 3).get('logits')!.data).toEqual(batched.data);
+  });
+
+  it(`a batch size evicted after ${BATCH_SIZES_KEPT} others gets new buffers and the same results`, () => {
+    const fast = new FastCpuExecutor();
+    const one = pixels(SAMPLE, 3);
+    const before = fast.run(graph, one, 1).get('logits')!.data;
+    for (let batch = 2; batch <= BATCH_SIZES_KEPT + 1; batch++) fast.run(graph, pixels(batch * SAMPLE, batch), batch);
+    expect(fast.run(graph, one, 1).get('logits')!.data).toEqual(before);
   });
 
   it('a Graph runs as its optimized plan; Float64Array input equals Float32Array input', () => {

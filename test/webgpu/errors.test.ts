@@ -6,6 +6,7 @@ import { readTwnFile } from '../../src/format/reader.js';
 import { graphFromFile } from '../../src/graph/from-file.js';
 import type { Graph } from '../../src/graph/ir.js';
 import { buildLeNet5 } from '../../src/models/index.js';
+import { BATCH_SIZES_KEPT } from '../../src/plan/batch-cache.js';
 import { planGraph } from '../../src/plan/plan.js';
 
 interface DeviceSpy {
@@ -202,6 +203,22 @@ describe('resources', () => {
     const everyValue = [...plan.shapes.values()].reduce((sum, shape) => sum + 4 * shape.reduce((a, b) => a * b, 1), 0);
     expect(model.activationBytes(4)).toBeLessThan(everyValue);
     expect(model.activationBytes(4)).toBeGreaterThan(model.activationBytes(1));
+    model.dispose();
+  });
+
+  it(`keeps buffers for the ${BATCH_SIZES_KEPT} most recently used batch sizes only, and an evicted size still runs`, async () => {
+    const spy = spyOn(device);
+    const model = await compileWebGpu(lenet, spy.device);
+    const weightBuffers = spy.live.size;
+    const buffersPerBatch = planGraph(model.graph, 1).slots.length + 1;
+    const logits = async (batch: number) => (await model.run(new Float32Array(batch * inputSize).fill(0.5), batch)).get(model.graph.outputs[0]!)!;
+    const first = await logits(1);
+    for (let batch = 2; batch <= BATCH_SIZES_KEPT + 2; batch++) {
+      await logits(batch);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(spy.live.size - weightBuffers).toBe(buffersPerBatch * Math.min(batch, BATCH_SIZES_KEPT));
+    }
+    expect([...(await logits(1))]).toEqual([...first]);
     model.dispose();
   });
 

@@ -2,6 +2,7 @@ import { TwnInputError } from '../../errors.js';
 import type { Graph } from '../../graph/ir.js';
 import { optimize } from '../../graph/passes/optimize.js';
 import { elementCount, formatShape } from '../../ops/tensor.js';
+import { BatchCache } from '../../plan/batch-cache.js';
 import { planGraph, type ExecutionPlan } from '../../plan/plan.js';
 import type { BoundStep, CompiledNode, StepBuffers } from './kernel.js';
 import { getFastOp } from './ops.js';
@@ -23,11 +24,12 @@ interface BoundPlan {
  * CpuExecutor (a Graph is optimized and planned per batch; an ExecutionPlan runs as given), but work happens once:
  * each graph is compiled on first use (ternary codes → index lists, epilogue constants), each plan bound once
  * (buffers from its slots, tiles sized to its shapes). A run then allocates only the output arrays it returns.
- * Buffers stay alive per graph and batch size for as long as the graph (or the plan) is referenced.
+ * Buffers stay alive for as long as their plan is referenced: a caller's plan while the caller keeps it, a plan made
+ * here while its batch size is among the BATCH_SIZES_KEPT most recently run for that graph.
  */
 export class FastCpuExecutor {
   private readonly compiled = new WeakMap<Graph, ReadonlyMap<string, CompiledNode>>();
-  private readonly optimized = new WeakMap<Graph, { graph: Graph; plans: Map<number, ExecutionPlan> }>();
+  private readonly optimized = new WeakMap<Graph, { graph: Graph; plans: BatchCache<ExecutionPlan> }>();
   private readonly bound = new WeakMap<ExecutionPlan, BoundPlan>();
 
   run(model: Graph | ExecutionPlan, input: Float32Array | Float64Array, batch: number): Map<string, FastTensor> {
@@ -56,15 +58,11 @@ export class FastCpuExecutor {
   private planFor(graph: Graph, batch: number): ExecutionPlan {
     let entry = this.optimized.get(graph);
     if (entry === undefined) {
-      entry = { graph: optimize(graph), plans: new Map() };
+      entry = { graph: optimize(graph), plans: new BatchCache() };
       this.optimized.set(graph, entry);
     }
-    let plan = entry.plans.get(batch);
-    if (plan === undefined) {
-      plan = planGraph(entry.graph, batch);
-      entry.plans.set(batch, plan);
-    }
-    return plan;
+    const optimizedGraph = entry.graph;
+    return entry.plans.get(batch, () => planGraph(optimizedGraph, batch));
   }
 
   private compile(graph: Graph): ReadonlyMap<string, CompiledNode> {

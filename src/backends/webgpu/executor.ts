@@ -3,6 +3,7 @@ import type { Graph } from '../../graph/ir.js';
 import { optimize } from '../../graph/passes/optimize.js';
 import { checkBatch } from '../../graph/shapes.js';
 import { planGraph, type ExecutionPlan } from '../../plan/plan.js';
+import { BatchCache } from '../../plan/batch-cache.js';
 import { bindDispatch, compileDispatch, destroyDispatch, encodeDispatch, type CompiledDispatch } from './dispatch.js';
 import { BUFFER_USAGE, MAP_MODE_READ } from './gpu-constants.js';
 import { product, type KernelPlan } from './kernel.js';
@@ -105,7 +106,7 @@ async function withErrorScopes<T>(device: GPUDevice, what: string, create: () =>
   return outcome.value;
 }
 
-/** Buffers and bind groups for one batch size, made on first use and kept. */
+/** Buffers and bind groups for one batch size, made on first use and kept while among the recently used sizes. */
 interface BatchResources {
   readonly plan: ExecutionPlan;
   readonly slots: readonly GPUBuffer[];
@@ -118,7 +119,8 @@ interface BatchResources {
 class CompiledGraph implements WebGpuModel {
   readonly weightBytes: number;
   private readonly placeholder: GPUBuffer;
-  private readonly batches = new Map<number, Promise<BatchResources>>();
+  // Runs are serialized through `queue`, so an evicted batch's buffers are never in use when they are destroyed.
+  private readonly batches = new BatchCache<Promise<BatchResources>>((resources) => void resources.then(destroyBatch, () => undefined));
   private lost: GPUDeviceLostInfo | undefined;
   private readonly deviceLost: Promise<never>;
   private disposed = false;
@@ -165,9 +167,6 @@ class CompiledGraph implements WebGpuModel {
     this.disposed = true;
     for (const dispatch of this.dispatches) if (dispatch) destroyDispatch(dispatch);
     this.placeholder.destroy();
-    for (const resources of this.batches.values()) {
-      resources.then(destroyBatch, () => undefined);
-    }
     this.batches.clear();
   }
 
@@ -225,14 +224,12 @@ class CompiledGraph implements WebGpuModel {
   }
 
   private resourcesFor(batch: number): Promise<BatchResources> {
-    let resources = this.batches.get(batch);
-    if (resources === undefined) {
-      resources = this.createBatch(batch);
-      this.batches.set(batch, resources);
+    return this.batches.get(batch, () => {
+      const resources = this.createBatch(batch);
       // A failed allocation (limits, out of memory) is not cached: a later call reports it again.
-      resources.catch(() => this.batches.delete(batch));
-    }
-    return resources;
+      resources.catch(() => this.batches.forget(batch, resources));
+      return resources;
+    });
   }
 
   private async createBatch(batch: number): Promise<BatchResources> {
