@@ -1,7 +1,8 @@
 /**
- * FastCpuExecutor against the float64 reference (CpuExecutor), side by side in one process so machine noise hits
- * both: for each net at batch 1, rounds of one reference run then several fast runs, medians of each, and a check
- * that the two agree. Prints a table; writes bench-results/cpu.json. `npm run bench:cpu [-- --models lenet5,vgg7]`.
+ * FastCpuExecutor with its WebAssembly SIMD kernels and with its JavaScript kernels, against the float64 reference
+ * (CpuExecutor), side by side in one process so machine noise hits all three: for each net at batch 1, rounds of one
+ * reference run then several runs of each fast variant, medians of each, and a check that they agree. Prints a table;
+ * writes bench-results/cpu.json. `npm run bench:cpu [-- --models lenet5,vgg7]`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -24,8 +25,9 @@ interface Row {
   net: string;
   batch: number;
   referenceMs: number;
-  fastMs: number;
-  speedup: number;
+  jsMs: number;
+  simdMs: number;
+  /** max |fast − reference| / max(1, max|reference|), the worse of the two kernel sets. */
   maxRelativeError: number;
   sameArgmax: boolean;
 }
@@ -49,22 +51,34 @@ function benchNet(net: string): Row {
   const input = Float32Array.from({ length: BATCH * channels * height * width }, random);
   const output = plan.graph.outputs[0]!;
   const reference = new CpuExecutor();
-  const fast = new FastCpuExecutor();
+  const js = new FastCpuExecutor({ kernels: 'js' });
+  const simd = new FastCpuExecutor();
+  if (simd.kernels !== 'wasm-simd') throw new Error('this Node has no WebAssembly SIMD');
 
   const expected = reference.run(plan, input, BATCH).get(output)!.data;
-  const actual = fast.run(plan, input, BATCH).get(output)!.data;
   const scale = Math.max(1, ...expected.map(Math.abs));
-  const maxRelativeError = Math.max(...expected.map((e, i) => Math.abs(actual[i]! - e))) / scale;
+  const results = [js, simd].map((fast) => fast.run(plan, input, BATCH).get(output)!.data);
+  const maxRelativeError = Math.max(...results.map((actual) => Math.max(...expected.map((e, i) => Math.abs(actual[i]! - e))) / scale));
 
   const referenceTimes: number[] = [];
-  const fastTimes: number[] = [];
+  const jsTimes: number[] = [];
+  const simdTimes: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     referenceTimes.push(timed(() => reference.run(plan, input, BATCH)));
-    for (let i = 0; i < FAST_RUNS_PER_ROUND; i++) fastTimes.push(timed(() => fast.run(plan, input, BATCH)));
+    for (let i = 0; i < FAST_RUNS_PER_ROUND; i++) {
+      jsTimes.push(timed(() => js.run(plan, input, BATCH)));
+      simdTimes.push(timed(() => simd.run(plan, input, BATCH)));
+    }
   }
-  const referenceMs = median(referenceTimes);
-  const fastMs = median(fastTimes);
-  return { net, batch: BATCH, referenceMs, fastMs, speedup: referenceMs / fastMs, maxRelativeError, sameArgmax: argmax(expected) === argmax(actual) };
+  return {
+    net,
+    batch: BATCH,
+    referenceMs: median(referenceTimes),
+    jsMs: median(jsTimes),
+    simdMs: median(simdTimes),
+    maxRelativeError,
+    sameArgmax: results.every((actual) => argmax(actual) === argmax(expected)),
+  };
 }
 
 function main(): void {
@@ -74,13 +88,15 @@ function main(): void {
   if (unknown.length > 0) throw new Error(`unknown net(s) ${unknown.join(', ')}; choose from ${Object.keys(BENCH_MODELS).join(', ')}`);
 
   const rows = nets.map(benchNet);
-  console.log(`median ms at batch ${BATCH}; ${ROUNDS} reference runs, ${ROUNDS * FAST_RUNS_PER_ROUND} fast runs, interleaved`);
+  console.log(`median ms at batch ${BATCH}; ${ROUNDS} reference runs, ${ROUNDS * FAST_RUNS_PER_ROUND} runs of each fast variant, interleaved`);
   console.table(
     rows.map((row) => ({
       net: row.net,
       'reference ms': row.referenceMs.toFixed(1),
-      'fast ms': row.fastMs.toFixed(1),
-      speedup: `${row.speedup.toFixed(1)}×`,
+      'js ms': row.jsMs.toFixed(1),
+      'wasm-simd ms': row.simdMs.toFixed(1),
+      'simd vs js': `${(row.jsMs / row.simdMs).toFixed(1)}×`,
+      'simd vs reference': `${(row.referenceMs / row.simdMs).toFixed(1)}×`,
       'max rel err': row.maxRelativeError.toExponential(1),
       'same argmax': row.sameArgmax,
     })),

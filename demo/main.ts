@@ -133,8 +133,9 @@ function markUntrained(slot: SlotId, why: string): void {
 }
 
 function describeBackend(info: ModelInfo): string {
-  const { kind, reason, adapter, thread } = info.backend;
-  const name = kind === 'webgpu' ? `WebGPU${adapter ? ` · ${adapter.name}` : ''}` : `CPU (JavaScript${thread === 'worker' ? ', in a Web Worker' : ''})`;
+  const { kind, reason, adapter, thread, kernels } = info.backend;
+  const code = kernels === 'wasm-simd' ? 'WebAssembly SIMD' : 'JavaScript';
+  const name = kind === 'webgpu' ? `WebGPU${adapter ? ` · ${adapter.name}` : ''}` : `CPU (${code}${thread === 'worker' ? ', in a Web Worker' : ''})`;
   return `${name} — ${reason}`;
 }
 
@@ -150,6 +151,7 @@ function updateSummary(): void {
   byId('backend-status').textContent = describeBackend(first);
   document.body.dataset.backend = first.backend.kind;
   document.body.dataset.thread = first.backend.thread;
+  document.body.dataset.kernels = first.backend.kernels ?? '';
   renderInside();
 }
 

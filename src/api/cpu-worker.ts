@@ -22,7 +22,7 @@ addEventListener('message', (event: MessageEvent<WorkerRequest>) => {
   try {
     if (request.type === 'load') {
       graph = optimize(graphFromFile(readTwnFile(request.bytes)));
-      reply({ id: request.id, ok: true });
+      reply({ id: request.id, ok: true, kernels: cpu.kernels });
       return;
     }
     if (!graph) throw new Error('the CPU worker has no model');

@@ -1,4 +1,4 @@
-import { FastCpuExecutor } from '../backends/cpu-fast/index.js';
+import { FastCpuExecutor, type CpuKernels } from '../backends/cpu-fast/index.js';
 import type { Graph } from '../graph/ir.js';
 import type { BackendChoice, ExecutionThread } from './backend.js';
 
@@ -6,6 +6,8 @@ import type { BackendChoice, ExecutionThread } from './backend.js';
 export interface Executor {
   /** Where the work runs: the CPU backend in a Web Worker, or this thread. */
   readonly thread: ExecutionThread;
+  /** The CPU backend's inner loops (absent on WebGPU). */
+  readonly kernels?: CpuKernels;
   run(input: Float32Array, batch: number): Promise<Float32Array>;
   dispose(): void;
 }
@@ -58,6 +60,7 @@ function cpuExecutor(graph: Graph): Executor {
   const output = outputName(graph);
   return {
     thread: 'main',
+    kernels: cpu.kernels,
     run: async (input, batch) => cpu.run(graph, input, batch).get(output)!.data,
     // Only ordinary arrays, which the garbage collector takes with the model.
     dispose: () => undefined,

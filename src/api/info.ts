@@ -1,4 +1,5 @@
 import type { DType, Graph, Tensor } from '../graph/ir.js';
+import type { CpuKernels } from '../backends/cpu-fast/index.js';
 import type { BackendInfo, ExecutionThread } from './backend.js';
 
 export interface AlphaStats {
@@ -46,11 +47,20 @@ export interface ModelInfo {
   readonly parameters: number;
   readonly layers: readonly LayerInfo[];
   readonly metadata: ModelMetadata;
-  /** The backend, and the thread it runs on ('worker' for the CPU backend in a browser, unless turned off). */
-  readonly backend: BackendInfo & { readonly thread: ExecutionThread };
+  readonly backend: RunningBackend;
 }
 
-export function describeModel(graph: Graph, fileBytes: number, backend: ModelInfo['backend']): ModelInfo {
+/** The backend, the thread it runs on ('worker' for the CPU backend in a browser, unless turned off), and its kernels. */
+export interface RunningBackend extends BackendInfo {
+  readonly thread: ExecutionThread;
+  /**
+   * CPU only: 'wasm-simd' where the engine runs WebAssembly SIMD (every current browser and Node), else 'js' (no
+   * WebAssembly, or a Content-Security-Policy without 'wasm-unsafe-eval'), about 2–4× slower.
+   */
+  readonly kernels?: CpuKernels;
+}
+
+export function describeModel(graph: Graph, fileBytes: number, backend: RunningBackend): ModelInfo {
   const layers = graph.nodes.flatMap((node) => {
     const weight = node.params.weight === undefined ? undefined : graph.tensors.get(node.params.weight);
     if (!weight) return [];

@@ -6,7 +6,7 @@ import type { Graph } from '../graph/ir.js';
 import { chooseBackend, type BackendChoice, type BackendOptions } from './backend.js';
 import { throwIfAborted } from './errors.js';
 import { createExecutor, type Executor, type ExecutorOptions } from './executor.js';
-import { describeModel } from './info.js';
+import { describeModel, type RunningBackend } from './info.js';
 import { TwnModel } from './model.js';
 import { readModelSource, type ModelSource, type ReadSourceOptions } from './source.js';
 
@@ -26,7 +26,12 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
     executor.dispose();
     throwIfAborted(options.signal);
   }
-  return new TwnModel(graph, describeModel(graph, bytes.byteLength, { ...choice, thread: executor.thread }), executor);
+  return new TwnModel(graph, describeModel(graph, bytes.byteLength, backendInfo(choice, executor)), executor);
+}
+
+function backendInfo(choice: BackendChoice, executor: Executor): RunningBackend {
+  const { kind, requested, reason, adapter } = choice;
+  return { kind, requested, reason, ...(adapter && { adapter }), thread: executor.thread, ...(executor.kernels && { kernels: executor.kernels }) };
 }
 
 /** Under 'auto', a graph the GPU cannot take (a device limit, say) still runs, on the CPU, and says why. */

@@ -1,3 +1,4 @@
+import type { CpuKernels } from '../backends/cpu-fast/index.js';
 import { TwnDeviceError } from '../errors.js';
 import { reviveError, type SerializedError } from './errors.js';
 import type { Executor } from './executor.js';
@@ -9,13 +10,14 @@ export type WorkerRequest =
   | { readonly type: 'run'; readonly id: number; readonly input: Float32Array; readonly batch: number };
 
 export type WorkerReply =
-  | { readonly id: number; readonly ok: true; readonly output?: Float32Array }
+  | { readonly id: number; readonly ok: true; readonly output?: Float32Array; readonly kernels?: CpuKernels }
   | { readonly id: number; readonly ok: false; readonly error: SerializedError };
 
 /** Runs the CPU backend in a dedicated module worker, which builds its own graph from a copy of the model bytes. */
 export async function createWorkerExecutor(bytes: Uint8Array): Promise<Executor> {
   const worker = new CpuWorker({ name: 'twn-cpu' });
-  const pending = new Map<number, { resolve(output: Float32Array | undefined): void; reject(error: Error): void }>();
+  type Answer = Extract<WorkerReply, { ok: true }>;
+  const pending = new Map<number, { resolve(answer: Answer): void; reject(error: Error): void }>();
   let nextId = 0;
   let failure: Error | undefined;
   const fail = (error: Error) => {
@@ -27,7 +29,7 @@ export async function createWorkerExecutor(bytes: Uint8Array): Promise<Executor>
     const reply = event.data;
     const call = pending.get(reply.id);
     pending.delete(reply.id);
-    if (reply.ok) call?.resolve(reply.output);
+    if (reply.ok) call?.resolve(reply);
     else call?.reject(reviveError(reply.error));
   });
   worker.addEventListener('error', (event) => {
@@ -37,23 +39,25 @@ export async function createWorkerExecutor(bytes: Uint8Array): Promise<Executor>
   worker.addEventListener('messageerror', () => fail(new TwnDeviceError('WORKER_FAILED', 'the CPU worker sent a message that could not be read')));
   // Each message carries its own copy, transferred: the caller's arrays stay usable.
   const call = (request: WorkerRequest, transfer: Transferable[]) =>
-    new Promise<Float32Array | undefined>((resolve, reject) => {
+    new Promise<Answer>((resolve, reject) => {
       if (failure) return reject(failure);
       pending.set(request.id, { resolve, reject });
       worker.postMessage(request, transfer);
     });
   const copy = bytes.slice();
+  let loaded: Answer;
   try {
-    await call({ type: 'load', id: nextId++, bytes: copy }, [copy.buffer]);
+    loaded = await call({ type: 'load', id: nextId++, bytes: copy }, [copy.buffer]);
   } catch (error) {
     worker.terminate();
     throw error;
   }
   return {
     thread: 'worker',
+    ...(loaded.kernels && { kernels: loaded.kernels }),
     run: async (input, batch) => {
       const copy = input.slice();
-      return (await call({ type: 'run', id: nextId++, input: copy, batch }, [copy.buffer]))!;
+      return (await call({ type: 'run', id: nextId++, input: copy, batch }, [copy.buffer])).output!;
     },
     dispose() {
       worker.terminate();

@@ -28,7 +28,8 @@ export function formatInfo(path: string, info: ModelInfo): string {
 export function backendLine(info: ModelInfo): string {
   const { backend } = info;
   const adapter = backend.adapter ? `; adapter: ${backend.adapter.name}` : '';
-  return `${backend.kind} (${backend.reason}${adapter})`;
+  const kernels = backend.kernels ? `; kernels: ${backend.kernels}` : '';
+  return `${backend.kind} (${backend.reason}${adapter}${kernels})`;
 }
 
 function layerRow(layer: LayerInfo): string[] {

@@ -59,7 +59,7 @@ describe('loadModel', () => {
     expect(info.fileBytes).toBe(bytes.length);
     expect(info.fp32Bytes / info.fileBytes).toBeGreaterThan(10);
     expect(info.metadata.trained).toBe(false);
-    expect(info.backend).toMatchObject({ kind: 'cpu', requested: 'cpu', thread: 'main' });
+    expect(info.backend).toMatchObject({ kind: 'cpu', requested: 'cpu', thread: 'main', kernels: 'wasm-simd' });
     expect(info.layers.map((layer) => layer.name)).toEqual(['conv1', 'conv2', 'fc1', 'fc2']);
     for (const layer of info.layers) {
       expect(layer.dtype).toBe('ternary2');

@@ -17,6 +17,8 @@ describe.skipIf(!adapterFound)('loadModel on WebGPU (Dawn)', () => {
     const cpu = await loadModel(bytes, { backend: 'cpu' });
     expect(gpu.info.backend.kind).toBe('webgpu');
     expect(gpu.info.backend.adapter?.name).toBeTruthy();
+    expect(gpu.info.backend.kernels).toBeUndefined();
+    expect(cpu.info.backend.kernels).toBe('wasm-simd');
     const [gpuLogits, cpuLogits] = [await gpu.run(images, 2), await cpu.run(images, 2)];
     expect(gpuLogits).toHaveLength(20);
     gpuLogits.forEach((value, i) => expect(value).toBeCloseTo(cpuLogits[i]!, 3));

@@ -16,6 +16,9 @@ test.describe('without WebGPU', () => {
       // The CPU backend runs in a Web Worker, off the page's thread.
       await expect(page.locator('body')).toHaveAttribute('data-thread', 'worker');
       await expect(page.locator('#backend-status')).toContainText('in a Web Worker');
+      // Chromium has WebAssembly SIMD, and the demo's page policy allows compiling it.
+      await expect(page.locator('body')).toHaveAttribute('data-kernels', 'wasm-simd');
+      await expect(page.locator('#backend-status')).toContainText('WebAssembly SIMD');
       await drawOnPad(page, DIGITS['1']!);
       await expect(page.getByTestId('digit-prediction')).toHaveText('1', { timeout: 20_000 });
     }

@@ -21,9 +21,9 @@ function tileWidth(rowLength: number, pixels: number): number {
  * each pixel reads through weight k (zero where the window hangs over the padding, so the sums need no bounds
  * checks). Every output channel then adds the tile rows of its +1 weights and subtracts those of its −1 weights.
  */
-export const fastConv2d: FastOp = (node, graph) => {
+export const fastConv2d: FastOp = (node, graph, arena) => {
   const { kernel, stride, padding, activation } = conv2dAttrs(node);
-  const layer = new LinearLayer(node, graph.tensors, activation === 'relu');
+  const layer = new LinearLayer(node, graph.tensors, activation === 'relu', arena);
   const [kernelH, kernelW] = kernel;
   return (step) => {
     const [batch, channels, height, width] = shapeOf(step.inputShapes, 0) as [number, number, number, number];
@@ -32,18 +32,25 @@ export const fastConv2d: FastOp = (node, graph) => {
     const rowLength = layer.rows.rowLength;
     const lanes = tileWidth(rowLength, pixels);
     const rows = layer.rows.forWidth(lanes);
-    // Top-left input cell of each output pixel's window, so building a tile does no division.
-    const windowTop = new Int32Array(pixels);
-    const windowLeft = new Int32Array(pixels);
-    for (let p = 0; p < pixels; p++) {
-      windowTop[p] = Math.floor(p / outWidth) * stride[0] - padding[0];
-      windowLeft[p] = (p % outWidth) * stride[1] - padding[1];
+    const taps = kernelH * kernelW;
+    // Where tap (i, j) of output pixel p reads in a channel plane, at [(i·kw + j)·pixels + p], or −1 in the padding:
+    // the same for every channel and image, so building a tile is one lookup per value, with no index arithmetic.
+    const source = new Int32Array(taps * pixels);
+    for (let i = 0; i < kernelH; i++) {
+      for (let j = 0; j < kernelW; j++) {
+        for (let p = 0; p < pixels; p++) {
+          const y = Math.floor(p / outWidth) * stride[0] - padding[0] + i;
+          const x = (p % outWidth) * stride[1] - padding[1] + j;
+          source[(i * kernelW + j) * pixels + p] = y >= 0 && y < height && x >= 0 && x < width ? y * width + x : -1;
+        }
+      }
     }
     const target: TileTarget = { output: new Float32Array(0), residual: undefined, base: 0, channelStride: pixels, laneStride: 1 };
     return {
-      scratchSize: rowLength * lanes,
-      run({ inputs, output, scratch }) {
+      scratchSize: rowLength * lanes + layer.sumsSize(lanes),
+      run({ inputs, output }, scratch) {
         const input = inputs[0]!;
+        const sums = scratch.subarray(rowLength * lanes, rowLength * lanes + layer.sumsSize(lanes));
         target.output = output;
         target.residual = inputs[1];
         for (let n = 0; n < batch; n++) {
@@ -52,19 +59,17 @@ export const fastConv2d: FastOp = (node, graph) => {
             const count = Math.min(lanes, pixels - first);
             for (let c = 0; c < channels; c++) {
               const plane = imageBase + c * height * width;
-              for (let i = 0; i < kernelH; i++) {
-                for (let j = 0; j < kernelW; j++) {
-                  const row = ((c * kernelH + i) * kernelW + j) * lanes;
-                  for (let t = 0; t < count; t++) {
-                    const y = windowTop[first + t]! + i;
-                    const x = windowLeft[first + t]! + j;
-                    scratch[row + t] = y >= 0 && y < height && x >= 0 && x < width ? input[plane + y * width + x]! : 0;
-                  }
+              for (let tap = 0; tap < taps; tap++) {
+                const row = (c * taps + tap) * lanes;
+                const from = tap * pixels + first;
+                for (let t = 0; t < count; t++) {
+                  const at = source[from + t]!;
+                  scratch[row + t] = at < 0 ? 0 : input[plane + at]!;
                 }
               }
             }
             target.base = n * outChannels * pixels + first;
-            layer.runTile(rows, scratch, count, target);
+            layer.runTile(rows, scratch, count, target, sums);
           }
         }
       },

@@ -6,17 +6,29 @@ import { BatchCache } from '../../plan/batch-cache.js';
 import { planGraph, type ExecutionPlan } from '../../plan/plan.js';
 import type { BoundStep, CompiledNode, StepBuffers } from './kernel.js';
 import { getFastOp } from './ops.js';
+import { HeapScratch, type ScratchSpace } from './scratch.js';
+import { WasmArena } from './wasm/arena.js';
 
 export interface FastTensor {
   readonly shape: readonly number[];
   readonly data: Float32Array;
 }
 
-/** A plan with its buffers: one Float32Array per slot, a view per value, a shared scratch; reused by every run. */
+/** A plan with its buffers: one Float32Array per slot, a view per value; reused by every run. */
 interface BoundPlan {
   readonly input: Float32Array;
   readonly steps: readonly { readonly step: BoundStep; readonly buffers: StepBuffers }[];
   readonly outputs: ReadonlyMap<string, Float32Array>;
+  /** The most scratch any step needs. */
+  readonly scratchSize: number;
+}
+
+/** Which inner loops the ternary layers run: WebAssembly SIMD where the engine has it, JavaScript otherwise. */
+export type CpuKernels = 'wasm-simd' | 'js';
+
+export interface FastCpuOptions {
+  /** 'js' forces the JavaScript kernels (tests compare the two); default: WebAssembly SIMD where available. */
+  readonly kernels?: CpuKernels;
 }
 
 /**
@@ -28,9 +40,19 @@ interface BoundPlan {
  * here while its batch size is among the BATCH_SIZES_KEPT most recently run for that graph.
  */
 export class FastCpuExecutor {
+  /** The kernels this executor actually runs. */
+  readonly kernels: CpuKernels;
+  private readonly arena: WasmArena | undefined;
+  private readonly scratch: ScratchSpace;
   private readonly compiled = new WeakMap<Graph, ReadonlyMap<string, CompiledNode>>();
   private readonly optimized = new WeakMap<Graph, { graph: Graph; plans: BatchCache<ExecutionPlan> }>();
   private readonly bound = new WeakMap<ExecutionPlan, BoundPlan>();
+
+  constructor(options: FastCpuOptions = {}) {
+    this.arena = options.kernels === 'js' ? undefined : WasmArena.create();
+    this.kernels = this.arena === undefined ? 'js' : 'wasm-simd';
+    this.scratch = this.arena ?? new HeapScratch();
+  }
 
   run(model: Graph | ExecutionPlan, input: Float32Array | Float64Array, batch: number): Map<string, FastTensor> {
     if (!(input instanceof Float32Array || input instanceof Float64Array)) {
@@ -49,7 +71,8 @@ export class FastCpuExecutor {
     }
     const bound = this.bind(plan);
     bound.input.set(input);
-    for (const { step, buffers } of bound.steps) step.run(buffers);
+    const scratch = this.scratch.scratch(bound.scratchSize);
+    for (const { step, buffers } of bound.steps) step.run(buffers, scratch);
     return new Map(
       [...bound.outputs].map(([value, data]) => [value, { shape: plan.shapes.get(value)!, data: data.slice() }]),
     );
@@ -72,7 +95,7 @@ export class FastCpuExecutor {
         graph.nodes.map((node) => {
           const op = getFastOp(node.op);
           if (op === undefined) throw new Error(`FastCpuExecutor has no kernel for op "${node.op}"`);
-          return [node.name, op(node, graph)];
+          return [node.name, op(node, graph, this.arena)];
         }),
       );
       this.compiled.set(graph, nodes);
@@ -87,14 +110,14 @@ export class FastCpuExecutor {
     const slots = plan.slots.map((size) => new Float32Array(size));
     const view = (value: string) => slots[plan.valueSlot.get(value)!]!.subarray(0, elementCount(plan.shapes.get(value)!));
     const steps = plan.steps.map((planStep) => ({ step: compiled.get(planStep.node.name)!(planStep), planStep }));
-    const scratch = new Float32Array(Math.max(0, ...steps.map(({ step }) => step.scratchSize)));
     const bound: BoundPlan = {
       input: view(plan.graph.input.name),
       steps: steps.map(({ step, planStep }) => ({
         step,
-        buffers: { inputs: planStep.node.inputs.map(view), output: view(planStep.node.outputs[0]!), scratch },
+        buffers: { inputs: planStep.node.inputs.map(view), output: view(planStep.node.outputs[0]!) },
       })),
       outputs: new Map(plan.graph.outputs.map((value) => [value, view(value)])),
+      scratchSize: Math.max(0, ...steps.map(({ step }) => step.scratchSize)),
     };
     this.bound.set(plan, bound);
     return bound;

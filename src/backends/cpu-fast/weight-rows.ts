@@ -1,5 +1,7 @@
 import { unpackTernary } from '../../format/ternary-pack.js';
 import type { Tensor } from '../../graph/ir.js';
+import type { WasmArena } from './wasm/arena.js';
+import { WASM_BLOCK_LANES } from './wasm/ternary-tile.js';
 
 /** Lanes summed at once: eight accumulators stay in registers and share each weight's index or value load. */
 export const BLOCK_LANES = 8;
@@ -9,6 +11,11 @@ export const BLOCK_LANES = 8;
  * dense. Sums exclude alpha/scale, which the epilogue applies once per output.
  */
 export interface TileRows {
+  /**
+   * The whole tile at once in WebAssembly: sums[o·lanes + lane] for every channel o and lane < lanes (a multiple of
+   * BLOCK_LANES). Returns false, having done nothing, where it cannot: no kernel, or col/sums outside its memory.
+   */
+  tile(col: Float32Array, lanes: number, sums: Float32Array): boolean;
   /** Σₖ w[o,k]·col[k·width + lane0 + r] for r = 0…7, into sums[r]. */
   block(col: Float32Array, o: number, lane0: number, sums: Float64Array): void;
   /** The same sum for one lane. */
@@ -22,8 +29,16 @@ export interface WeightRows {
   forWidth(width: number): TileRows;
 }
 
-export function weightRows(weight: Tensor): WeightRows {
-  return weight.dtype === 'ternary2' ? new TernaryRows(weight) : new FloatRows(weight);
+/** `arena`: where the WebAssembly kernel runs ternary rows from; without one they run in JavaScript. */
+export function weightRows(weight: Tensor, arena: WasmArena | undefined): WeightRows {
+  return weight.dtype === 'ternary2' ? new TernaryRows(weight, arena) : new FloatRows(weight);
+}
+
+/** The index lists as the WebAssembly kernel reads them: byte addresses in its arena. */
+interface WasmRows {
+  readonly arena: WasmArena;
+  readonly indices: number;
+  readonly bounds: number;
 }
 
 /**
@@ -36,8 +51,9 @@ class TernaryRows implements WeightRows {
   private readonly indices: Int32Array;
   /** Channel o's plus indices are [bounds[2o], bounds[2o+1]), its minus indices [bounds[2o+1], bounds[2o+2]). */
   private readonly bounds: Int32Array;
+  private readonly wasm: WasmRows | undefined;
 
-  constructor(weight: Tensor) {
+  constructor(weight: Tensor, arena: WasmArena | undefined) {
     const [outChannels = 0, ...rest] = weight.shape;
     const rowLength = rest.reduce((product, extent) => product * extent, 1);
     const codes = unpackTernary(weight.data as Uint32Array, weight.shape);
@@ -58,19 +74,38 @@ class TernaryRows implements WeightRows {
     this.rowLength = rowLength;
     this.indices = indices;
     this.bounds = bounds;
+    this.wasm = arena && copyToArena(arena, indices, bounds);
   }
 
   forWidth(width: number): TileRows {
-    return new TernaryTileRows(this.indices.map((k) => k * width), this.bounds);
+    return new TernaryTileRows(width, this.indices.map((k) => k * width), this.bounds, this.wasm);
   }
+}
+
+function copyToArena(arena: WasmArena, indices: Int32Array, bounds: Int32Array): WasmRows | undefined {
+  const indicesAddress = arena.store(indices);
+  if (indicesAddress === undefined) return undefined;
+  const boundsAddress = arena.store(bounds);
+  return boundsAddress === undefined ? undefined : { arena, indices: indicesAddress, bounds: boundsAddress };
 }
 
 class TernaryTileRows implements TileRows {
   constructor(
+    private readonly width: number,
     /** k·width of each listed weight: where its tile row starts. */
     private readonly offsets: Int32Array,
     private readonly bounds: Int32Array,
+    private readonly wasm: WasmRows | undefined,
   ) {}
+
+  tile(col: Float32Array, lanes: number, sums: Float32Array): boolean {
+    const wasm = this.wasm;
+    const channels = this.bounds.length >> 1;
+    if (wasm === undefined || channels === 0 || lanes === 0 || lanes % WASM_BLOCK_LANES !== 0) return false;
+    if (!wasm.arena.owns(col) || !wasm.arena.owns(sums)) return false;
+    wasm.arena.ternaryTile(col.byteOffset, 4 * this.width, wasm.indices, wasm.bounds, channels, lanes / WASM_BLOCK_LANES, sums.byteOffset);
+    return true;
+  }
 
   block(col: Float32Array, o: number, lane0: number, sums: Float64Array): void {
     const offsets = this.offsets;
@@ -135,6 +170,11 @@ class FloatTileRows implements TileRows {
     private readonly rowLength: number,
     private readonly width: number,
   ) {}
+
+  /** Float rows (first and last layers of some nets) always run in JavaScript. */
+  tile(): boolean {
+    return false;
+  }
 
   block(col: Float32Array, o: number, lane0: number, sums: Float64Array): void {
     const { weights, rowLength, width } = this;

@@ -1,0 +1,97 @@
+/**
+ * Just enough of the WebAssembly binary format to write the CPU kernels from TypeScript: the module is built at run
+ * time (a few hundred bytes), so the package needs no WebAssembly toolchain and ships no binary blob.
+ */
+
+export const I32 = 0x7f;
+export const V128 = 0x7b;
+export type ValueType = typeof I32 | typeof V128;
+
+/** One instruction or a run of them, as bytes; nested arrays are flattened when the body is encoded. */
+export type Code = number | readonly Code[];
+
+export function unsignedLeb(value: number): number[] {
+  const bytes: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value !== 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (value !== 0);
+  return bytes;
+}
+
+export function signedLeb(value: number): number[] {
+  const bytes: number[] = [];
+  for (;;) {
+    const byte = value & 0x7f;
+    value >>= 7;
+    const done = (value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0);
+    bytes.push(done ? byte : byte | 0x80);
+    if (done) return bytes;
+  }
+}
+
+function flatten(code: Code, into: number[] = []): number[] {
+  if (typeof code === 'number') into.push(code);
+  else for (const part of code) flatten(part, into);
+  return into;
+}
+
+/** Memory access immediate: alignment as log2 bytes, then a constant byte offset added to the address. */
+const memarg = (alignLog2: number, offset: number): number[] => [alignLog2, ...unsignedLeb(offset)];
+const simd = (opcode: number): number[] => [0xfd, ...unsignedLeb(opcode)];
+
+/** The instructions the kernels use (names as in the WebAssembly text format). */
+export const op = {
+  localGet: (index: number): Code => [0x20, ...unsignedLeb(index)],
+  localSet: (index: number): Code => [0x21, ...unsignedLeb(index)],
+  localTee: (index: number): Code => [0x22, ...unsignedLeb(index)],
+  i32Const: (value: number): Code => [0x41, ...signedLeb(value)],
+  i32Add: 0x6a,
+  i32Mul: 0x6c,
+  i32Shl: 0x74,
+  i32LtU: 0x49,
+  i32GeU: 0x4f,
+  i32Load: (offset = 0): Code => [0x28, ...memarg(2, offset)],
+  v128Load: (offset = 0): Code => [...simd(0x00), ...memarg(4, offset)],
+  v128Store: (offset = 0): Code => [...simd(0x0b), ...memarg(4, offset)],
+  v128Zero: [...simd(0x0c), ...new Array<number>(16).fill(0)] as Code,
+  f32x4Add: simd(0xe4) as Code,
+  f32x4Sub: simd(0xe5) as Code,
+  /** `block … end`: `br 0` inside jumps past its end. */
+  block: (...body: Code[]): Code => [0x02, 0x40, body, 0x0b],
+  /** `loop … end`: `br 0` inside jumps back to its start. */
+  loop: (...body: Code[]): Code => [0x03, 0x40, body, 0x0b],
+  br: (depth: number): Code => [0x0c, ...unsignedLeb(depth)],
+  brIf: (depth: number): Code => [0x0d, ...unsignedLeb(depth)],
+};
+
+export interface FunctionSpec {
+  readonly name: string;
+  readonly params: readonly ValueType[];
+  readonly locals: readonly ValueType[];
+  readonly body: Code;
+}
+
+const utf8 = (text: string): number[] => vector([...new TextEncoder().encode(text)].map((byte) => [byte]));
+const vector = (items: readonly (readonly number[])[]): number[] => [...unsignedLeb(items.length), ...items.flat()];
+const section = (id: number, content: readonly number[]): number[] => [id, ...unsignedLeb(content.length), ...content];
+
+/** A module importing its memory as `env.memory` and exporting each function (no results) under its name. */
+export function encodeModule(functions: readonly FunctionSpec[]): Uint8Array<ArrayBuffer> {
+  const types = functions.map((fn) => [0x60, ...vector(fn.params.map((type) => [type])), 0]);
+  const bodies = functions.map((fn) => {
+    const locals = vector(fn.locals.map((type) => [1, type]));
+    const code = [...locals, ...flatten(fn.body), 0x0b];
+    return [...unsignedLeb(code.length), ...code];
+  });
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vector(types)),
+    ...section(2, vector([[...utf8('env'), ...utf8('memory'), 0x02, 0x00, 0x01]])),
+    ...section(3, vector(functions.map((_, i) => unsignedLeb(i)))),
+    ...section(7, vector(functions.map((fn, i) => [...utf8(fn.name), 0x00, ...unsignedLeb(i)]))),
+    ...section(10, vector(bodies)),
+  ]);
+}

@@ -1,0 +1,136 @@
+/**
+ * The WebAssembly SIMD path of the fast CPU backend: its hand-written encoder, its tile kernel against a float64
+ * sum over the same codes (at tile widths and channel counts around the 8-lane block), and its memory handling.
+ */
+import { describe, expect, it } from 'vitest';
+import { FastCpuExecutor } from '../../src/backends/cpu-fast/executor.js';
+import { WasmArena } from '../../src/backends/cpu-fast/wasm/arena.js';
+import { signedLeb, unsignedLeb } from '../../src/backends/cpu-fast/wasm/encode.js';
+import { TERNARY_TILE_MODULE } from '../../src/backends/cpu-fast/wasm/ternary-tile.js';
+import { weightRows } from '../../src/backends/cpu-fast/weight-rows.js';
+import { packTernary } from '../../src/format/ternary-pack.js';
+import { graphFromFile } from '../../src/graph/from-file.js';
+import type { Tensor } from '../../src/graph/ir.js';
+import { seededRandom } from '../../src/models/random.js';
+import { tinyResNetFile } from '../graph/fixtures.js';
+
+function arena(): WasmArena {
+  const created = WasmArena.create();
+  if (created === undefined) throw new Error('Node has WebAssembly SIMD; WasmArena.create() must succeed here');
+  return created;
+}
+
+function randomCodes(seed: number, count: number): Int8Array {
+  const random = seededRandom(seed);
+  return Int8Array.from({ length: count }, () => Math.floor(random.uniform(0, 3)) - 1);
+}
+
+describe('encoder', () => {
+  it('writes LEB128 as the WebAssembly spec does (hand-worked values)', () => {
+    expect(unsignedLeb(0)).toEqual([0x00]);
+    expect(unsignedLeb(127)).toEqual([0x7f]);
+    expect(unsignedLeb(128)).toEqual([0x80, 0x01]);
+    expect(unsignedLeb(624_485)).toEqual([0xe5, 0x8e, 0x26]);
+    expect(signedLeb(-1)).toEqual([0x7f]);
+    expect(signedLeb(63)).toEqual([0x3f]);
+    expect(signedLeb(64)).toEqual([0xc0, 0x00]);
+    expect(signedLeb(-123_456)).toEqual([0xc0, 0xbb, 0x78]);
+  });
+
+  it('the kernel module validates, is small enough for synchronous compilation, and has no float multiply', () => {
+    expect(WebAssembly.validate(TERNARY_TILE_MODULE)).toBe(true);
+    expect(TERNARY_TILE_MODULE.byteLength).toBeLessThan(4096);
+    const bytes = [...TERNARY_TILE_MODULE].map((byte) => byte.toString(16).padStart(2, '0')).join(' ');
+    expect(bytes).not.toContain('fd e6 01'); // f32x4.mul
+    expect(bytes).toContain('fd e4 01'); // f32x4.add
+    expect(bytes).toContain('fd e5 01'); // f32x4.sub
+  });
+});
+
+describe('ternary tile kernel', () => {
+  // Widths around the 8-lane block; channel counts and row lengths odd and even; a tile narrower than its width.
+  const cases = [
+    { channels: 1, rowLength: 1, width: 8, lanes: 8 },
+    { channels: 3, rowLength: 27, width: 16, lanes: 16 },
+    { channels: 5, rowLength: 33, width: 24, lanes: 16 },
+    { channels: 16, rowLength: 1152, width: 8, lanes: 8 },
+    { channels: 7, rowLength: 200, width: 40, lanes: 40 },
+  ];
+
+  it.each(cases)('$channels channels × $rowLength weights, tile width $width, $lanes lanes', ({ channels, rowLength, width, lanes }) => {
+    const codes = randomCodes(channels * rowLength + width, channels * rowLength);
+    const weight: Tensor = { dtype: 'ternary2', shape: [channels, rowLength], data: packTernary(codes, [channels, rowLength]) };
+    const space = arena();
+    const rows = weightRows(weight, space).forWidth(width);
+    const scratch = space.scratch(rowLength * width + channels * lanes);
+    const col = scratch.subarray(0, rowLength * width);
+    const sums = scratch.subarray(rowLength * width);
+    const random = seededRandom(lanes);
+    for (let i = 0; i < col.length; i++) col[i] = random.normal();
+    expect(rows.tile(col, lanes, sums)).toBe(true);
+    // Float32 summation of n terms errs by at most n·2⁻²⁴·Σ|terms| (a rigorous bound); one wrong term costs ~1.
+    let worst = 0;
+    for (let o = 0; o < channels; o++) {
+      for (let lane = 0; lane < lanes; lane++) {
+        let exact = 0;
+        let magnitude = 0;
+        for (let k = 0; k < rowLength; k++) {
+          exact += codes[o * rowLength + k]! * col[k * width + lane]!;
+          magnitude += Math.abs(codes[o * rowLength + k]! * col[k * width + lane]!);
+        }
+        const bound = (rowLength + 1) * 2 ** -24 * magnitude;
+        worst = Math.max(worst, Math.abs(sums[o * lanes + lane]! - exact) / Math.max(bound, Number.MIN_VALUE));
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  it('declines (returns false, writes nothing) for buffers outside its memory or lanes not a multiple of 8', () => {
+    const weight: Tensor = { dtype: 'ternary2', shape: [2, 4], data: packTernary([1, -1, 0, 1, 0, 0, -1, 1], [2, 4]) };
+    const space = arena();
+    const rows = weightRows(weight, space).forWidth(8);
+    const heapSums = new Float32Array(16).fill(7);
+    expect(rows.tile(new Float32Array(32), 8, heapSums)).toBe(false);
+    expect([...heapSums]).toEqual(new Array(16).fill(7));
+    const scratch = space.scratch(32 + 16);
+    expect(rows.tile(scratch.subarray(0, 32), 4, scratch.subarray(32))).toBe(false);
+    expect(weightRows(weight, undefined).forWidth(8).tile(scratch.subarray(0, 32), 8, scratch.subarray(32))).toBe(false);
+  });
+});
+
+describe('arena', () => {
+  it('keeps stored index lists when the memory grows, and hands out a fresh scratch view after growth', () => {
+    const space = arena();
+    const first = Int32Array.from({ length: 1000 }, (_, i) => i * 3);
+    const address = space.store(first)!;
+    const small = space.scratch(16);
+    const large = space.scratch(1_000_000); // grows the memory: every earlier view is detached
+    expect(small.length).toBe(0);
+    expect(large.length).toBeGreaterThanOrEqual(1_000_000);
+    expect(space.owns(large)).toBe(true);
+    expect(large.byteOffset).toBeGreaterThanOrEqual(address + first.byteLength);
+    const second = space.store(Int32Array.of(5, 6, 7))!;
+    expect(second).toBeGreaterThanOrEqual(address + first.byteLength);
+    // Read back through a scratch view of the same memory: the scratch now starts after both lists.
+    const view = space.scratch(1);
+    const words = new Int32Array(view.buffer, 0, view.byteOffset / 4);
+    expect([...words.subarray(address / 4, address / 4 + 1000)]).toEqual([...first]);
+    expect([...words.subarray(second / 4, second / 4 + 3)]).toEqual([5, 6, 7]);
+  });
+});
+
+describe('FastCpuExecutor kernels', () => {
+  it("runs WebAssembly SIMD in Node by default, JavaScript when asked, and the two agree", () => {
+    const graph = graphFromFile(tinyResNetFile({ seed: 9, foldBatchNorm: true }));
+    const random = seededRandom(2);
+    const input = Float32Array.from({ length: 2 * 3 * 32 * 32 }, () => random.uniform(0, 1));
+    const simd = new FastCpuExecutor();
+    const js = new FastCpuExecutor({ kernels: 'js' });
+    expect(simd.kernels).toBe('wasm-simd');
+    expect(js.kernels).toBe('js');
+    const a = simd.run(graph, input, 2).get('logits')!.data;
+    const b = js.run(graph, input, 2).get('logits')!.data;
+    const scale = Math.max(1, ...[...b].map(Math.abs));
+    expect(Math.max(...a.map((value, i) => Math.abs(value - b[i]!)))).toBeLessThan(1e-4 * scale);
+  });
+});
