@@ -85,6 +85,41 @@ describe('ternary tile kernel', () => {
     expect(worst).toBeLessThanOrEqual(1);
   });
 
+  it('padded-input rows (stride-1 conv without im2col) sum the right window values, in WebAssembly and in JavaScript', () => {
+    const [outChannels, channels, kernelH, kernelW, paddedH, paddedW, outW] = [6, 5, 3, 5, 9, 20, 16];
+    const codes = randomCodes(77, outChannels * channels * kernelH * kernelW);
+    const shape = [outChannels, channels, kernelH, kernelW];
+    const weight: Tensor = { dtype: 'ternary2', shape, data: packTernary(codes, shape) };
+    const space = arena();
+    const plane = paddedH * paddedW;
+    const scratch = space.scratch(channels * plane + outChannels * outW);
+    const padded = scratch.subarray(0, channels * plane);
+    const sums = scratch.subarray(channels * plane);
+    const random = seededRandom(78);
+    for (let i = 0; i < padded.length; i++) padded[i] = random.normal();
+    const y = 2; // output row: its windows start at padded row y
+    const col = padded.subarray(y * paddedW);
+    const expected = (o: number, x: number) => {
+      let sum = 0;
+      for (let c = 0; c < channels; c++) {
+        for (let i = 0; i < kernelH; i++) {
+          for (let j = 0; j < kernelW; j++) sum += codes[((o * channels + c) * kernelH + i) * kernelW + j]! * padded[c * plane + (y + i) * paddedW + x + j]!;
+        }
+      }
+      return sum;
+    };
+    const rows = weightRows(weight, space).forPaddedInput(plane, paddedW)!;
+    expect(rows.tile(col, outW, sums)).toBe(true);
+    const jsRows = weightRows(weight, undefined).forPaddedInput(plane, paddedW)!;
+    const block = new Float64Array(8);
+    for (let o = 0; o < outChannels; o++) {
+      for (let x = 0; x < outW; x++) expect(sums[o * outW + x]).toBeCloseTo(expected(o, x), 4);
+      jsRows.block(col, o, 8, block);
+      for (let r = 0; r < 8; r++) expect(block[r]).toBeCloseTo(expected(o, 8 + r), 10);
+      expect(jsRows.lane(col, o, 3)).toBeCloseTo(expected(o, 3), 10);
+    }
+  });
+
   it('declines (returns false, writes nothing) for buffers outside its memory or lanes not a multiple of 8', () => {
     const weight: Tensor = { dtype: 'ternary2', shape: [2, 4], data: packTernary([1, -1, 0, 1, 0, 0, -1, 1], [2, 4]) };
     const space = arena();

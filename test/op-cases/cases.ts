@@ -252,6 +252,17 @@ export const OP_CASES: readonly OpCaseSpec[] = [
   conv('3×1 kernel, stride [2, 1], padding [1, 0], 5→7 ch, 11×6, batch 2', 21, {
     ...ternary, input: [2, 5, 11, 6], outChannels: 7, kernel: [3, 1], stride: [2, 1], padding: [1, 0], bias: true,
   }),
+  // Stride 1 with output rows of whole 8-lane blocks: the CPU backend reads a padded input in place (no im2col).
+  conv('3×3 p1 in place, 16→12 ch, 10×24, batch 2, per-channel α, scale+bias, residual + relu', 71, {
+    ...ternary, alpha: 'channel', input: [2, 16, 10, 24], outChannels: 12, kernel: same(3), padding: same(1),
+    scale: true, bias: true, residual: true, activation: 'relu',
+  }),
+  conv('5×5 no pad in place, 2→9 ch, 9×20 (rows of 16), batch 3', 72, {
+    ...ternary, input: [3, 2, 9, 20], outChannels: 9, kernel: same(5), bias: true,
+  }),
+  conv('3×5 kernel p[1, 2] in place, 3→5 ch, 6×8, per-layer α, relu', 73, {
+    ...ternary, input: [1, 3, 6, 8], outChannels: 5, kernel: [3, 5], padding: [1, 2], activation: 'relu',
+  }),
   // conv2d, float weights (full-precision first/last layers).
   conv('float 3×3 p1, 3→13 ch, 10×10, batch 2, scale+bias, relu', 22, {
     weight: 'f32', input: [2, 3, 10, 10], outChannels: 13, kernel: same(3), padding: same(1), scale: true, bias: true, activation: 'relu',

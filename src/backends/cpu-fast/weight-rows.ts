@@ -7,8 +7,9 @@ import { WASM_BLOCK_LANES } from './wasm/ternary-tile.js';
 export const BLOCK_LANES = 8;
 
 /**
- * A layer's weight rows against a k-major tile, `col[k·width + lane]`: lane = output pixel for conv2d, sample for
- * dense. Sums exclude alpha/scale, which the epilogue applies once per output.
+ * A layer's weight rows against a k-major tile, `col[k·width + lane]` (lane = output pixel for conv2d, sample for
+ * dense), or against a zero-padded input read in place (see forPaddedInput). Sums exclude alpha/scale, which the
+ * epilogue applies once per output.
  */
 export interface TileRows {
   /**
@@ -27,6 +28,12 @@ export interface WeightRows {
   /** K: weights per output channel, `C·kh·kw` for conv2d. */
   readonly rowLength: number;
   forWidth(width: number): TileRows;
+  /**
+   * Rows for a stride-1 conv2d [O, C, kh, kw] that read a zero-padded input in place, no im2col: weight (c, i, j) of
+   * lane x reads `col[c·planeStride + i·rowStride + j + x]`, col being the input at the output row's first window.
+   * undefined where only tiles are supported (float rows).
+   */
+  forPaddedInput(planeStride: number, rowStride: number): TileRows | undefined;
 }
 
 /** `arena`: where the WebAssembly kernel runs ternary rows from; without one they run in JavaScript. */
@@ -34,7 +41,7 @@ export function weightRows(weight: Tensor, arena: WasmArena | undefined): Weight
   return weight.dtype === 'ternary2' ? new TernaryRows(weight, arena) : new FloatRows(weight);
 }
 
-/** The index lists as the WebAssembly kernel reads them: byte addresses in its arena. */
+/** Index lists as the WebAssembly kernel reads them: byte addresses in its arena. */
 interface WasmRows {
   readonly arena: WasmArena;
   readonly indices: number;
@@ -51,7 +58,11 @@ class TernaryRows implements WeightRows {
   private readonly indices: Int32Array;
   /** Channel o's plus indices are [bounds[2o], bounds[2o+1]), its minus indices [bounds[2o+1], bounds[2o+2]). */
   private readonly bounds: Int32Array;
-  private readonly wasm: WasmRows | undefined;
+  private readonly shape: readonly number[];
+  private readonly arena: WasmArena | undefined;
+  /** In the arena, once: the bounds, and the index lists by kind (k for tiles, input offsets per padded geometry). */
+  private readonly wasmBounds: number | undefined;
+  private readonly wasmIndices = new Map<string, WasmRows | undefined>();
 
   constructor(weight: Tensor, arena: WasmArena | undefined) {
     const [outChannels = 0, ...rest] = weight.shape;
@@ -74,25 +85,42 @@ class TernaryRows implements WeightRows {
     this.rowLength = rowLength;
     this.indices = indices;
     this.bounds = bounds;
-    this.wasm = arena && copyToArena(arena, indices, bounds);
+    this.shape = weight.shape;
+    this.arena = arena;
+    this.wasmBounds = arena?.store(bounds);
   }
 
   forWidth(width: number): TileRows {
-    return new TernaryTileRows(width, this.indices.map((k) => k * width), this.bounds, this.wasm);
+    // The kernel scales k by the row's bytes itself, so one list in the arena serves every width.
+    return new TernaryTileRows(4 * width, this.indices.map((k) => k * width), this.bounds, this.inArena('k', this.indices));
   }
-}
 
-function copyToArena(arena: WasmArena, indices: Int32Array, bounds: Int32Array): WasmRows | undefined {
-  const indicesAddress = arena.store(indices);
-  if (indicesAddress === undefined) return undefined;
-  const boundsAddress = arena.store(bounds);
-  return boundsAddress === undefined ? undefined : { arena, indices: indicesAddress, bounds: boundsAddress };
+  forPaddedInput(planeStride: number, rowStride: number): TileRows {
+    const [, , kernelH = 1, kernelW = 1] = this.shape;
+    const taps = kernelH * kernelW;
+    const offsets = this.indices.map((k) => {
+      const tap = k % taps;
+      return Math.floor(k / taps) * planeStride + Math.floor(tap / kernelW) * rowStride + (tap % kernelW);
+    });
+    return new TernaryTileRows(4, offsets, this.bounds, this.inArena(`padded ${planeStride} ${rowStride}`, offsets));
+  }
+
+  /** `values` copied into the arena once per key (a layer sees one geometry, so this stays bounded). */
+  private inArena(key: string, values: Int32Array): WasmRows | undefined {
+    if (this.arena === undefined || this.wasmBounds === undefined) return undefined;
+    if (!this.wasmIndices.has(key)) {
+      const indices = this.arena.store(values);
+      this.wasmIndices.set(key, indices === undefined ? undefined : { arena: this.arena, indices, bounds: this.wasmBounds });
+    }
+    return this.wasmIndices.get(key);
+  }
 }
 
 class TernaryTileRows implements TileRows {
   constructor(
-    private readonly width: number,
-    /** k·width of each listed weight: where its tile row starts. */
+    /** Bytes between consecutive index units in `col` for the kernel: a tile row (4·width), or one float. */
+    private readonly rowBytes: number,
+    /** Where each listed weight's values start in `col` (k·width for a tile). */
     private readonly offsets: Int32Array,
     private readonly bounds: Int32Array,
     private readonly wasm: WasmRows | undefined,
@@ -103,7 +131,7 @@ class TernaryTileRows implements TileRows {
     const channels = this.bounds.length >> 1;
     if (wasm === undefined || channels === 0 || lanes === 0 || lanes % WASM_BLOCK_LANES !== 0) return false;
     if (!wasm.arena.owns(col) || !wasm.arena.owns(sums)) return false;
-    wasm.arena.ternaryTile(col.byteOffset, 4 * this.width, wasm.indices, wasm.bounds, channels, lanes / WASM_BLOCK_LANES, sums.byteOffset);
+    wasm.arena.ternaryTile(col.byteOffset, this.rowBytes, wasm.indices, wasm.bounds, channels, lanes / WASM_BLOCK_LANES, sums.byteOffset);
     return true;
   }
 
@@ -161,6 +189,10 @@ class FloatRows implements WeightRows {
 
   forWidth(width: number): TileRows {
     return new FloatTileRows(this.weight.data as Float32Array, this.rowLength, width);
+  }
+
+  forPaddedInput(): undefined {
+    return undefined;
   }
 }
 
