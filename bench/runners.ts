@@ -65,7 +65,7 @@ export function cpuReferenceRunner(): Runner {
 export function cpuFastRunner(): Runner {
   return {
     name: 'cpu-fast',
-    describe: async () => `JavaScript float32 single-thread backend, ${process.version}`,
+    describe: async () => `float32 single-thread backend, ${new FastCpuExecutor().kernels} kernels, Node ${process.version}`,
     async prepare(graph) {
       const executor = new FastCpuExecutor();
       return { run: async (input, batch) => executor.run(graph, input, batch), dispose: () => undefined };

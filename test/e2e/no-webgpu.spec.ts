@@ -24,4 +24,20 @@ test.describe('without WebGPU', () => {
     }
     await page.screenshot({ path: testInfo.outputPath('no-webgpu.png') });
   });
+
+  test('under a strict Content-Security-Policy: JavaScript kernels on the page thread, same answers', async ({ page }) => {
+    // No 'wasm-unsafe-eval' (WebAssembly cannot compile) and no blob: workers (the inlined worker cannot start).
+    await page.route('**/*', async (route) => {
+      if (route.request().resourceType() !== 'document') return route.continue();
+      const response = await route.fetch();
+      const headers = { ...response.headers(), 'content-security-policy': "script-src 'self'; worker-src 'self'" };
+      await route.fulfill({ response, headers });
+    });
+    await openDemo(page);
+    if (!(await hasTrainedModel(page, 'digits'))) return;
+    await expect(page.locator('body')).toHaveAttribute('data-kernels', 'js');
+    await expect(page.locator('body')).toHaveAttribute('data-thread', 'main');
+    await drawOnPad(page, DIGITS['1']!);
+    await expect(page.getByTestId('digit-prediction')).toHaveText('1', { timeout: 20_000 });
+  });
 });
