@@ -9,6 +9,14 @@ export interface Window2d {
   readonly padding: IntPair;
 }
 
+/** A window over one image with its input and output extents, as the backends' kernels are sized. */
+export interface WindowGeometry extends Window2d {
+  readonly height: number;
+  readonly width: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+}
+
 export const WINDOW_ATTRS = ['kernel', 'stride', 'padding'] as const;
 
 /** docs/FORMAT.md §4: kernel 1…15, stride 1…8, padding 0…kernel−1 (the kernel must overlap the image). */

@@ -1,4 +1,5 @@
 import { conv2dAttrs } from '../../ops/conv2d.js';
+import type { WindowGeometry } from '../../ops/window.js';
 import { BLOCK_LANES } from './weight-rows.js';
 import { shapeOf, type BoundStep, type FastOp } from './kernel.js';
 import { LinearLayer, type TileTarget } from './linear.js';
@@ -37,17 +38,10 @@ export const fastConv2d: FastOp = (node, graph, arena) => {
   };
 };
 
-interface Geometry {
+interface Geometry extends WindowGeometry {
   readonly batch: number;
   readonly channels: number;
-  readonly height: number;
-  readonly width: number;
   readonly outChannels: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
-  readonly kernel: readonly [number, number];
-  readonly stride: readonly [number, number];
-  readonly padding: readonly [number, number];
 }
 
 function paddedInputConv(layer: LinearLayer, g: Geometry): BoundStep | undefined {

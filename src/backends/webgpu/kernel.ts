@@ -1,4 +1,5 @@
 import type { Graph, GraphNode } from '../../graph/ir.js';
+import type { WindowGeometry } from '../../ops/window.js';
 
 /** One WGSL module: `key` identifies it so each device compiles it once, whatever the number of layers using it. */
 export interface ShaderSource {
@@ -58,17 +59,6 @@ export function product(shape: readonly number[]): number {
 
 export function ceilDiv(a: number, b: number): number {
   return Math.ceil(a / b);
-}
-
-/** A sliding window over one image: conv2d (and dense, as 1×1 on 1×1) and the pools. */
-export interface WindowGeometry {
-  readonly height: number;
-  readonly width: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
-  readonly kernel: readonly [number, number];
-  readonly stride: readonly [number, number];
-  readonly padding: readonly [number, number];
 }
 
 /** A window's override constants, under the names shaders/conv2d.wgsl and shaders/pool.wgsl declare. */

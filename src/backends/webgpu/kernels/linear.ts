@@ -7,8 +7,8 @@ import {
   type Binding,
   type DispatchPlan,
   type KernelContext,
-  type WindowGeometry,
 } from '../kernel.js';
+import type { WindowGeometry } from '../../../ops/window.js';
 import { FLOAT_CONV_SHADER, TERNARY_CONV_SHADER } from '../shaders.js';
 
 // Must match CHANNELS_PER_THREAD and POSITIONS_PER_THREAD in shaders/conv2d.wgsl.
