@@ -92,7 +92,9 @@ class TernaryRows implements WeightRows {
 
   forWidth(width: number): TileRows {
     // The kernel scales k by the row's bytes itself, so one list in the arena serves every width.
-    return new TernaryTileRows(4 * width, this.indices.map((k) => k * width), this.bounds, this.inArena('k', this.indices));
+    // Narrower than a block, no lane ever reaches the kernel (dense at batch 1): nothing goes into the arena.
+    const wasm = width < WASM_BLOCK_LANES ? undefined : this.inArena('k', this.indices);
+    return new TernaryTileRows(4 * width, this.indices.map((k) => k * width), this.bounds, wasm);
   }
 
   forPaddedInput(planeStride: number, rowStride: number): TileRows {
@@ -105,7 +107,10 @@ class TernaryRows implements WeightRows {
     return new TernaryTileRows(4, offsets, this.bounds, this.inArena(`padded ${planeStride} ${rowStride}`, offsets));
   }
 
-  /** `values` copied into the arena once per key (a layer sees one geometry, so this stays bounded). */
+  /**
+   * `values` copied into the arena once per key (a layer sees one geometry, so this stays bounded). Called while
+   * binding a plan, never during a run: growing the memory detaches the views a run holds.
+   */
   private inArena(key: string, values: Int32Array): WasmRows | undefined {
     if (this.arena === undefined || this.wasmBounds === undefined) return undefined;
     if (!this.wasmIndices.has(key)) {

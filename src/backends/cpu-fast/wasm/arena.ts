@@ -40,7 +40,10 @@ export class WasmArena implements ScratchSpace {
     return view.buffer === this.memory.buffer;
   }
 
-  /** Copies `values` into the arena for good; its byte address, or undefined when the memory cannot grow that far. */
+  /**
+   * Copies `values` into the arena for good; its byte address, or undefined when the memory cannot grow that far.
+   * Only while compiling or binding: growing the memory detaches every view, including those a run is using.
+   */
   store(values: Int32Array): number | undefined {
     const address = this.top;
     if (!this.reserve(address + values.byteLength)) return undefined;
