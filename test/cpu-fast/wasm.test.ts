@@ -8,9 +8,11 @@ import { WasmArena } from '../../src/backends/cpu-fast/wasm/arena.js';
 import { signedLeb, unsignedLeb } from '../../src/backends/cpu-fast/wasm/encode.js';
 import { TERNARY_TILE_MODULE } from '../../src/backends/cpu-fast/wasm/ternary-tile.js';
 import { weightRows } from '../../src/backends/cpu-fast/weight-rows.js';
+import { readTwnFile } from '../../src/format/reader.js';
 import { packTernary } from '../../src/format/ternary-pack.js';
 import { graphFromFile } from '../../src/graph/from-file.js';
 import type { Tensor } from '../../src/graph/ir.js';
+import { buildVgg7 } from '../../src/models/index.js';
 import { seededRandom } from '../../src/models/random.js';
 import { tinyResNetFile } from '../graph/fixtures.js';
 
@@ -155,6 +157,18 @@ describe('arena', () => {
 });
 
 describe('FastCpuExecutor kernels', () => {
+  it('a graph compiled later grows the shared memory; earlier graphs still run on fresh views, unchanged', () => {
+    const fast = new FastCpuExecutor();
+    const small = graphFromFile(tinyResNetFile({ seed: 5, foldBatchNorm: true }));
+    const random = seededRandom(6);
+    const input = Float32Array.from({ length: 3 * 32 * 32 }, () => random.uniform(0, 1));
+    const before = fast.run(small, input, 1).get('logits')!.data;
+    const large = graphFromFile(readTwnFile(buildVgg7({ seed: 7, widthMultiplier: 0.5 })));
+    fast.run(large, input, 1);
+    expect(fast.run(small, input, 1).get('logits')!.data).toEqual(before);
+  });
+
+
   it("runs WebAssembly SIMD in Node by default, JavaScript when asked, and the two agree", () => {
     const graph = graphFromFile(tinyResNetFile({ seed: 9, foldBatchNorm: true }));
     const random = seededRandom(2);
