@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FastCpuExecutor } from '../../src/backends/cpu-fast/executor.js';
 import { WasmArena } from '../../src/backends/cpu-fast/wasm/arena.js';
 import { signedLeb, unsignedLeb } from '../../src/backends/cpu-fast/wasm/encode.js';
+import { FLOAT_TILE_MODULE } from '../../src/backends/cpu-fast/wasm/float-tile.js';
 import { TERNARY_TILE_MODULE } from '../../src/backends/cpu-fast/wasm/ternary-tile.js';
 import { weightRows } from '../../src/backends/cpu-fast/weight-rows.js';
 import { readTwnFile } from '../../src/format/reader.js';
@@ -39,9 +40,11 @@ describe('encoder', () => {
     expect(signedLeb(-123_456)).toEqual([0xc0, 0xbb, 0x78]);
   });
 
-  it('the kernel module validates, is small enough for synchronous compilation, and has no float multiply', () => {
-    expect(WebAssembly.validate(TERNARY_TILE_MODULE)).toBe(true);
-    expect(TERNARY_TILE_MODULE.byteLength).toBeLessThan(4096);
+  it('the kernel modules validate and are small enough for synchronous compilation; the ternary one never multiplies a float', () => {
+    for (const module of [TERNARY_TILE_MODULE, FLOAT_TILE_MODULE]) {
+      expect(WebAssembly.validate(module)).toBe(true);
+      expect(module.byteLength).toBeLessThan(4096);
+    }
     const bytes = [...TERNARY_TILE_MODULE].map((byte) => byte.toString(16).padStart(2, '0')).join(' ');
     expect(bytes).not.toContain('fd e6 01'); // f32x4.mul
     expect(bytes).toContain('fd e4 01'); // f32x4.add
@@ -85,6 +88,34 @@ describe('ternary tile kernel', () => {
       }
     }
     expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  it.each([
+    { channels: 3, rowLength: 27, width: 16, lanes: 16 },
+    { channels: 10, rowLength: 513, width: 8, lanes: 8 },
+  ])('float rows: $channels channels × $rowLength weights, width $width', ({ channels, rowLength, width, lanes }) => {
+    const random = seededRandom(rowLength);
+    const values = Float32Array.from({ length: channels * rowLength }, () => random.normal());
+    const weight: Tensor = { dtype: 'f32', shape: [channels, rowLength], data: values };
+    const space = arena();
+    const rows = weightRows(weight, space).forWidth(width);
+    const scratch = space.scratch(rowLength * width + channels * lanes);
+    const col = scratch.subarray(0, rowLength * width);
+    const sums = scratch.subarray(rowLength * width);
+    for (let i = 0; i < col.length; i++) col[i] = random.normal();
+    expect(rows.tile(col, lanes, sums)).toBe(true);
+    for (let o = 0; o < channels; o++) {
+      for (let lane = 0; lane < lanes; lane++) {
+        let exact = 0;
+        let magnitude = 0;
+        for (let k = 0; k < rowLength; k++) {
+          exact += values[o * rowLength + k]! * col[k * width + lane]!;
+          magnitude += Math.abs(values[o * rowLength + k]! * col[k * width + lane]!);
+        }
+        // Each product rounds once and each addition once: within 2(n+1)·2⁻²⁴·Σ|terms|.
+        expect(Math.abs(sums[o * lanes + lane]! - exact)).toBeLessThanOrEqual(2 * (rowLength + 1) * 2 ** -24 * magnitude);
+      }
+    }
   });
 
   it('padded-input rows (stride-1 conv without im2col) sum the right window values, in WebAssembly and in JavaScript', () => {

@@ -38,7 +38,7 @@ export interface WeightRows {
 
 /** `arena`: where the WebAssembly kernel runs ternary rows from; without one they run in JavaScript. */
 export function weightRows(weight: Tensor, arena: WasmArena | undefined): WeightRows {
-  return weight.dtype === 'ternary2' ? new TernaryRows(weight, arena) : new FloatRows(weight);
+  return weight.dtype === 'ternary2' ? new TernaryRows(weight, arena) : new FloatRows(weight, arena);
 }
 
 /** Index lists as the WebAssembly kernel reads them: byte addresses in its arena. */
@@ -181,19 +181,26 @@ function sumAt(col: Float32Array, offsets: Int32Array, from: number, to: number,
   return s0 + s1 + s2 + s3;
 }
 
-/** Full-precision rows (f32 first/last layers): a plain multiply-add over every k. */
+/** Full-precision rows (f32 first/last layers, full-precision baselines): a plain multiply-add over every k. */
 class FloatRows implements WeightRows {
   readonly outChannels: number;
   readonly rowLength: number;
+  /** The weights in the arena (copied while compiling), for the float kernel. */
+  private readonly wasm: { readonly arena: WasmArena; readonly weights: number } | undefined;
 
-  constructor(private readonly weight: Tensor) {
+  constructor(
+    private readonly weight: Tensor,
+    arena: WasmArena | undefined,
+  ) {
     const [outChannels = 0, ...rest] = weight.shape;
     this.outChannels = outChannels;
     this.rowLength = rest.reduce((product, extent) => product * extent, 1);
+    const weights = arena?.store(weight.data as Float32Array);
+    this.wasm = arena && weights !== undefined ? { arena, weights } : undefined;
   }
 
   forWidth(width: number): TileRows {
-    return new FloatTileRows(this.weight.data as Float32Array, this.rowLength, width);
+    return new FloatTileRows(this.weight.data as Float32Array, this.rowLength, width, this.outChannels, this.wasm);
   }
 
   forPaddedInput(): undefined {
@@ -206,11 +213,16 @@ class FloatTileRows implements TileRows {
     private readonly weights: Float32Array,
     private readonly rowLength: number,
     private readonly width: number,
+    private readonly outChannels: number,
+    private readonly wasm: { readonly arena: WasmArena; readonly weights: number } | undefined,
   ) {}
 
-  /** Float rows (first and last layers of some nets) always run in JavaScript. */
-  tile(): boolean {
-    return false;
+  tile(col: Float32Array, lanes: number, sums: Float32Array): boolean {
+    const wasm = this.wasm;
+    if (wasm === undefined || this.outChannels === 0 || this.rowLength === 0 || lanes === 0 || lanes % WASM_BLOCK_LANES !== 0) return false;
+    if (!wasm.arena.owns(col) || !wasm.arena.owns(sums)) return false;
+    wasm.arena.floatTile(col.byteOffset, 4 * this.width, wasm.weights, this.rowLength, this.outChannels, lanes / WASM_BLOCK_LANES, sums.byteOffset);
+    return true;
   }
 
   block(col: Float32Array, o: number, lane0: number, sums: Float64Array): void {

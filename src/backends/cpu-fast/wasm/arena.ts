@@ -1,4 +1,5 @@
 import type { ScratchSpace } from '../scratch.js';
+import { FLOAT_TILE_MODULE, type FloatTileFunction } from './float-tile.js';
 import { TERNARY_TILE_MODULE, type TernaryTileFunction } from './ternary-tile.js';
 
 const PAGE_BYTES = 65_536;
@@ -8,7 +9,7 @@ const ALIGNMENT = 16;
 const aligned = (bytes: number): number => Math.ceil(bytes / ALIGNMENT) * ALIGNMENT;
 
 /**
- * The WebAssembly kernels with their memory, one per FastCpuExecutor: weight index lists at the bottom, the per-run
+ * The WebAssembly kernels with their memory, one per FastCpuExecutor: index lists and float weights at the bottom, the per-run
  * scratch above them. Growing a memory detaches every view of it, so nothing keeps views: index lists are kept as
  * addresses, and the scratch view is made again whenever the buffer has changed.
  */
@@ -19,6 +20,7 @@ export class WasmArena implements ScratchSpace {
   private constructor(
     private readonly memory: WebAssembly.Memory,
     readonly ternaryTile: TernaryTileFunction,
+    readonly floatTile: FloatTileFunction,
   ) {}
 
   /** undefined where the kernels cannot run: no WebAssembly or no SIMD, or a page policy that forbids compiling. */
@@ -27,8 +29,10 @@ export class WasmArena implements ScratchSpace {
       if (typeof WebAssembly !== 'object' || !WebAssembly.validate(TERNARY_TILE_MODULE)) return undefined;
       const memory = new WebAssembly.Memory({ initial: 1 });
       // Synchronous compilation, which browsers allow on the page's own thread for modules this small (< 4 KiB).
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(TERNARY_TILE_MODULE), { env: { memory } });
-      return new WasmArena(memory, instance.exports.tile as TernaryTileFunction);
+      const exports = (module: Uint8Array<ArrayBuffer>) => new WebAssembly.Instance(new WebAssembly.Module(module), { env: { memory } }).exports;
+      const ternaryTile = exports(TERNARY_TILE_MODULE).tile as TernaryTileFunction;
+      const floatTile = exports(FLOAT_TILE_MODULE).floatTile as FloatTileFunction;
+      return new WasmArena(memory, ternaryTile, floatTile);
     } catch {
       // A Content-Security-Policy without 'wasm-unsafe-eval' lands here: the JavaScript kernels run instead.
       return undefined;
@@ -44,10 +48,10 @@ export class WasmArena implements ScratchSpace {
    * Copies `values` into the arena for good; its byte address, or undefined when the memory cannot grow that far.
    * Only while compiling or binding: growing the memory detaches every view, including those a run is using.
    */
-  store(values: Int32Array): number | undefined {
+  store(values: Int32Array | Float32Array): number | undefined {
     const address = this.top;
     if (!this.reserve(address + values.byteLength)) return undefined;
-    new Int32Array(this.memory.buffer, address, values.length).set(values);
+    new Uint8Array(this.memory.buffer, address, values.byteLength).set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
     this.top = aligned(address + values.byteLength);
     this.scratchView = undefined;
     return address;

@@ -54,11 +54,14 @@ export const op = {
   i32LtU: 0x49,
   i32GeU: 0x4f,
   i32Load: (offset = 0): Code => [0x28, ...memarg(2, offset)],
+  f32Load: (offset = 0): Code => [0x2a, ...memarg(2, offset)],
   v128Load: (offset = 0): Code => [...simd(0x00), ...memarg(4, offset)],
   v128Store: (offset = 0): Code => [...simd(0x0b), ...memarg(4, offset)],
   v128Zero: [...simd(0x0c), ...new Array<number>(16).fill(0)] as Code,
   f32x4Add: simd(0xe4) as Code,
   f32x4Sub: simd(0xe5) as Code,
+  f32x4Mul: simd(0xe6) as Code,
+  f32x4Splat: simd(0x13) as Code,
   /** `block … end`: `br 0` inside jumps past its end. */
   block: (...body: Code[]): Code => [0x02, 0x40, body, 0x0b],
   /** `loop … end`: `br 0` inside jumps back to its start. */
