@@ -56,10 +56,10 @@ test('a Vite app built from the tarball classifies an image in the browser, as t
     await page.goto(`${base}/?backend=${backend}`);
     await expect(page.locator('#result, #error').filter({ hasText: /./ })).toBeVisible({ timeout: 120_000 });
     expect(await page.locator('#error').textContent()).toBe('');
-    const shown = JSON.parse((await page.locator('#result').textContent()) ?? '') as { backend: string; thread: string; predictions: { index: number; probability: number }[] };
+    const shown = JSON.parse((await page.locator('#result').textContent()) ?? '') as { backend: string; thread: string; kernels?: string; predictions: { index: number; probability: number }[] };
     if (backend === 'webgpu') expect(shown.backend).toBe('webgpu');
-    // The CPU backend (auto on a software adapter) runs in the worker inlined into the package.
-    else if (shown.backend === 'cpu') expect(shown.thread).toBe('worker');
+    // The CPU backend (auto on a software adapter) runs in the worker inlined into the package, on WebAssembly SIMD.
+    else if (shown.backend === 'cpu') expect([shown.thread, shown.kernels]).toEqual(['worker', 'wasm-simd']);
     expect(shown.predictions.map((p) => p.index)).toEqual(expected.map((p) => p.index));
     shown.predictions.forEach((p, i) => expect(p.probability).toBeCloseTo(expected[i]!.probability, 3));
   }

@@ -38,7 +38,7 @@ try {
   image.src = '/digit.png';
   await image.decode();
   const predictions: Prediction[] = await model.classify(image, { topK: 3 });
-  document.querySelector('#result')!.textContent = JSON.stringify({ backend: model.info.backend.kind, thread: model.info.backend.thread, predictions });
+  document.querySelector('#result')!.textContent = JSON.stringify({ backend: model.info.backend.kind, thread: model.info.backend.thread, kernels: model.info.backend.kernels, predictions });
   model.dispose();
 } catch (error) {
   document.querySelector('#error')!.textContent = error instanceof TwnError ? error.code + ': ' + error.message : String(error);
