@@ -54,7 +54,7 @@ describe('twn classify', () => {
     const { code, stdout, stderr } = await run('classify', path('lenet5.twn'), path('one.png'), path('one.jpg'), '--top', '3', '--backend', 'cpu');
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^backend: cpu \(CPU backend requested\)/);
+    expect(stdout).toMatch(/^backend: cpu \(CPU backend requested; kernels: wasm-simd\)/);
     for (const image of ['one.png', 'one.jpg']) expect(stdout).toContain(path(image));
     expect(stdout.match(/^ {2}\d\. \d +\d+\.\d\d%$/gm)).toHaveLength(6);
   });
