@@ -23,7 +23,7 @@ interface BoundPlan {
   readonly scratchSize: number;
 }
 
-/** Which inner loops the ternary layers run: WebAssembly SIMD where the engine has it, JavaScript otherwise. */
+/** Which inner loops the conv2d/dense layers run: WebAssembly SIMD where the engine has it, JavaScript otherwise. */
 export type CpuKernels = 'wasm-simd' | 'js';
 
 export interface FastCpuOptions {
