@@ -1,7 +1,7 @@
 import { unpackTernary } from '../../format/ternary-pack.js';
 import type { Tensor } from '../../graph/ir.js';
 import type { WasmArena } from './wasm/arena.js';
-import { WASM_BLOCK_LANES } from './wasm/ternary-tile.js';
+import { WASM_BLOCK_LANES } from './wasm/tile-loops.js';
 
 /** Lanes summed at once: eight accumulators stay in registers and share each weight's index or value load. */
 export const BLOCK_LANES = 8;
