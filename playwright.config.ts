@@ -1,8 +1,9 @@
 import { defineConfig } from '@playwright/test';
 
-const PORT = 5180;
+// TWN_TEST_PORT / TWN_DEMO_PORT let several checkouts run their browser tests side by side on one machine.
+const PORT = Number(process.env.TWN_TEST_PORT ?? 5180);
 /** `vite preview` of the built demo (vite.config.ts). */
-const DEMO_PORT = 4173;
+const DEMO_PORT = Number(process.env.TWN_DEMO_PORT ?? 4173);
 
 // Headless Chromium (the system build; browsers are never downloaded) with WebGPU on SwiftShader. About one launch in
 // fifty fails to start the GPU process, hence one retry.
@@ -32,7 +33,7 @@ export default defineConfig({
       timeout: 60_000,
     },
     {
-      command: 'npm run --silent build:demo && npx vite preview',
+      command: `npm run --silent build:demo && npx vite preview --port ${DEMO_PORT}`,
       url: `http://127.0.0.1:${DEMO_PORT}/`,
       reuseExistingServer: false,
       timeout: 180_000,
