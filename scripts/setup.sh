@@ -2,7 +2,8 @@
 # Installs everything a fresh machine of this project's kind lacks; each step is skipped when already satisfied.
 #   - Debian's chromium (headless WebGPU on SwiftShader, Playwright's browser) and libvulkan1 (Dawn in Node);
 #   - npm dependencies (npm ci);
-#   - the Python venv for tools/ (PyTorch CPU build from the local wheel mirror).
+#   - with --python: the Python venv for tools/ (PyTorch CPU build from the local wheel mirror), which only the
+#     trainer/exporter tests need, so the main job (scripts/main.sh) does not build it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +23,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-bash tools/setup-venv.sh
+[ "${1:-}" != "--python" ] || bash tools/setup-venv.sh

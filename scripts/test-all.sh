@@ -4,7 +4,7 @@
 # headless Chromium, demo end-to-end, npm pack-and-install) and pytest (trainer/exporter). Ends with one summary line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh || exit 1
+bash scripts/setup.sh --python || exit 1
 
 export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
 mkdir -p test-results
