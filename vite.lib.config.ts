@@ -18,9 +18,10 @@ const dropWorkerSourceMap: Plugin = {
 };
 
 /**
- * The npm package: the browser-safe library (dist/lib/index.js) and the Node CLI (dist/lib/cli.js) in one build,
- * so they share one chunk of library code. WGSL shaders are inlined through `?raw` imports. The CLI's image
- * decoders (pngjs, jpeg-js) are bundled into the CLI entry, keeping the package free of runtime dependencies;
+ * The npm package: the browser-safe library (dist/lib/index.js), its Node entry (dist/lib/node.js, `twn-webgpu/node`)
+ * and the Node CLI (dist/lib/cli.js) in one build, so they share one chunk of library code. WGSL shaders are inlined
+ * through `?raw` imports. The Node image decoders (pngjs, jpeg-js) are bundled into the Node-only chunks, keeping the
+ * package free of runtime dependencies and browser bundles free of the decoders;
  * only Node built-ins and the optional Dawn binding (`webgpu`) stay external.
  */
 export default defineConfig({
@@ -36,7 +37,7 @@ export default defineConfig({
     minify: false,
     sourcemap: true,
     lib: {
-      entry: { index: 'src/index.ts', cli: 'src/cli/bin.ts' },
+      entry: { index: 'src/index.ts', node: 'src/node/index.ts', cli: 'src/cli/bin.ts' },
       formats: ['es'],
     },
     rolldownOptions: {
@@ -45,7 +46,10 @@ export default defineConfig({
         entryFileNames: '[name].js',
         chunkFileNames: 'chunks/[name]-[hash].js',
         // pngjs is CommonJS and requires Node built-ins; in an ES module `require` has to be made.
-        banner: (chunk) => (chunk.name === 'cli' ? "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);" : ''),
+        banner: (chunk) =>
+          chunk.moduleIds.some((id) => id.includes('/node_modules/pngjs/'))
+            ? "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);"
+            : '',
       },
     },
   },

@@ -55,8 +55,9 @@ export type FormatErrorCode =
 
 /**
  * Input of the wrong shape, size or type handed to `run`/`classify`, or a source `loadModel` cannot read. Nothing was
- * dispatched. Codes: INPUT_SHAPE, INPUT_TYPE, INPUT_NOT_FINITE, BAD_TOP_K, IMAGE_NOT_READY, NO_CANVAS, BAD_SOURCE, FETCH_FAILED,
- * MODEL_TOO_LARGE (a download over loadModel's maxBytes).
+ * dispatched. Codes: INPUT_SHAPE, INPUT_TYPE, INPUT_NOT_FINITE, BAD_TOP_K, BAD_OPTIONS, IMAGE_NOT_READY,
+ * IMAGE_TOO_LARGE (over 100 megapixels), IMAGE_DECODE_FAILED, NO_IMAGE_DECODER, NO_CANVAS, BAD_SOURCE, FETCH_FAILED
+ * (a download or, in Node, a file), MODEL_TOO_LARGE (over loadModel's maxBytes).
  */
 export class TwnInputError extends TwnError {}
 

@@ -5,10 +5,12 @@
  *   const [best] = await model.classify(canvas);
  */
 export { loadModel, type LoadOptions } from './api/load.js';
-export type { TwnModel, ClassifyOptions } from './api/model.js';
+export type { TwnModel, ClassifyOptions, OutputTensor } from './api/model.js';
 export type { ModelSource } from './api/source.js';
 export { DEFAULT_MAX_MODEL_BYTES } from './api/source.js';
-export type { ClassifyInput, DrawableImage, ImageDataLike } from './api/preprocess.js';
+export { preprocess, MAX_IMAGE_PIXELS } from './api/preprocess.js';
+export type { ClassifyInput, DrawableImage, EncodedImage, ImageDataLike, ImageSpec } from './api/preprocess.js';
+export type { ImageDecoder } from './api/decode.js';
 export type { Prediction } from './api/classify.js';
 export type { ModelInfo, LayerInfo, AlphaStats, ModelMetadata } from './api/info.js';
 export type { BackendInfo, BackendKind, BackendRequest, AdapterDescription, ExecutionThread } from './api/backend.js';

@@ -9,15 +9,23 @@ import { createExecutor, type Executor, type ExecutorOptions } from './executor.
 import { describeModel, type RunningBackend } from './info.js';
 import { TwnModel } from './model.js';
 import { readModelSource, type ModelSource, type ReadSourceOptions } from './source.js';
+import type { ImageDecoder } from './decode.js';
+import { isLocalFile, readLocalFile } from './local-file.js';
 
-export interface LoadOptions extends BackendOptions, ReadSourceOptions {}
+export interface LoadOptions extends BackendOptions, ReadSourceOptions {
+  /**
+   * Decodes PNG/JPEG bytes handed to `classify`. Browsers need none (they decode natively); `loadModel` from
+   * `twn-webgpu/node` sets one.
+   */
+  imageDecoder?: ImageDecoder;
+}
 
 /**
- * Loads a `.twn` model and prepares it on a backend. The file is validated in full (docs/FORMAT.md §8) before any
+ * Loads a `.twn` model and prepares it on a backend. In Node a string that is no http(s) URL is a file path. The file is validated in full (docs/FORMAT.md §8) before any
  * GPU work starts, so a bad file fails fast with a TwnFormatError.
  */
 export async function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<TwnModel> {
-  const bytes = await readModelSource(source, options);
+  const bytes = isLocalFile(source) ? await readLocalFile(source, options) : await readModelSource(source, options);
   const graph = graphFromFile(readTwnFile(bytes));
   throwIfAborted(options.signal);
   const executorOptions = { bytes, cpuWorker: options.cpuWorker };
@@ -26,7 +34,8 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
     executor.dispose();
     throwIfAborted(options.signal);
   }
-  return new TwnModel(graph, describeModel(graph, bytes.byteLength, backendInfo(choice, executor)), executor);
+  const info = describeModel(graph, bytes.byteLength, backendInfo(choice, executor));
+  return new TwnModel(graph, info, executor, options.imageDecoder);
 }
 
 function backendInfo(choice: BackendChoice, executor: Executor): RunningBackend {
