@@ -10,7 +10,7 @@ import type { Graph } from '../graph/ir.js';
 import { serializeError } from './errors.js';
 import type { WorkerReply, WorkerRequest } from './worker-executor.js';
 
-const cpu = new FastCpuExecutor();
+let cpu = new FastCpuExecutor();
 let graph: Graph | undefined;
 
 function reply(message: WorkerReply, transfer: Transferable[] = []): void {
@@ -22,6 +22,7 @@ addEventListener('message', (event: MessageEvent<WorkerRequest>) => {
   try {
     if (request.type === 'load') {
       graph = optimize(graphFromFile(readTwnFile(request.bytes)));
+      cpu = new FastCpuExecutor({ maxRunBytes: request.maxRunBytes });
       reply({ id: request.id, ok: true, kernels: cpu.kernels });
       return;
     }

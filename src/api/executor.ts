@@ -17,26 +17,28 @@ export interface ExecutorOptions {
   readonly bytes: Uint8Array;
   /** Run the CPU backend in a Web Worker where there is one (default true; never in Node). */
   readonly cpuWorker?: boolean;
+  /** Each backend refuses a run whose activations need more bytes (plan.ts DEFAULT_MAX_RUN_BYTES when absent). */
+  readonly maxRunBytes?: number;
 }
 
 /** `graph` is already optimized. */
 export async function createExecutor(graph: Graph, choice: BackendChoice, options: ExecutorOptions): Promise<Executor> {
   if (choice.kind === 'cpu' || !choice.device) {
-    if (options.cpuWorker === false || !workersAvailable()) return cpuExecutor(graph);
+    if (options.cpuWorker === false || !workersAvailable()) return cpuExecutor(graph, options.maxRunBytes);
     try {
       // Loaded on demand, like the GPU kernels: Node never evaluates the inlined worker.
       const { createWorkerExecutor } = await import('./worker-executor.js');
-      return await createWorkerExecutor(options.bytes);
+      return await createWorkerExecutor(options.bytes, options.maxRunBytes);
     } catch {
       // The file was validated on this thread already, so a failure here is the environment's (a CSP that forbids
       // blob: workers, say): the model still runs, on this thread, and model.info.backend.thread says so.
-      return cpuExecutor(graph);
+      return cpuExecutor(graph, options.maxRunBytes);
     }
   }
   const device = choice.device;
   // Loaded on demand so CPU-only pages never fetch the kernels and their shaders.
   const { compileWebGpu } = await import('../backends/webgpu/index.js');
-  const compiled = await compileWebGpu(graph, device);
+  const compiled = await compileWebGpu(graph, device, { maxRunBytes: options.maxRunBytes });
   const output = outputName(graph);
   return {
     thread: 'main',
@@ -55,8 +57,8 @@ function outputName(graph: Graph): string {
 }
 
 /** The float32 CPU backend (the float64 one is the reference for tests, not for users); it caches plans per batch. */
-function cpuExecutor(graph: Graph): Executor {
-  const cpu = new FastCpuExecutor();
+function cpuExecutor(graph: Graph, maxRunBytes: number | undefined): Executor {
+  const cpu = new FastCpuExecutor({ maxRunBytes });
   const output = outputName(graph);
   return {
     thread: 'main',

@@ -1,7 +1,7 @@
 import { readTwnFile } from '../format/reader.js';
 import { graphFromFile } from '../graph/from-file.js';
 import { optimize } from '../graph/passes/optimize.js';
-import { TwnDeviceError } from '../errors.js';
+import { TwnDeviceError, TwnInputError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { chooseBackend, type BackendChoice, type BackendOptions } from './backend.js';
 import { throwIfAborted } from './errors.js';
@@ -18,6 +18,11 @@ export interface LoadOptions extends BackendOptions, ReadSourceOptions {
    * `twn-webgpu/node` sets one.
    */
   imageDecoder?: ImageDecoder;
+  /**
+   * Most bytes of activations one run may use (float32, all of the plan's buffers; default 2 GiB). A larger batch is
+   * refused by `run`/`classify` with TwnInputError RUN_TOO_LARGE before anything is allocated.
+   */
+  maxRunBytes?: number;
 }
 
 /**
@@ -25,10 +30,14 @@ export interface LoadOptions extends BackendOptions, ReadSourceOptions {
  * GPU work starts, so a bad file fails fast with a TwnFormatError.
  */
 export async function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<TwnModel> {
+  const { maxRunBytes } = options;
+  if (maxRunBytes !== undefined && !(Number.isSafeInteger(maxRunBytes) && maxRunBytes > 0)) {
+    throw new TwnInputError('BAD_OPTIONS', `maxRunBytes must be a positive integer, got ${String(maxRunBytes)}`);
+  }
   const bytes = isLocalFile(source) ? await readLocalFile(source, options) : await readModelSource(source, options);
   const graph = graphFromFile(readTwnFile(bytes));
   throwIfAborted(options.signal);
-  const executorOptions = { bytes, cpuWorker: options.cpuWorker };
+  const executorOptions = { bytes, cpuWorker: options.cpuWorker, maxRunBytes };
   const { choice, executor } = await prepare(optimize(graph), await chooseBackend(options), executorOptions);
   if (options.signal?.aborted) {
     executor.dispose();

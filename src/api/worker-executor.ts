@@ -6,7 +6,7 @@ import type { Executor } from './executor.js';
 import CpuWorker from './cpu-worker.ts?worker&inline';
 
 export type WorkerRequest =
-  | { readonly type: 'load'; readonly id: number; readonly bytes: Uint8Array }
+  | { readonly type: 'load'; readonly id: number; readonly bytes: Uint8Array; readonly maxRunBytes?: number }
   | { readonly type: 'run'; readonly id: number; readonly input: Float32Array; readonly batch: number };
 
 export type WorkerReply =
@@ -14,7 +14,7 @@ export type WorkerReply =
   | { readonly id: number; readonly ok: false; readonly error: SerializedError };
 
 /** Runs the CPU backend in a dedicated module worker, which builds its own graph from a copy of the model bytes. */
-export async function createWorkerExecutor(bytes: Uint8Array): Promise<Executor> {
+export async function createWorkerExecutor(bytes: Uint8Array, maxRunBytes?: number): Promise<Executor> {
   const worker = new CpuWorker({ name: 'twn-cpu' });
   type Answer = Extract<WorkerReply, { ok: true }>;
   const pending = new Map<number, { resolve(answer: Answer): void; reject(error: Error): void }>();
@@ -47,7 +47,7 @@ export async function createWorkerExecutor(bytes: Uint8Array): Promise<Executor>
   const copy = bytes.slice();
   let loaded: Answer;
   try {
-    loaded = await call({ type: 'load', id: nextId++, bytes: copy }, [copy.buffer]);
+    loaded = await call({ type: 'load', id: nextId++, bytes: copy, maxRunBytes }, [copy.buffer]);
   } catch (error) {
     worker.terminate();
     throw error;

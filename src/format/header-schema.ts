@@ -4,7 +4,7 @@
  */
 import { TwnFormatError } from '../errors.js';
 import type { AttrValue, DType, InputSpec } from '../graph/ir.js';
-import type { StoredNode } from './types.js';
+import { MAX_NODES, MAX_TENSORS, type StoredNode } from './types.js';
 
 /** A tensor table entry: where its bytes are, not yet checked against the data section. */
 export interface TensorEntry {
@@ -36,7 +36,9 @@ export function validateHeader(json: unknown): ParsedHeader {
   return {
     input: validateInput(root.input, '$.input'),
     outputs: expectStringArray(root.outputs, '$.outputs', 1),
-    nodes: expectArray(root.nodes, '$.nodes').map((node, i) => validateNode(node, `$.nodes[${i}]`)),
+    nodes: expectCountWithin(expectArray(root.nodes, '$.nodes'), MAX_NODES, 'TOO_MANY_NODES', '$.nodes').map((node, i) =>
+      validateNode(node, `$.nodes[${i}]`),
+    ),
     tensors: validateTensorTable(root.tensors, '$.tensors'),
     dataLength: expectSafeInteger(root.dataLength, '$.dataLength', 0),
     dataCrc32: expectSafeInteger(root.dataCrc32, '$.dataCrc32', 0, 0xffffffff),
@@ -102,7 +104,8 @@ function expectAttrValue(value: unknown, path: string): AttrValue {
 }
 
 function validateTensorTable(value: unknown, path: string): TensorEntry[] {
-  return Object.entries(expectObject(value, path)).map(([name, entry]) => {
+  const entries = expectCountWithin(Object.entries(expectObject(value, path)), MAX_TENSORS, 'TOO_MANY_TENSORS', path);
+  return entries.map(([name, entry]) => {
     const at = `${path}${member(name)}`;
     if (name === '') fail(at, 'tensor names are non-empty');
     const tensor = expectObject(entry, at);
@@ -190,6 +193,15 @@ function expectArray(value: unknown, path: string, minLength = 0, maxLength = In
     fail(path, `expected ${range} entries, got ${value.length}`);
   }
   return value;
+}
+
+/** A declared limit (docs/FORMAT.md §8), checked before any entry is looked at. */
+function expectCountWithin<T>(items: T[], limit: number, code: 'TOO_MANY_NODES' | 'TOO_MANY_TENSORS', path: string): T[] {
+  if (items.length > limit) {
+    const what = code === 'TOO_MANY_NODES' ? 'nodes' : 'tensors';
+    throw new TwnFormatError(code, `${items.length} ${what}, more than the limit of ${limit}`, { path });
+  }
+  return items;
 }
 
 function expectString(value: unknown, path: string): string {

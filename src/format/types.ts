@@ -25,4 +25,11 @@ export interface TwnFile {
 export const TWN_MAGIC = [0x54, 0x57, 0x4e, 0x21] as const;
 export const TWN_VERSION = 1;
 export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
+/**
+ * Most nodes one graph may have (TOO_MANY_NODES). Real networks have hundreds; the bound keeps a hostile header from
+ * making every later stage (graph checks, passes, plans, per-node kernels) do work in proportion to its size.
+ */
+export const MAX_NODES = 32_768;
+/** Most tensors (TOO_MANY_TENSORS): every tensor is used by a node, and no op takes more than 4 params. */
+export const MAX_TENSORS = 4 * MAX_NODES;
 export const DATA_ALIGNMENT = 64;

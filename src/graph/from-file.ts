@@ -8,6 +8,8 @@ import { freshName, takenNames } from './names.js';
 import { inferShapes } from './shapes.js';
 
 const nodePath = (index: number) => `$.nodes[${index}]`;
+/** A cycle error lists this many node names, so a message stays short however large the cycle. */
+const CYCLE_NAMES_SHOWN = 8;
 
 /**
  * Checks a file's graph semantics (docs/FORMAT.md §4, §8) and builds the IR: nodes in topological order with every
@@ -126,31 +128,45 @@ function checkOutputs(file: TwnFile): void {
   });
 }
 
-/** Kahn's algorithm, taking the earliest-listed ready node each time so an already ordered file keeps its order. */
+/**
+ * Indices of the nodes in an order where every node comes after the producers of its inputs, in O(nodes + edges):
+ * a file that is already in such an order keeps it; otherwise Kahn's algorithm with a first-in first-out queue seeded
+ * in file order. Nodes left over are on or behind a cycle (CYCLE, naming the first few).
+ */
 function topologicalOrder(nodes: readonly StoredNode[]): number[] {
   const producer = new Map<string, number>();
   nodes.forEach((node, index) => node.outputs.forEach((value) => producer.set(value, index)));
+  const listedOrderWorks = nodes.every((node, index) => node.inputs.every((value) => (producer.get(value) ?? -1) < index));
+  if (listedOrderWorks) return nodes.map((_, index) => index);
+
   const consumers: number[][] = nodes.map(() => []);
   const pending = nodes.map((node, index) => {
-    const producers = node.inputs.map((value) => producer.get(value)).filter((p) => p !== undefined);
-    for (const p of producers) consumers[p]!.push(index);
-    return producers.length;
+    let count = 0;
+    for (const value of node.inputs) {
+      const p = producer.get(value);
+      if (p === undefined) continue;
+      consumers[p]!.push(index);
+      count++;
+    }
+    return count;
   });
-  const ready = pending.flatMap((count, index) => (count === 0 ? [index] : []));
   const order: number[] = [];
-  while (ready.length > 0) {
-    ready.sort((a, b) => a - b);
-    const next = ready.shift()!;
-    order.push(next);
-    for (const consumer of consumers[next]!) {
-      pending[consumer]! -= 1;
-      if (pending[consumer] === 0) ready.push(consumer);
+  pending.forEach((count, index) => {
+    if (count === 0) order.push(index);
+  });
+  // `order` doubles as the queue: entries before `head` are placed, the rest are ready.
+  for (let head = 0; head < order.length; head++) {
+    for (const consumer of consumers[order[head]!]!) {
+      if (--pending[consumer]! === 0) order.push(consumer);
     }
   }
   if (order.length < nodes.length) {
     const stuck = pending.flatMap((count, index) => (count > 0 ? [index] : []));
-    const names = stuck.map((index) => `"${nodes[index]!.name}"`).join(', ');
-    throw new TwnFormatError('CYCLE', `the nodes cannot be ordered: ${names} are on or behind a cycle`, { path: nodePath(stuck[0]!) });
+    const shown = stuck.slice(0, CYCLE_NAMES_SHOWN).map((index) => `"${nodes[index]!.name}"`).join(', ');
+    const more = stuck.length > CYCLE_NAMES_SHOWN ? ` and ${stuck.length - CYCLE_NAMES_SHOWN} more` : '';
+    throw new TwnFormatError('CYCLE', `the nodes cannot be ordered: ${shown}${more} are on or behind a cycle`, {
+      path: nodePath(stuck[0]!),
+    });
   }
   return order;
 }

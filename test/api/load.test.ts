@@ -31,6 +31,20 @@ function barImage(): Float32Array {
 }
 
 describe('loadModel', () => {
+  it('maxRunBytes bounds the activations of one run (RUN_TOO_LARGE); a bad value is BAD_OPTIONS', async () => {
+    const model = await loadModel(bytes, { backend: 'cpu', maxRunBytes: 200_000 });
+    await expect(model.run(barImage())).resolves.toHaveLength(10);
+    const batch = 8;
+    await expect(model.run(new Float32Array(batch * 28 * 28), batch)).rejects.toMatchObject({
+      code: 'RUN_TOO_LARGE',
+      message: expect.stringMatching(/at batch 8 needs \d+ bytes .* maxRunBytes = 200000/),
+    });
+    model.dispose();
+    for (const maxRunBytes of [0, -1, 1.5, Number.NaN]) {
+      await expect(loadModel(bytes, { backend: 'cpu', maxRunBytes })).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
+    }
+  });
+
   it('loads the same model from an ArrayBuffer, a Uint8Array, a Response and a URL', async () => {
     const sources = [bytes.slice().buffer, bytes, new Response(bytes.slice()), url, new URL(url)];
     const outputs: Float32Array[] = [];

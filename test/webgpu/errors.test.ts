@@ -4,6 +4,7 @@ import { compileWebGpu } from '../../src/backends/webgpu/executor.js';
 import { TwnDeviceError, TwnInputError } from '../../src/errors.js';
 import { readTwnFile } from '../../src/format/reader.js';
 import { graphFromFile } from '../../src/graph/from-file.js';
+import { optimize } from '../../src/graph/passes/optimize.js';
 import type { Graph } from '../../src/graph/ir.js';
 import { buildLeNet5 } from '../../src/models/index.js';
 import { BATCH_SIZES_KEPT } from '../../src/plan/batch-cache.js';
@@ -127,6 +128,19 @@ describe('device limits are checked before anything is created', () => {
     expect((error as Error).message).toContain(`at batch ${batch}`);
     expect(spy.calls.submit).toBe(before);
     await expect(model.run(new Float32Array(inputSize), 1)).resolves.toBeInstanceOf(Map);
+    model.dispose();
+  });
+
+  it('maxRunBytes: a batch whose activations exceed it is refused (RUN_TOO_LARGE) before any buffer is made', async () => {
+    const needed = (batch: number) => 4 * planGraph(optimize(lenet), batch).slots.reduce((sum, elements) => sum + elements, 0);
+    const spy = spyOn(device);
+    const model = await compileWebGpu(lenet, spy.device, { maxRunBytes: needed(2) });
+    const before = spy.calls.createBuffer;
+    const error = await rejection(model.run(new Float32Array(3 * inputSize), 3));
+    expect(error).toBeInstanceOf(TwnInputError);
+    expect(error).toMatchObject({ code: 'RUN_TOO_LARGE', message: expect.stringContaining(`maxRunBytes = ${needed(2)}`) });
+    expect(spy.calls.createBuffer).toBe(before);
+    await expect(model.run(new Float32Array(2 * inputSize), 2)).resolves.toBeInstanceOf(Map);
     model.dispose();
   });
 });

@@ -3,7 +3,7 @@ import type { Graph } from '../../graph/ir.js';
 import { optimize } from '../../graph/passes/optimize.js';
 import { elementCount, formatShape } from '../../ops/tensor.js';
 import { BatchCache } from '../../plan/batch-cache.js';
-import { planGraph, type ExecutionPlan } from '../../plan/plan.js';
+import { planGraph, type ExecutionPlan, type RunLimits } from '../../plan/plan.js';
 import type { BoundStep, CompiledNode, StepBuffers } from './kernel.js';
 import { getFastOp } from './ops.js';
 import { HeapScratch, type ScratchSpace } from './scratch.js';
@@ -26,7 +26,7 @@ interface BoundPlan {
 /** Which inner loops the conv2d/dense layers run: WebAssembly SIMD where the engine has it, JavaScript otherwise. */
 export type CpuKernels = 'wasm-simd' | 'js';
 
-export interface FastCpuOptions {
+export interface FastCpuOptions extends RunLimits {
   /** 'js' forces the JavaScript kernels (tests compare the two); default: WebAssembly SIMD where available. */
   readonly kernels?: CpuKernels;
 }
@@ -47,8 +47,10 @@ export class FastCpuExecutor {
   private readonly compiled = new WeakMap<Graph, ReadonlyMap<string, CompiledNode>>();
   private readonly optimized = new WeakMap<Graph, { graph: Graph; plans: BatchCache<ExecutionPlan> }>();
   private readonly bound = new WeakMap<ExecutionPlan, BoundPlan>();
+  private readonly limits: RunLimits;
 
   constructor(options: FastCpuOptions = {}) {
+    this.limits = { maxRunBytes: options.maxRunBytes };
     this.arena = options.kernels === 'js' ? undefined : WasmArena.create();
     this.kernels = this.arena === undefined ? 'js' : 'wasm-simd';
     this.scratch = this.arena ?? new HeapScratch();
@@ -85,7 +87,7 @@ export class FastCpuExecutor {
       this.optimized.set(graph, entry);
     }
     const optimizedGraph = entry.graph;
-    return entry.plans.get(batch, () => planGraph(optimizedGraph, batch));
+    return entry.plans.get(batch, () => planGraph(optimizedGraph, batch, this.limits));
   }
 
   private compile(graph: Graph): ReadonlyMap<string, CompiledNode> {
@@ -117,7 +119,7 @@ export class FastCpuExecutor {
         buffers: { inputs: planStep.node.inputs.map(view), output: view(planStep.node.outputs[0]!) },
       })),
       outputs: new Map(plan.graph.outputs.map((value) => [value, view(value)])),
-      scratchSize: Math.max(0, ...steps.map(({ step }) => step.scratchSize)),
+      scratchSize: steps.reduce((most, { step }) => Math.max(most, step.scratchSize), 0),
     };
     this.bound.set(plan, bound);
     return bound;

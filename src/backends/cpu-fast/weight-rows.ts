@@ -36,9 +36,21 @@ export interface WeightRows {
   forPaddedInput(planeStride: number, rowStride: number): TileRows | undefined;
 }
 
+/** Rows already made, per arena (JavaScript rows under `jsRows`), per tensor: a weight shared by layers is made once. */
+const rowsByArena = new WeakMap<object, WeakMap<Tensor, WeightRows>>();
+const jsRows = {};
+
 /** `arena`: where the WebAssembly kernel runs ternary rows from; without one they run in JavaScript. */
 export function weightRows(weight: Tensor, arena: WasmArena | undefined): WeightRows {
-  return weight.dtype === 'ternary2' ? new TernaryRows(weight, arena) : new FloatRows(weight, arena);
+  const key = arena ?? jsRows;
+  let made = rowsByArena.get(key);
+  if (made === undefined) rowsByArena.set(key, (made = new WeakMap()));
+  let rows = made.get(weight);
+  if (rows === undefined) {
+    rows = weight.dtype === 'ternary2' ? new TernaryRows(weight, arena) : new FloatRows(weight, arena);
+    made.set(weight, rows);
+  }
+  return rows;
 }
 
 /** Index lists as the WebAssembly kernel reads them: byte addresses in its arena. */

@@ -2,7 +2,7 @@ import { TwnDeviceError, TwnInputError } from '../../errors.js';
 import type { Graph } from '../../graph/ir.js';
 import { optimize } from '../../graph/passes/optimize.js';
 import { checkBatch } from '../../graph/shapes.js';
-import { planGraph, type ExecutionPlan } from '../../plan/plan.js';
+import { planGraph, type ExecutionPlan, type RunLimits } from '../../plan/plan.js';
 import { BatchCache } from '../../plan/batch-cache.js';
 import { bindDispatch, compileDispatch, destroyDispatch, encodeDispatch, type CompiledDispatch } from './dispatch.js';
 import { BUFFER_USAGE, MAP_MODE_READ } from './gpu-constants.js';
@@ -34,9 +34,9 @@ export interface WebGpuModel {
  * Compiles `graph` for `device`: checks it against the device's limits (TwnDeviceError LIMIT_EXCEEDED, naming the node
  * and the limit, before anything is created), then creates every pipeline and uploads every parameter.
  */
-export async function compileWebGpu(source: Graph, device: GPUDevice): Promise<WebGpuModel> {
+export async function compileWebGpu(source: Graph, device: GPUDevice, limits: RunLimits = {}): Promise<WebGpuModel> {
   const graph = optimize(source);
-  const plan = planGraph(graph, 1);
+  const plan = planGraph(graph, 1, limits);
   const kernelPlans = plan.steps.map(({ node, inputShapes, outputShapes }) => {
     const kernel = getKernel(node.op);
     if (kernel === undefined) throw new TwnDeviceError('UNSUPPORTED_OP', `node "${node.name}": no WebGPU kernel for op "${node.op}"`);
@@ -65,6 +65,7 @@ export async function compileWebGpu(source: Graph, device: GPUDevice): Promise<W
   return new CompiledGraph(
     graph,
     device,
+    limits,
     settled.map((result) => (result as PromiseFulfilledResult<CompiledDispatch | undefined>).value),
   );
 }
@@ -129,6 +130,7 @@ class CompiledGraph implements WebGpuModel {
   constructor(
     readonly graph: Graph,
     private readonly device: GPUDevice,
+    private readonly limits: RunLimits,
     private readonly dispatches: readonly (CompiledDispatch | undefined)[],
   ) {
     this.placeholder = uploadBuffer(device, new Float32Array(1), 'absent optional input');
@@ -145,7 +147,7 @@ class CompiledGraph implements WebGpuModel {
   }
 
   activationBytes(batch: number): number {
-    const plan = planGraph(this.graph, batch);
+    const plan = planGraph(this.graph, batch, this.limits);
     const outputs = this.graph.outputs.reduce((sum, value) => sum + product(plan.shapes.get(value)!), 0);
     return BYTES_PER_VALUE * (plan.slots.reduce((sum, elements) => sum + elements, 0) + outputs);
   }
@@ -233,7 +235,7 @@ class CompiledGraph implements WebGpuModel {
   }
 
   private async createBatch(batch: number): Promise<BatchResources> {
-    const plan = planGraph(this.graph, batch);
+    const plan = planGraph(this.graph, batch, this.limits);
     checkActivationLimits(plan, this.dispatches.map((dispatch) => dispatch?.plan ?? { kind: 'alias' }), this.device.limits);
     return withErrorScopes(this.device, `allocating activations for batch ${batch}`, async () => {
       const usage = BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST;

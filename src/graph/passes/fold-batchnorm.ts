@@ -1,7 +1,6 @@
 import { batchnormStats } from '../../ops/batchnorm.js';
 import { f32Param } from '../../ops/params.js';
 import type { Graph, Tensor } from '../ir.js';
-import { freshName, takenNames } from '../names.js';
 import { fuseProducers, isPlainLinear } from './fuse.js';
 
 /**
@@ -10,11 +9,11 @@ import { fuseProducers, isPlainLinear } from './fuse.js';
  * tensors get fresh `<layer>.scale#folded` / `<layer>.bias#folded` names since the old ones may be shared.
  */
 export function foldBatchNorm(graph: Graph): Graph {
-  return fuseProducers(graph, (layer, consumer, _value, current) => {
+  return fuseProducers(graph, (layer, consumer, _value, context) => {
     if (consumer.op !== 'batchnorm' || !isPlainLinear(layer)) return undefined;
-    const { gamma, beta, mean, variance, epsilon } = batchnormStats(consumer, current.tensors);
-    const scale = f32Param(layer, current.tensors, 'scale');
-    const bias = f32Param(layer, current.tensors, 'bias');
+    const { gamma, beta, mean, variance, epsilon } = batchnormStats(consumer, context.tensors);
+    const scale = f32Param(layer, context.tensors, 'scale');
+    const bias = f32Param(layer, context.tensors, 'bias');
     const channels = gamma.length;
     const foldedScale = new Float32Array(channels);
     const foldedBias = new Float32Array(channels);
@@ -23,10 +22,8 @@ export function foldBatchNorm(graph: Graph): Graph {
       foldedScale[o] = (scale?.[o] ?? 1) * s;
       foldedBias[o] = ((bias?.[o] ?? 0) - mean[o]!) * s + beta[o]!;
     }
-    const taken = takenNames(current);
-    const scaleName = freshName(`${layer.name}.scale#folded`, taken);
-    taken.add(scaleName);
-    const biasName = freshName(`${layer.name}.bias#folded`, taken);
+    const scaleName = context.freshName(`${layer.name}.scale#folded`);
+    const biasName = context.freshName(`${layer.name}.bias#folded`);
     const tensor = (data: Float32Array): Tensor => ({ dtype: 'f32', shape: [channels], data });
     return {
       node: { ...layer, outputs: consumer.outputs, params: { ...layer.params, scale: scaleName, bias: biasName } },
