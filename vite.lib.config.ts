@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { defineConfig, type Plugin } from 'vite';
+import { defineConfig, esmExternalRequirePlugin, type Plugin } from 'vite';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -18,10 +18,11 @@ const dropWorkerSourceMap: Plugin = {
 };
 
 /**
- * The npm package: the browser-safe library (dist/lib/index.js), its Node entry (dist/lib/node.js, `twn-webgpu/node`)
- * and the Node CLI (dist/lib/cli.js) in one build, so they share one chunk of library code. WGSL shaders are inlined
- * through `?raw` imports. The Node image decoders (pngjs, jpeg-js) are bundled into the Node-only chunks, keeping the
- * package free of runtime dependencies and browser bundles free of the decoders;
+ * The npm package: the browser-safe library (dist/lib/index.js), its Node entry (dist/lib/node.js, `twn-webgpu/node`),
+ * the ONNX converter (dist/lib/convert.js, `twn-webgpu/convert`) and the Node CLI (dist/lib/cli.js) in one build, so
+ * they share one chunk of library code. WGSL shaders are inlined through `?raw` imports. The Node image decoders
+ * (pngjs, jpeg-js) are bundled into the Node-only chunks and the converter's protobuf library (protobufjs) into the
+ * converter's, keeping the package free of runtime dependencies and the runtime's browser bundle free of both;
  * only Node built-ins and the optional Dawn binding (`webgpu`) stay external.
  */
 export default defineConfig({
@@ -29,7 +30,13 @@ export default defineConfig({
   define: { __TWN_VERSION__: JSON.stringify(version) },
   // The CPU worker (src/api/cpu-worker.ts) is a module worker, inlined into the library chunk as a blob URL.
   worker: { format: 'es', plugins: () => [dropWorkerSourceMap] },
-  plugins: [dropWorkerSourceMap],
+  // pngjs (CommonJS) requires Node built-ins: those require() calls become ES imports (a createRequire banner would
+  // not do: the bundler may put its require helper in the chunk the CLI shares with the converter entry). `fs` stays
+  // a require(): protobufjs probes for it inside a try/catch, and a static import would break the converter in browsers.
+  plugins: [
+    dropWorkerSourceMap,
+    esmExternalRequirePlugin({ external: [/^node:/, ...builtinModules.filter((name) => name !== 'fs')] }),
+  ],
   build: {
     outDir: 'dist/lib',
     emptyOutDir: true,
@@ -37,19 +44,14 @@ export default defineConfig({
     minify: false,
     sourcemap: true,
     lib: {
-      entry: { index: 'src/index.ts', node: 'src/node/index.ts', cli: 'src/cli/bin.ts' },
+      entry: { index: 'src/index.ts', node: 'src/node/index.ts', convert: 'src/convert/index.ts', cli: 'src/cli/bin.ts' },
       formats: ['es'],
     },
     rolldownOptions: {
-      external: [/^node:/, ...builtinModules, 'webgpu'],
+      external: ['fs', 'webgpu'],
       output: {
         entryFileNames: '[name].js',
         chunkFileNames: 'chunks/[name]-[hash].js',
-        // pngjs is CommonJS and requires Node built-ins; in an ES module `require` has to be made.
-        banner: (chunk) =>
-          chunk.moduleIds.some((id) => id.includes('/node_modules/pngjs/'))
-            ? "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);"
-            : '',
       },
     },
   },

@@ -70,3 +70,30 @@ export class TwnInputError extends TwnError {}
  * VALIDATION, OUT_OF_MEMORY, DEVICE_LOST, DISPOSED, WORKER_FAILED (the CPU backend's Web Worker stopped).
  */
 export class TwnDeviceError extends TwnError {}
+
+/**
+ * An ONNX model the converter (src/convert/) cannot turn into a `.twn` file. `node` names the ONNX node (or value)
+ * at fault, so a user can find it in Netron or their export code.
+ */
+export class TwnConvertError extends TwnError {
+  readonly node?: string;
+  constructor(code: ConvertErrorCode, message: string, where: { node?: string } = {}) {
+    super(code, where.node !== undefined ? `node "${where.node}": ${message}` : message);
+    this.node = where.node;
+  }
+}
+
+export type ConvertErrorCode =
+  /** The bytes are not an ONNX ModelProto (protobuf decoding failed), or it has no graph. */
+  | 'ONNX_DECODE'
+  /** An operator with no `.twn` counterpart, or from a domain other than the default one. */
+  | 'UNSUPPORTED_OP'
+  /** A supported operator with an attribute value `.twn` cannot express (groups, dilation, asymmetric pads, …). */
+  | 'UNSUPPORTED_ATTRIBUTE'
+  /** Operators that are fine alone but not in this arrangement (a weight computed at run time, a non-per-channel
+   *  normalisation, an input that is not [N, 1 or 3, H, W], …). */
+  | 'UNSUPPORTED_PATTERN'
+  /** A tensor element type other than float32/float64/int32/int64, or weights kept in external files. */
+  | 'UNSUPPORTED_DTYPE'
+  /** A node reads a value no node, initializer or input produces, or a tensor's data does not match its dims. */
+  | 'MALFORMED_MODEL';

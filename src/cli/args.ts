@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util';
 import type { BackendRequest } from '../api/backend.js';
+import { CONVERT_USAGE, parseConvertCommand, type ConvertCommand } from './convert.js';
 import { CliError, EXIT } from './errors.js';
 
 export const USAGE = `Usage:
   twn classify <model.twn> <image.png|jpg>... [--top K] [--backend auto|webgpu|cpu] [--json]
   twn inspect <model.twn> [--json]
   twn bench <model.twn> [--backend auto|webgpu|cpu] [--batch N] [--runs N] [--warmup N] [--json]
+${CONVERT_USAGE}
   twn --help | --version
 
 Backends: 'auto' (default) runs on a hardware WebGPU adapter through the optional "webgpu" package (Dawn), and
@@ -22,11 +24,13 @@ export type Command =
   | { name: 'version' }
   | ({ name: 'classify'; model: string; images: string[]; top: number } & CommonOptions)
   | ({ name: 'inspect'; model: string } & CommonOptions)
-  | ({ name: 'bench'; model: string; batch: number; runs: number; warmup: number } & CommonOptions);
+  | ({ name: 'bench'; model: string; batch: number; runs: number; warmup: number } & CommonOptions)
+  | ConvertCommand;
 
 const BACKENDS: readonly BackendRequest[] = ['auto', 'webgpu', 'cpu'];
 
 export function parseCommand(argv: readonly string[]): Command {
+  if (argv[0] === 'convert') return parseConvertCommand(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({

@@ -2,6 +2,7 @@ import { TwnError } from '../errors.js';
 import { parseCommand, USAGE, type Command } from './args.js';
 import { bench, formatBench } from './bench.js';
 import { classifyImages, formatResults } from './classify.js';
+import { convertFile } from './convert.js';
 import { CliError, EXIT } from './errors.js';
 import { loadModelFile } from './files.js';
 import { backendLine, formatInfo } from './inspect.js';
@@ -14,6 +15,8 @@ async function execute(command: Command, print: (text: string) => void): Promise
       return print(USAGE);
     case 'version':
       return print(typeof __TWN_VERSION__ === 'string' ? __TWN_VERSION__ : 'development');
+    case 'convert':
+      return print(await convertFile(command));
     default:
   }
   const model = await loadModelFile(command.model, command.name === 'inspect' ? 'cpu' : command.backend);

@@ -94,7 +94,7 @@ describe('twn inspect and bench', () => {
 describe('twn errors: one line on stderr, non-zero exit', () => {
   const cases: [string, string[], number, RegExp][] = [
     ['no command', [], 2, /no command given/],
-    ['an unknown command', ['convert', 'x'], 2, /unknown command 'convert'/],
+    ['an unknown command', ['train', 'x'], 2, /unknown command 'train'/],
     ['an unknown option', ['inspect', 'm.twn', '--fast'], 2, /Unknown option '--fast'/],
     ['classify without images', ['classify', 'm.twn'], 2, /needs a model and at least one image/],
     ['a bad --top', ['classify', 'm.twn', 'a.png', '--top', '0'], 2, /--top must be an integer ≥ 1/],
