@@ -5,6 +5,7 @@
  * writes bench-results/cpu.json. `npm run bench:cpu [-- --models lenet5,vgg7]`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { CpuExecutor } from '../src/backends/cpu/executor.js';
 import { FastCpuExecutor } from '../src/backends/cpu-fast/index.js';
@@ -13,7 +14,8 @@ import { graphFromFile } from '../src/graph/from-file.js';
 import { optimize } from '../src/graph/passes/optimize.js';
 import { mulberry32 } from '../src/models/random.js';
 import { planGraph } from '../src/plan/plan.js';
-import { BENCH_MODELS, median } from './models.js';
+import { BENCH_MODELS, benchModelBytes } from './models.js';
+import { median } from './stats.js';
 
 const DEFAULT_NETS = ['lenet5', 'vgg7', 'resnet18-cifar'];
 
@@ -44,8 +46,9 @@ function argmax(values: ArrayLike<number>): number {
   return best;
 }
 
-function benchNet(net: string): Row {
-  const plan = planGraph(optimize(graphFromFile(readTwnFile(BENCH_MODELS[net]!.build()))), BATCH);
+async function benchNet(net: string): Promise<Row> {
+  const bytes = await benchModelBytes(net, async (path) => new Uint8Array(await readFile(path)));
+  const plan = planGraph(optimize(graphFromFile(readTwnFile(bytes))), BATCH);
   const [channels, height, width] = plan.graph.input.shape;
   const random = mulberry32(42);
   const input = Float32Array.from({ length: BATCH * channels * height * width }, random);
@@ -81,13 +84,14 @@ function benchNet(net: string): Row {
   };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({ options: { models: { type: 'string', default: DEFAULT_NETS.join(',') } } });
   const nets = values.models.split(',');
   const unknown = nets.filter((net) => !(net in BENCH_MODELS));
   if (unknown.length > 0) throw new Error(`unknown net(s) ${unknown.join(', ')}; choose from ${Object.keys(BENCH_MODELS).join(', ')}`);
 
-  const rows = nets.map(benchNet);
+  const rows: Row[] = [];
+  for (const net of nets) rows.push(await benchNet(net));
   console.log(`median ms at batch ${BATCH}; ${ROUNDS} reference runs, ${ROUNDS * FAST_RUNS_PER_ROUND} runs of each fast variant, interleaved`);
   console.table(
     rows.map((row) => ({
@@ -107,4 +111,4 @@ function main(): void {
   console.log('wrote bench-results/cpu.json');
 }
 
-main();
+await main();

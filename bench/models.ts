@@ -1,21 +1,40 @@
 import { buildLeNet5, buildResNet18, buildVgg7 } from '../src/models/index.js';
 
 export interface BenchModel {
-  readonly build: () => Uint8Array;
-  /** Warm iterations per batch size unless a flag says otherwise: fewer for the big nets. */
+  /** For tables: which net, and whether its weights are trained. */
+  readonly label: string;
+  /** Seeded random weights built in-process (speed does not depend on training), or a shipped trained file. */
+  readonly source: { readonly build: () => Uint8Array } | { readonly file: string };
+  /** Timed runs per batch size unless a flag says otherwise: fewer for the big nets. */
   readonly iterations: number;
 }
 
-/** The nets every benchmark script times, with seeded random weights (speed does not depend on training). */
+/** The one model table every benchmark script draws from. `file` paths are relative to the repository root. */
 export const BENCH_MODELS: Readonly<Record<string, BenchModel>> = {
-  lenet5: { build: () => buildLeNet5({ seed: 1 }), iterations: 10 },
-  vgg7: { build: () => buildVgg7({ seed: 1 }), iterations: 3 },
-  'resnet18-cifar': { build: () => buildResNet18({ seed: 1, variant: 'cifar' }), iterations: 3 },
-  'resnet18-224': { build: () => buildResNet18({ seed: 1, variant: 'imagenet' }), iterations: 1 },
+  lenet5: { label: 'LeNet-5 (seeded)', source: { build: () => buildLeNet5({ seed: 1 }) }, iterations: 10 },
+  vgg7: { label: 'VGG-7 full width (seeded)', source: { build: () => buildVgg7({ seed: 1 }) }, iterations: 3 },
+  'resnet18-cifar': {
+    label: 'ResNet-18 CIFAR (seeded)',
+    source: { build: () => buildResNet18({ seed: 1, variant: 'cifar' }) },
+    iterations: 3,
+  },
+  'resnet18-224': {
+    label: 'ResNet-18 224×224 (seeded)',
+    source: { build: () => buildResNet18({ seed: 1, variant: 'imagenet' }) },
+    iterations: 1,
+  },
+  'lenet5-twn': { label: 'LeNet-5 TWN (trained)', source: { file: 'demo/models/lenet5-twn.twn' }, iterations: 10 },
+  'vgg7-w05': { label: 'VGG-7 ×0.5 TWN (trained)', source: { file: 'demo/models/vgg7-twn-w05.twn' }, iterations: 5 },
 };
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+export function benchModel(name: string): BenchModel {
+  const model = BENCH_MODELS[name];
+  if (model === undefined) throw new Error(`unknown model "${name}" (known: ${Object.keys(BENCH_MODELS).join(', ')})`);
+  return model;
+}
+
+/** The model's .twn bytes; `readFile` reads a repository path (fs in Node, fetch in a page). */
+export async function benchModelBytes(name: string, readFile: (path: string) => Promise<Uint8Array>): Promise<Uint8Array> {
+  const { source } = benchModel(name);
+  return 'build' in source ? source.build() : readFile(source.file);
 }

@@ -5,11 +5,13 @@
  * batch size (after one warm-up run at that size). Prints a table and writes bench-results/webgpu.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { readTwnFile } from '../src/format/reader.js';
 import { graphFromFile } from '../src/graph/from-file.js';
 import type { Graph } from '../src/graph/ir.js';
-import { BENCH_MODELS, median } from './models.js';
+import { BENCH_MODELS, benchModelBytes } from './models.js';
+import { median } from './stats.js';
 import { seededRandom } from '../src/models/random.js';
 import { RUNNERS, type Runner } from './runners.js';
 
@@ -97,7 +99,8 @@ async function main(): Promise<void> {
   for (const model of list(flags.models)) {
     const spec = BENCH_MODELS[model];
     if (spec === undefined) throw new Error(`unknown model "${model}" (known: ${Object.keys(BENCH_MODELS).join(', ')})`);
-    const graph = graphFromFile(readTwnFile(spec.build()));
+    const bytes = await benchModelBytes(model, async (path) => new Uint8Array(await readFile(path)));
+    const graph = graphFromFile(readTwnFile(bytes));
     const iterations = flags.iterations === undefined ? spec.iterations : Number(flags.iterations);
     for (const runner of runners) {
       const measurement = await measure(model, graph, runner, batches, iterations);

@@ -1,0 +1,185 @@
+/**
+ * The peer benchmark's page (driven by bench/peers.ts through Playwright): one suite per page load, because ONNX
+ * Runtime fixes its WebAssembly thread count when it first starts. `?suite=webgpu`: ONNX Runtime Web's WebGPU EP
+ * against our WebGPU backend on the page's adapter. `?suite=cpu&threads=N`: ONNX Runtime Web's WebAssembly EP at N
+ * threads against our CPU backend asked for N threads. Both sides get the same weights: ONNX Runtime runs the ONNX
+ * twin of the .twn file it is compared with.
+ */
+import type * as OrtModule from 'onnxruntime-web';
+import { loadModel, type LoadOptions, type TwnModel } from '../../src/index.js';
+import { readTwnFile } from '../../src/format/reader.js';
+import { graphFromFile } from '../../src/graph/from-file.js';
+import { optimize } from '../../src/graph/passes/optimize.js';
+import { mulberry32 } from '../../src/models/random.js';
+import { benchModelBytes } from '../models.js';
+import { onnxTwin } from '../onnx/twin.js';
+import type { BenchRow, ContenderResult } from '../report.js';
+import { benchInput, maxRelativeDifference, median } from '../stats.js';
+
+type Ort = typeof OrtModule;
+type Suite = 'webgpu' | 'cpu';
+
+interface Contender {
+  readonly name: string;
+  /** Builds the session or model from bytes in memory; cold start = this plus the first run. */
+  create(): Promise<void>;
+  run(input: Float32Array, batch: number): Promise<Float32Array>;
+  /** Where it differs from what was asked, what actually ran (read back after `create`), for the table. */
+  note(): string | undefined;
+  /** How it runs, for the log. */
+  describe(): string;
+  dispose(): Promise<void>;
+}
+
+const query = new URLSearchParams(location.search);
+const suite = (query.get('suite') ?? 'webgpu') as Suite;
+const threads = Number(query.get('threads') ?? 1);
+const cpuWorker = query.get('cpuWorker') !== '0';
+
+// Served unbundled by bench/peers.ts under /ort/ (Vite's dependency bundling would move the module away from the
+// .wasm and worker files it loads next to itself).
+const ort: Ort = await import(/* @vite-ignore */ `${location.origin}/ort/ort.webgpu.min.mjs`);
+ort.env.wasm.wasmPaths = '/ort/';
+ort.env.wasm.numThreads = threads;
+
+function onnxRuntime(name: string, twin: Uint8Array, inputName: string, sampleShape: readonly number[]): Contender {
+  let session: OrtModule.InferenceSession | undefined;
+  const executionProviders = [suite === 'webgpu' ? 'webgpu' : 'wasm'];
+  return {
+    name,
+    async create() {
+      session = await ort.InferenceSession.create(twin, { executionProviders });
+    },
+    async run(input, batch) {
+      const feeds = { [inputName]: new ort.Tensor('float32', input, [batch, ...sampleShape]) };
+      const output = (await session!.run(feeds))[session!.outputNames[0]!]!;
+      return output.data as Float32Array;
+    },
+    note: () => undefined,
+    describe: () => ` (${executionProviders[0]} EP, ${ort.env.wasm.numThreads} WebAssembly threads)`,
+    dispose: async () => session?.release(),
+  };
+}
+
+function ours(name: string, bytes: Uint8Array): Contender {
+  let model: TwnModel | undefined;
+  // `threads` is passed as asked; the backend reports in info.backend.threads what it ran with (1 where it has no
+  // thread option).
+  const options = (suite === 'webgpu' ? { backend: 'webgpu' } : { backend: 'cpu', threads, cpuWorker }) as LoadOptions;
+  return {
+    name,
+    async create() {
+      model = await loadModel(bytes, options);
+    },
+    run: (input, batch) => model!.run(input, batch),
+    note() {
+      const backend = model!.info.backend as { kernels?: string; threads?: number; thread?: string };
+      const ran = backend.threads ?? 1;
+      return suite === 'cpu' && ran !== threads ? `ran ${ran} thread${ran === 1 ? '' : 's'}` : undefined;
+    },
+    describe: () => ` (${JSON.stringify(model!.info.backend)})`,
+    dispose: async () => model?.dispose(),
+  };
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const result = await work();
+  return [result, performance.now() - started];
+}
+
+async function fetchRepositoryFile(path: string): Promise<Uint8Array> {
+  const response = await fetch(`/${path}`);
+  if (!response.ok) throw new Error(`GET /${path}: ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** Warm-up before timing: at least one run, then more until a second has passed (JIT tiers, caches), ≤ 200. */
+const WARM_UP_MS = 1000;
+const MAX_WARM_UP_RUNS = 200;
+
+async function warmUp(contender: Contender, input: Float32Array, batch: number): Promise<Float32Array> {
+  const started = performance.now();
+  let output = await contender.run(input, batch);
+  for (let runs = 1; runs < MAX_WARM_UP_RUNS && performance.now() - started < WARM_UP_MS; runs++) {
+    output = await contender.run(input, batch);
+  }
+  return output;
+}
+
+/**
+ * One model: each contender is created and run once at the first batch size (its cold start), then per batch size
+ * a warm-up of each (its output is what is compared) and `rounds` rounds that run every contender in turn.
+ */
+async function benchOne(model: string, batches: readonly number[], rounds: number): Promise<BenchRow[]> {
+  const bytes = await benchModelBytes(model, fetchRepositoryFile);
+  const graph = optimize(graphFromFile(readTwnFile(bytes)));
+  const sampleShape = graph.input.shape;
+  const contenders = [
+    onnxRuntime(suite === 'webgpu' ? 'ORT webgpu' : 'ORT wasm', onnxTwin(graph), graph.input.name, sampleShape),
+    ours(suite === 'webgpu' ? 'ours webgpu' : 'ours cpu', bytes),
+  ];
+  try {
+    const coldStartMs: number[] = [];
+    const firstBatch = batches[0]!;
+    const firstInput = benchInput(sampleShape, firstBatch, mulberry32(firstBatch));
+    for (const contender of contenders) {
+      const [, elapsed] = await timed(async () => {
+        await contender.create();
+        await contender.run(firstInput, firstBatch);
+      });
+      coldStartMs.push(elapsed);
+      console.log(`${model}: ${contender.name} cold start ${elapsed.toFixed(0)} ms${contender.describe()}`);
+    }
+    const rows: BenchRow[] = [];
+    for (const batch of batches) {
+      const input = benchInput(sampleShape, batch, mulberry32(batch));
+      const outputs: Float32Array[] = [];
+      for (const contender of contenders) outputs.push(await warmUp(contender, input, batch));
+      const times = contenders.map(() => [] as number[]);
+      for (let round = 0; round < rounds; round++) {
+        for (const [i, contender] of contenders.entries()) times[i]!.push((await timed(() => contender.run(input, batch)))[1]);
+      }
+      const results: ContenderResult[] = contenders.map((contender, i) => ({
+        name: contender.name,
+        medianMs: median(times[i]!),
+        runs: rounds,
+        ...(batch === firstBatch && { coldStartMs: coldStartMs[i] }),
+        ...(contender.note() !== undefined && { note: contender.note() }),
+      }));
+      const row: BenchRow = {
+        suite: suite === 'webgpu' ? 'WebGPU in Chromium' : 'CPU in Chromium',
+        model,
+        batch,
+        ...(suite === 'cpu' && { threads }),
+        results,
+        maxRelativeDifference: maxRelativeDifference(outputs[0]!, outputs.slice(1)),
+      };
+      console.log(`${model} batch ${batch}: ${results.map((r) => `${r.name} ${r.medianMs.toFixed(1)} ms`).join(', ')}`);
+      rows.push(row);
+    }
+    return rows;
+  } finally {
+    for (const contender of contenders) await contender.dispose();
+  }
+}
+
+async function environment(): Promise<Record<string, unknown>> {
+  const adapter = await navigator.gpu?.requestAdapter();
+  const info = adapter?.info;
+  return {
+    userAgent: navigator.userAgent,
+    crossOriginIsolated,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    ort: ort.env.versions.web,
+    adapter: info && {
+      vendor: info.vendor,
+      architecture: info.architecture,
+      device: info.device,
+      description: info.description,
+      isFallbackAdapter: (info as { isFallbackAdapter?: boolean }).isFallbackAdapter,
+    },
+  };
+}
+
+Object.assign(window, { twnBench: { environment, benchOne } });

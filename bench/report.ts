@@ -1,0 +1,91 @@
+/**
+ * The one output format of the benchmark scripts: rows of contenders timed side by side (median of interleaved runs,
+ * cold start), a ratio per row against the first contender, the largest output difference between contenders, and
+ * the machine load around the run. Printed as a Markdown table; written as JSON under bench-results/.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface ContenderResult {
+  readonly name: string;
+  /** Model bytes in memory → first result (for ONNX Runtime: session create + first run); absent when not timed. */
+  readonly coldStartMs?: number;
+  readonly medianMs: number;
+  readonly runs: number;
+  /** What actually ran where it may differ from what was asked, e.g. the thread count a backend reports. */
+  readonly note?: string;
+}
+
+export interface BenchRow {
+  readonly suite: string;
+  readonly model: string;
+  readonly batch: number;
+  readonly threads?: number;
+  /** The first contender is the baseline of the ratio column. */
+  readonly results: readonly ContenderResult[];
+  /** max |other − first| / max(1, max |first|) over the outputs; absent when only one contender ran. */
+  readonly maxRelativeDifference?: number;
+}
+
+/** `uptime`'s line (load averages over 1, 5, 15 minutes), the number the README quotes next to each table. */
+export function machineLoad(): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+  } catch {
+    return 'uptime unavailable';
+  }
+}
+
+const ms = (value: number | undefined) => (value === undefined ? '–' : value >= 100 ? value.toFixed(0) : value.toFixed(1));
+
+/** One Markdown table per suite; columns follow the contenders of the suite's first row. */
+export function formatTables(rows: readonly BenchRow[]): string {
+  const suites = [...new Set(rows.map((row) => row.suite))];
+  return suites.map((suite) => formatSuite(suite, rows.filter((row) => row.suite === suite))).join('\n\n');
+}
+
+function formatSuite(suite: string, rows: readonly BenchRow[]): string {
+  const names = rows[0]!.results.map((result) => result.name);
+  const [baseline, ...others] = names;
+  const withThreads = rows.some((row) => row.threads !== undefined);
+  const header = [
+    'model',
+    'batch',
+    ...(withThreads ? ['threads'] : []),
+    ...names.map((name) => `${name} ms`),
+    ...others.map((name) => `${baseline} ÷ ${name}`),
+    ...names.map((name) => `${name} cold ms`),
+    'max rel diff',
+  ];
+  const body = rows.map((row) => {
+    const result = (name: string) => row.results.find((candidate) => candidate.name === name);
+    const base = result(baseline!)?.medianMs;
+    return [
+      row.model,
+      String(row.batch),
+      ...(withThreads ? [String(row.threads ?? '–')] : []),
+      ...names.map((name) => `${ms(result(name)?.medianMs)}${result(name)?.note ? ` (${result(name)!.note})` : ''}`),
+      ...others.map((name) => {
+        const other = result(name)?.medianMs;
+        return base === undefined || other === undefined ? '–' : `${(base / other).toFixed(2)}×`;
+      }),
+      ...names.map((name) => ms(result(name)?.coldStartMs)),
+      row.maxRelativeDifference === undefined ? '–' : row.maxRelativeDifference.toExponential(1),
+    ];
+  });
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  const rule = line(header.map((_, column) => (column < (withThreads ? 3 : 2) ? '---' : '---:')));
+  return [`### ${suite}`, '', line(header), rule, ...body.map(line)].join('\n');
+}
+
+/** Prints the tables between two load readings and writes `{ ...environment, loadBefore, loadAfter, rows }`. */
+export function report(path: string, environment: Record<string, unknown>, loadBefore: string, rows: readonly BenchRow[]): void {
+  const loadAfter = machineLoad();
+  console.log(`\n${formatTables(rows)}\n`);
+  console.log(`load before: ${loadBefore}\nload after:  ${loadAfter}`);
+  mkdirSync(dirname(path), { recursive: true });
+  const result = { date: new Date().toISOString(), ...environment, loadBefore, loadAfter, rows };
+  writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${path}`);
+}
