@@ -8,6 +8,7 @@ export { loadModel, type LoadOptions } from './api/load.js';
 export type { TwnModel, ClassifyOptions, OutputTensor } from './api/model.js';
 export type { ModelSource } from './api/source.js';
 export { DEFAULT_MAX_MODEL_BYTES } from './api/source.js';
+export { clearModelCache, MODEL_CACHE_NAME, type PersistentCacheMode } from './api/model-cache.js';
 export { preprocess, MAX_IMAGE_PIXELS } from './api/preprocess.js';
 export type { ClassifyInput, DrawableImage, EncodedImage, ImageDataLike, ImageSpec } from './api/preprocess.js';
 export type { ImageDecoder } from './api/decode.js';

@@ -6,7 +6,19 @@ export type BackendKind = 'webgpu' | 'cpu';
 /** Where a loaded model's work runs: the CPU backend in a dedicated Web Worker, or the calling thread. */
 export type ExecutionThread = 'worker' | 'main';
 
-export interface AdapterDescription extends AdapterSummary {
+// Declared here in full, not as an extension of the device module's AdapterSummary, so the published declarations
+// stay self-contained (that module's types name WebGPU's, which a consumer's TypeScript may not have).
+declare global {
+  /** Merges with WebGPU's GPUDevice where its types are present; keeps the name resolvable where they are not. */
+  interface GPUDevice {}
+}
+
+export interface AdapterDescription {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly description: string;
+  /** The adapter says it is a fallback (software) one. */
+  readonly isFallbackAdapter: boolean;
   /** vendor · architecture · description, for display. */
   readonly name: string;
   /** The browser's fallback adapter or SwiftShader: correct, but far slower than the CPU backend for these nets. */

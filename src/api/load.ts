@@ -11,8 +11,9 @@ import { TwnModel } from './model.js';
 import { readModelSource, type ModelSource, type ReadSourceOptions } from './source.js';
 import type { ImageDecoder } from './decode.js';
 import { isLocalFile, readLocalFile } from './local-file.js';
+import { cacheAvailable, readThroughCache, type CachedBytes, type CacheOptions } from './model-cache.js';
 
-export interface LoadOptions extends BackendOptions, ReadSourceOptions {
+export interface LoadOptions extends BackendOptions, ReadSourceOptions, CacheOptions {
   /**
    * Decodes PNG/JPEG bytes handed to `classify`. Browsers need none (they decode natively); `loadModel` from
    * `twn-webgpu/node` sets one.
@@ -26,16 +27,25 @@ export interface LoadOptions extends BackendOptions, ReadSourceOptions {
 }
 
 /**
- * Loads a `.twn` model and prepares it on a backend. In Node a string that is no http(s) URL is a file path. The file is validated in full (docs/FORMAT.md §8) before any
- * GPU work starts, so a bad file fails fast with a TwnFormatError.
+ * Loads a `.twn` model and prepares it on a backend. In Node a string that is no http(s) URL is a file path. The file
+ * is validated in full (docs/FORMAT.md §8) before any GPU work starts, so a bad file fails fast with a TwnFormatError.
  */
 export async function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<TwnModel> {
   const { maxRunBytes } = options;
   if (maxRunBytes !== undefined && !(Number.isSafeInteger(maxRunBytes) && maxRunBytes > 0)) {
     throw new TwnInputError('BAD_OPTIONS', `maxRunBytes must be a positive integer, got ${String(maxRunBytes)}`);
   }
-  const bytes = isLocalFile(source) ? await readLocalFile(source, options) : await readModelSource(source, options);
-  const graph = graphFromFile(readTwnFile(bytes));
+  let { bytes, evict } = await readBytes(source, options);
+  let graph: Graph;
+  try {
+    graph = graphFromFile(readTwnFile(bytes));
+  } catch (error) {
+    // A stored copy that no longer validates (a damaged disk cache) is dropped and the file downloaded afresh.
+    if (!evict) throw error;
+    await evict();
+    ({ bytes, evict } = await readBytes(source, options));
+    graph = graphFromFile(readTwnFile(bytes));
+  }
   throwIfAborted(options.signal);
   const executorOptions = { bytes, cpuWorker: options.cpuWorker, maxRunBytes };
   const { choice, executor } = await prepare(optimize(graph), await chooseBackend(options), executorOptions);
@@ -45,6 +55,15 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
   }
   const info = describeModel(graph, bytes.byteLength, backendInfo(choice, executor));
   return new TwnModel(graph, info, executor, options.imageDecoder);
+}
+
+async function readBytes(source: ModelSource, options: LoadOptions): Promise<CachedBytes> {
+  if (isLocalFile(source)) return { bytes: await readLocalFile(source, options) };
+  const isUrl = typeof source === 'string' || source instanceof URL;
+  if (isUrl && options.persistentCache && cacheAvailable()) {
+    return readThroughCache(source, options.persistentCache, options);
+  }
+  return { bytes: await readModelSource(source, options) };
 }
 
 function backendInfo(choice: BackendChoice, executor: Executor): RunningBackend {

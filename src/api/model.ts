@@ -1,3 +1,5 @@
+// Symbol.dispose: the published declarations carry this reference, so a consumer's TypeScript knows it too.
+/// <reference lib="esnext.disposable" preserve="true" />
 import { TwnDeviceError, TwnInputError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { inferShapes } from '../graph/shapes.js';

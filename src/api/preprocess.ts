@@ -7,6 +7,16 @@ export interface ImageDataLike {
   readonly data: Uint8ClampedArray | Uint8Array;
 }
 
+// Empty declarations merge with the DOM's where it is present and keep these names resolvable in Node projects without
+// the DOM lib, so the published declarations compile there too.
+declare global {
+  interface HTMLImageElement {}
+  interface HTMLCanvasElement {}
+  interface OffscreenCanvas {}
+  interface ImageBitmap {}
+  interface VideoFrame {}
+}
+
 export type DrawableImage = HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | ImageBitmap | VideoFrame;
 
 /**

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -26,10 +26,11 @@ test.beforeAll(async () => {
   const tarball = packRepository(root);
   packedFiles = run('tar', ['-tzf', tarball], root);
   writeScratchApp(app, tarball, buildLeNet5({ seed: 5 }), join(REPO, 'demo/public/gallery/mnist-00000.png'));
-  // vite (and the optional Dawn binding) are in the npm cache already. Optional dependencies stay: vite's bundler
-  // ships its native binding as one.
+  // vite and @types/node are in the npm cache already. Optional dependencies stay: vite's bundler ships its native
+  // binding as one.
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
   run(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], app);
+  run(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.node.json'], app);
   run(process.execPath, ['node_modules/vite/bin/vite.js', 'build'], app);
   const port = await freePort();
   server = await preview(app, port);
@@ -46,6 +47,9 @@ test('the tarball holds the built library, its types and the CLI, and nothing el
   expect(files).toContain('package/dist/lib/index.js');
   expect(files).toContain('package/dist/lib/cli.js');
   expect(files).toContain('package/dist/types/index.d.ts');
+  expect(files).toContain('package/dist/lib/node.js');
+  expect(files).toContain('package/dist/types/node/index.d.ts');
+  expect(files).toContain('package/LICENSE');
   expect(files.filter((file) => !/^package\/(dist\/(lib|types)\/|package\.json$|README\.md$|LICENSE)/.test(file))).toEqual([]);
 });
 
@@ -65,6 +69,21 @@ test('a Vite app built from the tarball classifies an image in the browser, as t
   }
 });
 
+test('a browser app installs no Dawn: webgpu is an optional peer dependency', () => {
+  expect(existsSync(join(app, 'node_modules/webgpu'))).toBe(false);
+  expect(existsSync(join(app, 'node_modules/twn-webgpu/package.json'))).toBe(true);
+});
+
+test('in Node, twn-webgpu/node loads a model by path and classifies PNG bytes as the CLI does', () => {
+  const cli = JSON.parse(run(join(app, 'node_modules/.bin/twn'), ['classify', 'public/model.twn', 'public/digit.png', '--top', '3', '--backend', 'cpu', '--json'], app)) as CliResult;
+  const shown = JSON.parse(run(process.execPath, ['node-build/node.js', 'public/model.twn', 'public/digit.png'], app)) as {
+    thread: string;
+    predictions: { index: number; probability: number }[];
+  };
+  expect(shown.thread).toBe('main');
+  expect(shown.predictions.map((p) => p.index)).toEqual(cli.results[0]!.predictions.map((p) => p.index));
+});
+
 test('the installed CLI inspects a model and fails in one line on a bad one', () => {
   expect(run(join(app, 'node_modules/.bin/twn'), ['inspect', 'public/model.twn'], app)).toMatch(/^conv1 +conv2d/m);
   let failure: { status?: number; stderr?: string } = {};
@@ -76,3 +95,4 @@ test('the installed CLI inspects a model and fails in one line on a bad one', ()
   expect(failure.status).toBe(1);
   expect(failure.stderr).toMatch(/^twn: error: public\/digit\.png: .*\[BAD_MAGIC\]\n$/);
 });
+

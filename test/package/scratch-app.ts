@@ -5,10 +5,10 @@ import { join } from 'node:path';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 
-/** `npm pack` of this repository (its prepack builds dist/) into `dir`; returns the tarball's path. */
+/** `npm pack` of this repository (its prepare script builds dist/) into `dir`; returns the tarball's path. */
 export function packRepository(dir: string): string {
   const output = execFileSync('npm', ['pack', '--pack-destination', dir, '--json'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  // prepack's own output precedes npm's JSON report.
+  // prepare's own output precedes npm's JSON report.
   const report = JSON.parse(output.slice(output.indexOf('\n[') + 1)) as { filename: string; files: { path: string }[] }[];
   const packed = report[0];
   if (!packed) throw new Error(`npm pack printed no report: ${output}`);
@@ -20,11 +20,12 @@ export function packRepository(dir: string): string {
  * classifies an image and prints the result as JSON (or the error) for the test to read.
  */
 export function writeScratchApp(dir: string, tarball: string, model: Uint8Array, image: string): void {
-  const viteVersion = (JSON.parse(readFileSync(join(REPO, 'node_modules/vite/package.json'), 'utf8')) as { version: string }).version;
+  const version = (name: string) =>
+    (JSON.parse(readFileSync(join(REPO, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
   mkdirSync(join(dir, 'public'), { recursive: true });
   writeFileSync(
     join(dir, 'package.json'),
-    JSON.stringify({ name: 'twn-scratch-app', private: true, type: 'module', dependencies: { 'twn-webgpu': `file:${tarball}` }, devDependencies: { vite: viteVersion } }, null, 2),
+    JSON.stringify({ name: 'twn-scratch-app', private: true, type: 'module', dependencies: { 'twn-webgpu': `file:${tarball}` }, devDependencies: { vite: version('vite'), '@types/node': version('@types/node') } }, null, 2),
   );
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>scratch</title><pre id="result"></pre><pre id="error"></pre><script type="module" src="/main.ts"></script>\n');
   writeFileSync(
@@ -45,9 +46,42 @@ try {
 }
 `,
   );
+  // The package's declarations must compile as they are (skipLibCheck off) with nothing but the usual libs: the DOM in
+  // a browser app, Node's types in a Node one; neither has @webgpu/types.
+  const compilerOptions = { target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false };
   writeFileSync(
     join(dir, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2022', 'DOM'], strict: true, noEmit: true, skipLibCheck: true }, include: ['main.ts'] }),
+    JSON.stringify({
+      compilerOptions: { ...compilerOptions, module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2022', 'DOM'], types: [] },
+      include: ['main.ts'],
+    }),
+  );
+  writeFileSync(
+    join(dir, 'tsconfig.node.json'),
+    JSON.stringify({
+      compilerOptions: {
+        ...compilerOptions,
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        lib: ['ES2022'],
+        types: ['node'],
+        // Emitted, as a Node user's build would: Node 20 runs neither TypeScript nor `using` itself.
+        noEmit: false,
+        outDir: 'node-build',
+      },
+      include: ['node.ts'],
+    }),
+  );
+  // A Node script (built to node-build/node.js): a model file by path, a PNG file's bytes, through the Node entry.
+  writeFileSync(
+    join(dir, 'node.ts'),
+    `import { readFile } from 'node:fs/promises';
+import { loadModel, type Prediction } from 'twn-webgpu/node';
+
+using model = await loadModel(process.argv[2]!, { backend: 'cpu' });
+const predictions: Prediction[] = await model.classify(await readFile(process.argv[3]!), { topK: 3 });
+console.log(JSON.stringify({ thread: model.info.backend.thread, predictions }));
+`,
   );
   writeFileSync(join(dir, 'public', 'model.twn'), model);
   copyFileSync(image, join(dir, 'public', 'digit.png'));
