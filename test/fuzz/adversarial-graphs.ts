@@ -4,7 +4,7 @@
  */
 import type { StoredNode, TwnFile } from '../../src/format/types.js';
 import type { Tensor } from '../../src/graph/ir.js';
-import { f32, randomSigns, rng, ternary } from '../ops/helpers.js';
+import { packTernary } from '../../src/format/ternary-pack.js';
 
 const INPUT = { name: 'image', shape: [1, 2, 2] as [number, number, number], colorLayout: 'gray' as const };
 
@@ -16,6 +16,10 @@ function file(nodes: StoredNode[], tensors: Map<string, Tensor>, output: string)
     tensors,
     metadata: { trained: false, architecture: 'generated' },
   };
+}
+
+function f32(values: number[], shape: number[]): Tensor {
+  return { dtype: 'f32', shape, data: Float32Array.from(values) };
 }
 
 function node(name: string, op: string, inputs: string[], params: Record<string, string> = {}): StoredNode {
@@ -50,9 +54,8 @@ export function reluChain(count: number, options: { cyclic?: boolean; reversed?:
  * batchnorm the same statistics: each block folds and fuses into one conv, and the weight is one tensor for all.
  */
 export function sharedWeightBlocks(count: number): TwnFile {
-  const random = rng(11);
   const tensors = new Map<string, Tensor>([
-    ['w', ternary(randomSigns(random, 9), [1, 1, 3, 3])],
+    ['w', { dtype: 'ternary2', shape: [1, 1, 3, 3], data: packTernary([1, 0, -1, 1, 1, 0, -1, 0, 1], [1, 1, 3, 3]) }],
     ['alpha', f32([0.5], [1])],
     ['gamma', f32([0.9], [1])],
     ['beta', f32([0.05], [1])],
