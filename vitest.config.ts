@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // WebGPU tests share one Dawn instance per worker and SwiftShader is CPU-bound: two workers match the 2 cores.
     maxWorkers: 2,
+    // The lifetime and soak tests (test/soak/) collect garbage between heap samples.
+    execArgv: ['--expose-gc'],
   },
 });

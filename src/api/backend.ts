@@ -1,5 +1,11 @@
 import { TwnDeviceError } from '../errors.js';
-import { acquireDevice, type AdapterSummary } from '../backends/webgpu/device.js';
+import {
+  acquireDevice,
+  deviceLossInfo,
+  deviceLostError,
+  lossWithin,
+  type AdapterSummary,
+} from '../backends/webgpu/device.js';
 
 export type BackendRequest = 'auto' | 'webgpu' | 'cpu';
 export type BackendKind = 'webgpu' | 'cpu';
@@ -63,6 +69,9 @@ export async function chooseBackend(options: BackendOptions): Promise<BackendCho
   }
   if (requested === 'cpu') return cpu(requested, 'CPU backend requested');
   if (options.device) {
+    // A device lost before the load would otherwise compile without complaint and fail only at the first run.
+    const lost = deviceLossInfo(options.device) ?? (await lossWithin(options.device, 0));
+    if (lost !== undefined) throw deviceLostError(lost);
     const adapter = options.device.adapterInfo ? describeInfo(options.device.adapterInfo) : undefined;
     return { kind: 'webgpu', requested, reason: 'GPUDevice supplied by the caller', adapter, device: options.device, ownsDevice: false };
   }

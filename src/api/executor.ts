@@ -1,5 +1,7 @@
 import { FastCpuExecutor, type CpuKernels } from '../backends/cpu-fast/index.js';
+import { TwnDeviceError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
+import type { WebGpuModel } from '../backends/webgpu/executor.js';
 import type { BackendChoice, ExecutionThread } from './backend.js';
 
 /** What the model needs from a backend: run a batch to the graph's output, and free everything. */
@@ -38,17 +40,24 @@ export async function createExecutor(graph: Graph, choice: BackendChoice, option
   const device = choice.device;
   // Loaded on demand so CPU-only pages never fetch the kernels and their shaders.
   const { compileWebGpu } = await import('../backends/webgpu/index.js');
-  const compiled = await compileWebGpu(graph, device, { maxRunBytes: options.maxRunBytes });
+  let compiled: WebGpuModel | undefined = await compileWebGpu(graph, device, { maxRunBytes: options.maxRunBytes });
   const output = outputName(graph);
   return {
     thread: 'main',
     // The graph reader guarantees every listed output is produced (BAD_OUTPUT otherwise).
-    run: async (input, batch) => (await compiled.run(input, batch)).get(output)!,
+    run: async (input, batch) => (await live(compiled).run(input, batch)).get(output)!,
     dispose() {
-      compiled.dispose();
+      compiled?.dispose();
+      // Dropped, so that a disposed model the app still holds keeps no pipelines or graph alive.
+      compiled = undefined;
       if (choice.ownsDevice) device.destroy();
     },
   };
+}
+
+function live<T>(backend: T | undefined): T {
+  if (backend === undefined) throw new TwnDeviceError('DISPOSED', 'the model has been disposed');
+  return backend;
 }
 
 /** The model's one result: its first output (the logits). */
@@ -58,14 +67,17 @@ function outputName(graph: Graph): string {
 
 /** The float32 CPU backend (the float64 one is the reference for tests, not for users); it caches plans per batch. */
 function cpuExecutor(graph: Graph, maxRunBytes: number | undefined): Executor {
-  const cpu = new FastCpuExecutor({ maxRunBytes });
+  let cpu: FastCpuExecutor | undefined = new FastCpuExecutor({ maxRunBytes });
   const output = outputName(graph);
   return {
     thread: 'main',
     kernels: cpu.kernels,
-    run: async (input, batch) => cpu.run(graph, input, batch).get(output)!.data,
-    // Only ordinary arrays, which the garbage collector takes with the model.
-    dispose: () => undefined,
+    run: async (input, batch) => live(cpu).run(graph, input, batch).get(output)!.data,
+    // Only ordinary arrays and a WebAssembly memory: dropped here, so the collector takes them even while the app
+    // still holds the disposed model.
+    dispose: () => {
+      cpu = undefined;
+    },
   };
 }
 

@@ -63,9 +63,27 @@ describe('chooseBackend', () => {
   });
 
   it("uses a caller's device and never owns it", async () => {
-    const device = { adapterInfo: { vendor: 'apple', architecture: 'metal-3', device: '', description: 'M2' }, destroy: vi.fn() };
+    const device = {
+      adapterInfo: { vendor: 'apple', architecture: 'metal-3', device: '', description: 'M2' },
+      destroy: vi.fn(),
+      lost: new Promise(() => undefined),
+    };
     const choice = await chooseBackend({ device: device as unknown as GPUDevice });
     expect(choice).toMatchObject({ kind: 'webgpu', ownsDevice: false, adapter: { vendor: 'apple', description: 'M2' } });
+  });
+
+  it("refuses a caller's device that is already lost (DEVICE_LOST), under every backend but 'cpu'", async () => {
+    const lost = Promise.resolve({ reason: 'destroyed', message: 'gone' });
+    const adapterInfo = { vendor: 'apple', architecture: '', device: '', description: '' };
+    const device = { adapterInfo, destroy: vi.fn(), lost } as unknown as GPUDevice;
+    for (const backend of ['auto', 'webgpu'] as const) {
+      await expect(chooseBackend({ device, backend })).rejects.toMatchObject({
+        name: 'TwnDeviceError',
+        code: 'DEVICE_LOST',
+        message: expect.stringMatching(/destroyed: gone/),
+      });
+    }
+    expect((await chooseBackend({ device, backend: 'cpu' })).kind).toBe('cpu');
   });
 
   it('rejects an unknown backend name', async () => {

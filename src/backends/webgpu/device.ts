@@ -85,3 +85,80 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
   }
   return { device, adapter: summarizeAdapter(adapter) };
 }
+
+/** Told once when the device it watches is lost. */
+export interface DeviceLossListener {
+  deviceLost(info: GPUDeviceLostInfo): void;
+}
+
+interface LossWatch {
+  info: GPUDeviceLostInfo | undefined;
+  /** Weak, so that a model the app dropped without disposing it is not kept alive by its device either. */
+  readonly listeners: Set<WeakRef<DeviceLossListener>>;
+}
+
+const lossWatches = new WeakMap<GPUDevice, LossWatch>();
+
+/**
+ * The one reaction this library adds to a device's `lost` promise, shared by every model on the device. A reaction per
+ * model would close over it and keep it reachable from a caller's device long after `dispose`.
+ */
+function lossWatch(device: GPUDevice): LossWatch {
+  let watch = lossWatches.get(device);
+  if (watch === undefined) {
+    const created: LossWatch = { info: undefined, listeners: new Set() };
+    void device.lost.then((info) => {
+      created.info = info;
+      for (const listener of created.listeners) listener.deref()?.deviceLost(info);
+      created.listeners.clear();
+    });
+    lossWatches.set(device, created);
+    watch = created;
+  }
+  return watch;
+}
+
+/** How the device was lost, once its `lost` promise has settled; undefined while it is usable. */
+export function deviceLossInfo(device: GPUDevice): GPUDeviceLostInfo | undefined {
+  return lossWatch(device).info;
+}
+
+/**
+ * Tells `listener` when `device` is lost; the returned function stops that (call it on dispose). The device holds
+ * the listener only weakly.
+ */
+export function watchDeviceLoss(device: GPUDevice, listener: DeviceLossListener): () => void {
+  const { listeners } = lossWatch(device);
+  for (const entry of listeners) if (entry.deref() === undefined) listeners.delete(entry);
+  const entry = new WeakRef(listener);
+  listeners.add(entry);
+  return () => listeners.delete(entry);
+}
+
+/**
+ * Resolves with the loss info if `device` is lost within `ms`, else with undefined. Browsers may reject a pending
+ * `mapAsync` with an AbortError a task before `lost` settles; this tells that apart from other failures.
+ */
+export function lossWithin(device: GPUDevice, ms: number): Promise<GPUDeviceLostInfo | undefined> {
+  const known = deviceLossInfo(device);
+  if (known !== undefined) return Promise.resolve(known);
+  return new Promise((resolve) => {
+    // The timer holds the waiter until it fires or is cleared; the device holds it only weakly.
+    const waiter = {
+      deviceLost: (info: GPUDeviceLostInfo) => waiter.finish(info),
+      finish(info: GPUDeviceLostInfo | undefined): void {
+        clearTimeout(timer);
+        unwatch();
+        resolve(info);
+      },
+    };
+    const unwatch = watchDeviceLoss(device, waiter);
+    const timer = setTimeout(() => waiter.finish(undefined), ms);
+  });
+}
+
+/** The error every call on a lost device gets. */
+export function deviceLostError(info: GPUDeviceLostInfo | undefined): TwnDeviceError {
+  const how = `${info?.reason ?? 'unknown'}${info?.message ? `: ${info.message}` : ''}`;
+  return new TwnDeviceError('DEVICE_LOST', `the GPU device was lost (${how}); load the model again on a new device`);
+}

@@ -1,9 +1,10 @@
-import { TwnDeviceError, TwnInputError } from '../../errors.js';
+import { TwnDeviceError, TwnError, TwnInputError } from '../../errors.js';
 import type { Graph } from '../../graph/ir.js';
 import { optimize } from '../../graph/passes/optimize.js';
 import { checkBatch } from '../../graph/shapes.js';
 import { planGraph, type ExecutionPlan, type RunLimits } from '../../plan/plan.js';
 import { BatchCache } from '../../plan/batch-cache.js';
+import { deviceLossInfo, deviceLostError, lossWithin, watchDeviceLoss, type DeviceLossListener } from './device.js';
 import { bindDispatch, compileDispatch, destroyDispatch, encodeDispatch, type CompiledDispatch } from './dispatch.js';
 import { BUFFER_USAGE, MAP_MODE_READ } from './gpu-constants.js';
 import { product, type KernelPlan } from './kernel.js';
@@ -12,6 +13,11 @@ import { checkBatchLimits, checkStaticLimits } from './limits.js';
 import { PipelineFactory, uploadBuffer } from './pipelines.js';
 
 const BYTES_PER_VALUE = 4;
+/**
+ * How long a failed GPU call waits for `device.lost` before it is reported as itself: browsers may reject a pending
+ * mapAsync (AbortError) a task before the loss is announced.
+ */
+const LOSS_GRACE_MS = 1000;
 
 /** A graph compiled for one device: pipelines built and weights uploaded (still 2-bit packed) once. */
 export interface WebGpuModel {
@@ -44,6 +50,7 @@ export async function compileWebGpu(source: Graph, device: GPUDevice, limits: Ru
   });
   kernelPlans.forEach((kernelPlan, i) => kernelPlan.kind === 'dispatch' && checkStaticLimits(plan.steps[i]!.node, kernelPlan, device.limits));
   checkActivationLimits(plan, kernelPlans, device.limits);
+  throwIfLost(device);
 
   const pipelines = new PipelineFactory(device);
   const settled = await withErrorScopes(
@@ -57,6 +64,12 @@ export async function compileWebGpu(source: Graph, device: GPUDevice, limits: Ru
       ),
     destroyCompiled,
   );
+  // Pipelines and buffers are made without complaint on a destroyed device, so a loss must be looked for, and given a
+  // task to be announced.
+  if (deviceLossInfo(device) ?? (await lossWithin(device, 0))) {
+    destroyCompiled(settled);
+    throwIfLost(device);
+  }
   const failed = settled.find((result) => result.status === 'rejected');
   if (failed) {
     destroyCompiled(settled);
@@ -68,6 +81,11 @@ export async function compileWebGpu(source: Graph, device: GPUDevice, limits: Ru
     limits,
     settled.map((result) => (result as PromiseFulfilledResult<CompiledDispatch | undefined>).value),
   );
+}
+
+function throwIfLost(device: GPUDevice): void {
+  const info = deviceLossInfo(device);
+  if (info !== undefined) throw deviceLostError(info);
 }
 
 type SettledDispatches = readonly PromiseSettledResult<CompiledDispatch | undefined>[];
@@ -117,13 +135,15 @@ interface BatchResources {
   readonly outputs: readonly { readonly name: string; readonly slot: GPUBuffer; readonly offset: number; readonly bytes: number }[];
 }
 
-class CompiledGraph implements WebGpuModel {
+class CompiledGraph implements WebGpuModel, DeviceLossListener {
   readonly weightBytes: number;
   private readonly placeholder: GPUBuffer;
   // Runs are serialized through `queue`, so an evicted batch's buffers are never in use when they are destroyed.
   private readonly batches = new BatchCache<Promise<BatchResources>>((resources) => void resources.then(destroyBatch, () => undefined));
   private lost: GPUDeviceLostInfo | undefined;
-  private readonly deviceLost: Promise<never>;
+  /** Rejects the GPU work each run is awaiting when the device is lost; a run removes its own when it settles. */
+  private readonly inFlight = new Set<(error: TwnDeviceError) => void>();
+  private readonly unwatchLoss: () => void;
   private disposed = false;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -138,12 +158,12 @@ class CompiledGraph implements WebGpuModel {
       (total, dispatch) => total + (dispatch?.paramBuffers.reduce((sum, buffer) => sum + (buffer?.size ?? 0), 0) ?? 0),
       0,
     );
-    this.deviceLost = device.lost.then((info) => {
-      this.lost = info;
-      throw this.lostError();
-    });
-    // Observed here so that a loss with no run pending is not an unhandled rejection.
-    this.deviceLost.catch(() => undefined);
+    this.unwatchLoss = watchDeviceLoss(device, this);
+  }
+
+  deviceLost(info: GPUDeviceLostInfo): void {
+    this.lost ??= info;
+    for (const abandon of this.inFlight) abandon(this.lostError());
   }
 
   activationBytes(batch: number): number {
@@ -167,6 +187,7 @@ class CompiledGraph implements WebGpuModel {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.unwatchLoss();
     for (const dispatch of this.dispatches) if (dispatch) destroyDispatch(dispatch);
     this.placeholder.destroy();
     this.batches.clear();
@@ -178,10 +199,7 @@ class CompiledGraph implements WebGpuModel {
   }
 
   private lostError(): TwnDeviceError {
-    return new TwnDeviceError(
-      'DEVICE_LOST',
-      `the GPU device was lost (${this.lost?.reason ?? 'unknown'}: ${this.lost?.message ?? ''}); compile the model again on a new device`,
-    );
+    return deviceLostError(this.lost);
   }
 
   private checkInput(input: Float32Array, batch: number): void {
@@ -215,14 +233,31 @@ class CompiledGraph implements WebGpuModel {
     return new Map(outputs.map((output) => [output.name, new Float32Array(bytes, output.offset, output.bytes / BYTES_PER_VALUE)]));
   }
 
-  /** `work`, unless the device is lost first; any failure after a loss is reported as the loss. */
+  /**
+   * `work`, unless the device is lost first; any failure around a loss is reported as the loss. Nothing outlives the
+   * call: racing a never-settling `device.lost` instead would leave a reaction behind on every run.
+   */
   private async aliveWhile<T>(work: Promise<T>): Promise<T> {
+    let abandon!: (error: TwnDeviceError) => void;
+    const abandoned = new Promise<never>((_, reject) => (abandon = reject));
+    this.inFlight.add(abandon);
     try {
-      return await Promise.race([work, this.deviceLost]);
+      return await Promise.race([work, abandoned]);
     } catch (error) {
-      if (this.lost) throw this.lostError();
-      throw error;
+      throw await this.explainFailure(error);
+    } finally {
+      this.inFlight.delete(abandon);
     }
+  }
+
+  private async explainFailure(error: unknown): Promise<unknown> {
+    if (this.lost) return this.lostError();
+    if (error instanceof TwnError) return error;
+    if (this.disposed) return new TwnDeviceError('DISPOSED', 'this model was disposed during the run');
+    const info = await lossWithin(this.device, LOSS_GRACE_MS);
+    if (info === undefined) return error;
+    this.lost ??= info;
+    return this.lostError();
   }
 
   private resourcesFor(batch: number): Promise<BatchResources> {
