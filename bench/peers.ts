@@ -7,8 +7,10 @@
  * Serves bench/browser/ with Vite, opens one page per suite and thread count, and for each model and batch size
  * interleaves the two contenders over rounds. Prints the tables (bench/report.ts) and writes bench-results/peers.json.
  *
- *   npm run bench:peers -- [--suites webgpu,cpu] [--models lenet5,vgg7] [--batches 1,8] [--rounds 5]
+ *   npm run bench:peers -- [--suites webgpu,cpu] [--models lenet5,vgg7] [--batches 1,8] [--rounds 5] [--budget 30]
  *                          [--threads 1,2] [--port 5190] [--out bench-results/peers.json]
+ * --rounds caps the rounds per row (default: the model table's, fewer on WebGPU for the big nets); --budget stops
+ * earlier once that many seconds of rounds have run (at least one round always runs).
  */
 import { availableParallelism } from 'node:os';
 import { createReadStream, existsSync } from 'node:fs';
@@ -34,6 +36,7 @@ const { values: flags } = parseArgs({
     models: { type: 'string' },
     batches: { type: 'string', default: '1,8' },
     rounds: { type: 'string' },
+    budget: { type: 'string', default: '30' },
     threads: { type: 'string', default: `1,${availableParallelism()}` },
     port: { type: 'string', default: process.env.TWN_BENCH_PORT ?? '5190' },
     out: { type: 'string', default: 'bench-results/peers.json' },
@@ -63,7 +66,7 @@ function serveOnnxRuntime(): Plugin {
 
 interface BenchPage {
   environment(): Promise<Record<string, unknown>>;
-  benchOne(model: string, batches: number[], rounds: number): Promise<BenchRow[]>;
+  benchOne(model: string, batches: number[], maxRounds: number, budgetMs: number): Promise<BenchRow[]>;
 }
 
 async function openSuite(page: Page, origin: string, suite: string, threads: number): Promise<Record<string, unknown>> {
@@ -110,9 +113,11 @@ async function main(): Promise<void> {
           const tableRounds = benchModel(model).iterations;
           const rounds = flags.rounds !== undefined ? Number(flags.rounds)
             : suite === 'webgpu' ? Math.min(tableRounds, WEBGPU_MAX_ROUNDS[model] ?? tableRounds) : tableRounds;
+          const budgetMs = Number(flags.budget) * 1000;
           rows.push(...(await page.evaluate(
-            ({ model, batches, rounds }) => (window as unknown as { twnBench: BenchPage }).twnBench.benchOne(model, batches, rounds),
-            { model, batches, rounds },
+            ({ model, batches, rounds, budgetMs }) =>
+              (window as unknown as { twnBench: BenchPage }).twnBench.benchOne(model, batches, rounds, budgetMs),
+            { model, batches, rounds, budgetMs },
           )));
         }
         await page.close();

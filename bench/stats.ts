@@ -25,3 +25,8 @@ export function maxRelativeDifference(reference: ArrayLike<number>, others: read
 export function benchInput(sampleShape: readonly number[], batch: number, random: () => number): Float32Array {
   return Float32Array.from({ length: batch * sampleShape.reduce((a, b) => a * b, 1) }, random);
 }
+
+/** When to stop timing a row: after `maxRounds` rounds, or once `budgetMs` has passed (always at least one round). */
+export function moreRounds(roundsDone: number, elapsedMs: number, maxRounds: number, budgetMs: number): boolean {
+  return roundsDone === 0 || (roundsDone < maxRounds && elapsedMs < budgetMs);
+}

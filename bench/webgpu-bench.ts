@@ -1,119 +1,116 @@
 /**
- * `npm run bench [-- --models lenet5,vgg7 --batches 1,8 --iterations 5 --runners webgpu,cpu-reference]`
+ * Our backends in Node, side by side: `npm run bench` (WebGPU through Dawn, the fast CPU backend, the float64
+ * reference) and `npm run bench:gpu` (the same script for a machine with a GPU: WebGPU and the CPU backend, more
+ * rounds). Per model: each runner's cold start (prepare + first run at the first batch size), then per batch size a
+ * warm-up run of each (outputs compared) and interleaved rounds until `--rounds` or `--budget` seconds. Prints the
+ * adapter (vendor, architecture, device, limits) and the table (bench/report.ts); writes JSON.
  *
- * Per model and runner: cold compile (prepare) time, the first run at batch 1, and the median warm latency at each
- * batch size (after one warm-up run at that size). Prints a table and writes bench-results/webgpu.json.
+ *   npm run bench -- [--models lenet5,vgg7] [--batches 1,8] [--rounds 5] [--budget 20] [--runners webgpu,cpu-fast]
+ *                    [--out bench-results/webgpu.json]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { readTwnFile } from '../src/format/reader.js';
 import { graphFromFile } from '../src/graph/from-file.js';
-import type { Graph } from '../src/graph/ir.js';
-import { BENCH_MODELS, benchModelBytes } from './models.js';
-import { median } from './stats.js';
-import { seededRandom } from '../src/models/random.js';
-import { RUNNERS, type Runner } from './runners.js';
-
-interface Measurement {
-  model: string;
-  runner: string;
-  compileMs: number;
-  firstRunMs: number;
-  /** batch → median warm latency in ms. */
-  warmMs: Record<number, number>;
-  iterations: number;
-}
+import { mulberry32 } from '../src/models/random.js';
+import { BENCH_MODELS, benchModel, benchModelBytes } from './models.js';
+import { machineLoad, report, type BenchRow, type ContenderResult } from './report.js';
+import { RUNNERS, type PreparedModel } from './runners.js';
+import { benchInput, maxRelativeDifference, median, moreRounds } from './stats.js';
 
 const list = (value: string) => value.split(',').map((item) => item.trim()).filter(Boolean);
 
 const { values: flags } = parseArgs({
   options: {
-    models: { type: 'string', default: Object.keys(BENCH_MODELS).join(',') },
+    models: { type: 'string', default: 'lenet5,vgg7,resnet18-cifar,resnet18-224' },
     batches: { type: 'string', default: '1,8' },
-    iterations: { type: 'string' },
+    rounds: { type: 'string' },
+    budget: { type: 'string', default: '20' },
     runners: { type: 'string', default: Object.keys(RUNNERS).join(',') },
     out: { type: 'string', default: 'bench-results/webgpu.json' },
   },
 });
 
-async function time<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const start = performance.now();
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const ICD_DIRECTORIES = ['/etc/vulkan/icd.d', '/usr/share/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
+
+/**
+ * A machine with a Vulkan driver lists it in an ICD directory and Dawn finds it; one without (this project's CI)
+ * gets Chromium's SwiftShader, set before Dawn loads. An explicit VK_ICD_FILENAMES is kept.
+ */
+function chooseVulkanDriver(): string {
+  if (process.env.VK_ICD_FILENAMES) return `VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}`;
+  const installed = ICD_DIRECTORIES.filter(existsSync).flatMap((directory) => readdirSync(directory).map((f) => `${directory}/${f}`));
+  if (installed.length > 0 || !existsSync(SWIFTSHADER_ICD)) return `system Vulkan drivers: ${installed.join(', ') || 'none'}`;
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  return `no system Vulkan driver; VK_ICD_FILENAMES=${SWIFTSHADER_ICD}`;
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
   const result = await work();
-  return [result, performance.now() - start];
-}
-
-function randomInput(graph: Graph, batch: number): Float32Array {
-  const random = seededRandom(batch);
-  return Float32Array.from({ length: batch * graph.input.shape.reduce((a, b) => a * b, 1) }, () => random.uniform(0, 1));
-}
-
-async function measure(model: string, graph: Graph, runner: Runner, batches: number[], iterations: number): Promise<Measurement> {
-  const [prepared, compileMs] = await time(() => runner.prepare(graph));
-  try {
-    const [, firstRunMs] = await time(() => prepared.run(randomInput(graph, 1), 1));
-    const warmMs: Record<number, number> = {};
-    for (const batch of batches) {
-      const input = randomInput(graph, batch);
-      await prepared.run(input, batch);
-      const samples: number[] = [];
-      for (let i = 0; i < iterations; i++) samples.push((await time(() => prepared.run(input, batch)))[1]);
-      warmMs[batch] = median(samples);
-    }
-    return { model, runner: runner.name, compileMs, firstRunMs, warmMs, iterations };
-  } finally {
-    prepared.dispose();
-  }
-}
-
-function formatTable(measurements: Measurement[], batches: number[]): string {
-  const header = ['model', 'runner', 'compile ms', 'first run ms', ...batches.map((b) => `batch ${b} ms`), ...batches.map((b) => `b${b} time ÷ webgpu`)];
-  const rows = measurements.map((m) => {
-    const webgpu = measurements.find((other) => other.model === m.model && other.runner === 'webgpu');
-    return [
-      m.model,
-      m.runner,
-      m.compileMs.toFixed(0),
-      m.firstRunMs.toFixed(1),
-      ...batches.map((b) => m.warmMs[b]!.toFixed(1)),
-      ...batches.map((b) => (webgpu ? `${(m.warmMs[b]! / webgpu.warmMs[b]!).toFixed(2)}×` : '–')),
-    ];
-  });
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return [result, performance.now() - started];
 }
 
 async function main(): Promise<void> {
   const batches = list(flags.batches).map(Number);
+  const models = list(flags.models);
+  models.forEach(benchModel);
+  const budgetMs = Number(flags.budget) * 1000;
+  const vulkan = chooseVulkanDriver();
   const runners = list(flags.runners).map((name) => {
     const create = RUNNERS[name];
     if (create === undefined) throw new Error(`unknown runner "${name}" (known: ${Object.keys(RUNNERS).join(', ')})`);
     return create();
   });
-  const environments: Record<string, string> = {};
+  const environments: Record<string, unknown> = {};
   for (const runner of runners) environments[runner.name] = await runner.describe();
-  for (const [name, description] of Object.entries(environments)) console.log(`${name}: ${description}`);
+  console.log(`Vulkan: ${vulkan}`);
+  for (const [name, description] of Object.entries(environments)) console.log(`${name}: ${JSON.stringify(description)}`);
+  const loadBefore = machineLoad();
+  console.log(`load: ${loadBefore}`);
 
-  const measurements: Measurement[] = [];
-  for (const model of list(flags.models)) {
-    const spec = BENCH_MODELS[model];
-    if (spec === undefined) throw new Error(`unknown model "${model}" (known: ${Object.keys(BENCH_MODELS).join(', ')})`);
-    const bytes = await benchModelBytes(model, async (path) => new Uint8Array(await readFile(path)));
-    const graph = graphFromFile(readTwnFile(bytes));
-    const iterations = flags.iterations === undefined ? spec.iterations : Number(flags.iterations);
-    for (const runner of runners) {
-      const measurement = await measure(model, graph, runner, batches, iterations);
-      console.log(`${model} / ${runner.name}: ${JSON.stringify(measurement.warmMs)} ms`);
-      measurements.push(measurement);
+  const rows: BenchRow[] = [];
+  for (const model of models) {
+    const graph = graphFromFile(readTwnFile(await benchModelBytes(model, async (path) => new Uint8Array(await readFile(path)))));
+    const maxRounds = flags.rounds === undefined ? BENCH_MODELS[model]!.iterations : Number(flags.rounds);
+    const prepared: PreparedModel[] = [];
+    const coldStartMs: number[] = [];
+    try {
+      const firstInput = benchInput(graph.input.shape, batches[0]!, mulberry32(batches[0]!));
+      for (const runner of runners) {
+        const [, elapsed] = await timed(async () => {
+          const ready = await runner.prepare(graph);
+          prepared.push(ready);
+          await ready.run(firstInput, batches[0]!);
+        });
+        coldStartMs.push(elapsed);
+      }
+      for (const batch of batches) {
+        const input = benchInput(graph.input.shape, batch, mulberry32(batch));
+        const outputs: Float32Array[] = [];
+        for (const ready of prepared) outputs.push(await ready.run(input, batch));
+        const times = runners.map(() => [] as number[]);
+        const started = performance.now();
+        for (let round = 0; moreRounds(round, performance.now() - started, maxRounds, budgetMs); round++) {
+          for (const [i, ready] of prepared.entries()) times[i]!.push((await timed(() => ready.run(input, batch)))[1]);
+        }
+        const results: ContenderResult[] = runners.map((runner, i) => ({
+          name: runner.name,
+          medianMs: median(times[i]!),
+          runs: times[i]!.length,
+          ...(batch === batches[0] && { coldStartMs: coldStartMs[i] }),
+        }));
+        console.log(`${model} batch ${batch}: ${results.map((r) => `${r.name} ${r.medianMs.toFixed(1)} ms ×${r.runs}`).join(', ')}`);
+        rows.push({ suite: 'Node', model, batch, results, maxRelativeDifference: maxRelativeDifference(outputs[0]!, outputs.slice(1)) });
+      }
+    } finally {
+      for (const ready of prepared) ready.dispose();
     }
   }
   for (const runner of runners) runner.close();
-
-  console.log(`\n${formatTable(measurements, batches)}`);
-  mkdirSync(flags.out.replace(/\/[^/]*$/, ''), { recursive: true });
-  writeFileSync(flags.out, `${JSON.stringify({ date: new Date().toISOString(), environments, batches, measurements }, null, 2)}\n`);
-  console.log(`\nwritten to ${flags.out}`);
+  report(flags.out, { node: process.version, vulkan, environments }, loadBefore, rows);
 }
 
 await main();

@@ -14,7 +14,7 @@ import { mulberry32 } from '../../src/models/random.js';
 import { benchModelBytes } from '../models.js';
 import { onnxTwin } from '../onnx/twin.js';
 import type { BenchRow, ContenderResult } from '../report.js';
-import { benchInput, maxRelativeDifference, median } from '../stats.js';
+import { benchInput, maxRelativeDifference, median, moreRounds } from '../stats.js';
 
 type Ort = typeof OrtModule;
 type Suite = 'webgpu' | 'cpu';
@@ -109,9 +109,10 @@ async function warmUp(contender: Contender, input: Float32Array, batch: number):
 
 /**
  * One model: each contender is created and run once at the first batch size (its cold start), then per batch size
- * a warm-up of each (its output is what is compared) and `rounds` rounds that run every contender in turn.
+ * a warm-up of each (its output is what is compared) and rounds that run every contender in turn, until
+ * `maxRounds` or `budgetMs`.
  */
-async function benchOne(model: string, batches: readonly number[], rounds: number): Promise<BenchRow[]> {
+async function benchOne(model: string, batches: readonly number[], maxRounds: number, budgetMs: number): Promise<BenchRow[]> {
   const bytes = await benchModelBytes(model, fetchRepositoryFile);
   const graph = optimize(graphFromFile(readTwnFile(bytes)));
   const sampleShape = graph.input.shape;
@@ -137,13 +138,14 @@ async function benchOne(model: string, batches: readonly number[], rounds: numbe
       const outputs: Float32Array[] = [];
       for (const contender of contenders) outputs.push(await warmUp(contender, input, batch));
       const times = contenders.map(() => [] as number[]);
-      for (let round = 0; round < rounds; round++) {
+      const started = performance.now();
+      for (let round = 0; moreRounds(round, performance.now() - started, maxRounds, budgetMs); round++) {
         for (const [i, contender] of contenders.entries()) times[i]!.push((await timed(() => contender.run(input, batch)))[1]);
       }
       const results: ContenderResult[] = contenders.map((contender, i) => ({
         name: contender.name,
         medianMs: median(times[i]!),
-        runs: rounds,
+        runs: times[i]!.length,
         ...(batch === firstBatch && { coldStartMs: coldStartMs[i] }),
         ...(contender.note() !== undefined && { note: contender.note() }),
       }));
