@@ -59,7 +59,8 @@ export type FormatErrorCode =
  * Input of the wrong shape, size or type handed to `run`/`classify`, or a source `loadModel` cannot read. Nothing was
  * dispatched. Codes: INPUT_SHAPE, INPUT_TYPE, INPUT_NOT_FINITE, BAD_TOP_K, BAD_OPTIONS, IMAGE_NOT_READY,
  * IMAGE_TOO_LARGE (over 100 megapixels), IMAGE_DECODE_FAILED, NO_IMAGE_DECODER, NO_CANVAS, BAD_SOURCE, FETCH_FAILED
- * (a download or, in Node, a file), MODEL_TOO_LARGE (over loadModel's maxBytes),
+ * (a download or, in Node, a file), FETCH_TIMEOUT (a download idle past loadModel's idleTimeoutMs), MODEL_TOO_LARGE
+ * (over loadModel's maxBytes),
  * RUN_TOO_LARGE (a batch whose activations exceed loadModel's maxRunBytes).
  */
 export class TwnInputError extends TwnError {}

@@ -9,6 +9,8 @@ const payload = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 31) % 251);
 
 let server: Server;
 let base: string;
+let closedErrorResponses = 0;
+let closedSilentRequests = 0;
 
 beforeAll(async () => {
   server = createServer((request, response) => {
@@ -17,6 +19,24 @@ beforeAll(async () => {
       // Several writes, so the client sees several chunks and several progress calls.
       for (let offset = 0; offset < payload.length; offset += 16_384) response.write(payload.subarray(offset, offset + 16_384));
       response.end();
+    } else if (request.url === '/stalled-error.twn') {
+      // An error whose body never ends: unless the client cancels it, the connection stays busy for good.
+      response.writeHead(503, { 'content-length': '100000' });
+      response.write('temporarily unavailable'.padEnd(1000));
+      response.on('close', () => closedErrorResponses++);
+    } else if (request.url === '/no-headers.twn') {
+      request.on('close', () => closedSilentRequests++);
+    } else if (request.url === '/drip.twn') {
+      // Steady but slow: 10 chunks 60 ms apart, longer in all than the idle timeout the test sets.
+      response.writeHead(200, { 'content-length': String(10 * 1000) });
+      let sent = 0;
+      const timer = setInterval(() => {
+        response.write(payload.subarray(sent * 1000, (sent + 1) * 1000));
+        if (++sent === 10) {
+          clearInterval(timer);
+          response.end();
+        }
+      }, 60);
     } else if (request.url === '/slow.twn') {
       response.writeHead(200, { 'content-length': String(payload.length) });
       response.write(payload.subarray(0, 1000));
@@ -114,6 +134,48 @@ describe('readModelSource', () => {
 
   it('turns an HTTP error into TwnInputError FETCH_FAILED', async () => {
     await expect(readModelSource(`${base}/missing.twn`)).rejects.toMatchObject({ name: 'TwnInputError', code: 'FETCH_FAILED' });
+  });
+
+  it('cancels the body of an HTTP error, so that stalled error bodies do not hold their connections', async () => {
+    for (let i = 0; i < 8; i++) {
+      await expect(readModelSource(`${base}/stalled-error.twn`)).rejects.toMatchObject({
+        name: 'TwnInputError',
+        code: 'FETCH_FAILED',
+        message: expect.stringMatching(/HTTP 503/),
+      });
+    }
+    // The server sees every one of them closed by the client; unread, they would stay open until the body ended.
+    await expect.poll(() => closedErrorResponses, { timeout: 5000 }).toBe(8);
+    expect(await readModelSource(`${base}/model.twn`)).toEqual(payload);
+  });
+
+  it('fails a download idle for idleTimeoutMs with FETCH_TIMEOUT, and closes its connection', async () => {
+    const started = performance.now();
+    await expect(readModelSource(`${base}/slow.twn`, { idleTimeoutMs: 300 })).rejects.toMatchObject({
+      name: 'TwnInputError',
+      code: 'FETCH_TIMEOUT',
+      message: expect.stringMatching(/slow\.twn: nothing received for 300 ms/),
+    });
+    const silent = readModelSource(`${base}/no-headers.twn`, { idleTimeoutMs: 300 });
+    await expect(silent).rejects.toMatchObject({ code: 'FETCH_TIMEOUT' });
+    await expect.poll(() => closedSilentRequests, { timeout: 5000 }).toBe(1);
+    // A Response handed over by the caller is watched the same way.
+    const stalled = new Response(new ReadableStream({ start: (controller) => controller.enqueue(new Uint8Array(10)) }));
+    await expect(readModelSource(stalled, { idleTimeoutMs: 300 })).rejects.toMatchObject({ code: 'FETCH_TIMEOUT' });
+    // Three timeouts of 300 ms, not the 30 s default.
+    expect(performance.now() - started).toBeLessThan(20_000);
+  });
+
+  it('the idle timeout restarts with every chunk: a slow, steady download completes', async () => {
+    const bytes = await readModelSource(`${base}/drip.twn`, { idleTimeoutMs: 400 });
+    expect(bytes).toEqual(payload.subarray(0, 10_000));
+  });
+
+  it('refuses an idle timeout that is not a positive number (BAD_OPTIONS)', async () => {
+    for (const idleTimeoutMs of [0, -1, Number.NaN]) {
+      const refused = readModelSource(`${base}/model.twn`, { idleTimeoutMs });
+      await expect(refused).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
+    }
   });
 
   it('aborts a download in progress with a typed AbortError', async () => {
