@@ -1,19 +1,24 @@
 /** `twn convert <model.onnx> -o <model.twn>`: the ONNX converter (src/convert/) on files. */
-import { writeFile, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { ImageDataLike } from '../api/preprocess.js';
 import { convertOnnx, type Conversion, type ConvertOptions } from '../convert/index.js';
 import type { Granularity } from '../ternarize.js';
 import { CliError, EXIT } from './errors.js';
 import { readBytes } from './files.js';
+import { decodeImage } from './image.js';
 
-export const CONVERT_USAGE = `  twn convert <model.onnx> -o <model.twn> [--ternarize [--keep-float NODE,...] [--granularity per-channel|per-layer]]
-              [--tolerance REL] [--labels FILE] [--json]`;
+export const CONVERT_USAGE = `  twn convert <model.onnx> -o <model.twn> [--labels FILE] [--tolerance REL] [--json]
+              [--ternarize [--keep-float NODE,...] [--granularity per-channel|per-layer] [--samples IMAGE|DIR]]`;
 
 export interface ConvertCommand {
   readonly name: 'convert';
   readonly model: string;
   readonly output: string;
   readonly labelsFile: string | undefined;
+  /** A PNG/JPEG file, or a directory of them, to measure a ternarized model's agreement on. */
+  readonly samplesPath: string | undefined;
   readonly json: boolean;
   readonly options: ConvertOptions;
 }
@@ -35,6 +40,7 @@ export function parseConvertCommand(argv: readonly string[]): ConvertCommand {
         granularity: { type: 'string' },
         tolerance: { type: 'string' },
         labels: { type: 'string' },
+        samples: { type: 'string' },
         json: { type: 'boolean' },
       },
     });
@@ -44,8 +50,8 @@ export function parseConvertCommand(argv: readonly string[]): ConvertCommand {
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw usage('convert needs exactly one ONNX model');
   if (values.output === undefined) throw usage('convert needs -o <model.twn>');
-  if (!values.ternarize && (values['keep-float'] !== undefined || values.granularity !== undefined)) {
-    throw usage('--keep-float and --granularity apply only with --ternarize');
+  if (!values.ternarize && (values['keep-float'] ?? values.granularity ?? values.samples) !== undefined) {
+    throw usage('--keep-float, --granularity and --samples apply only with --ternarize');
   }
   const granularity = values.granularity as Granularity | undefined;
   if (granularity !== undefined && !GRANULARITIES.includes(granularity)) {
@@ -58,6 +64,7 @@ export function parseConvertCommand(argv: readonly string[]): ConvertCommand {
     model: positionals[0]!,
     output: values.output,
     labelsFile: values.labels,
+    samplesPath: values.samples,
     json: values.json ?? false,
     options: {
       ternarize: values.ternarize ?? false,
@@ -71,9 +78,10 @@ export function parseConvertCommand(argv: readonly string[]): ConvertCommand {
 /** Converts, writes the `.twn` file, and returns the summary to print (warnings included). */
 export async function convertFile(command: ConvertCommand): Promise<string> {
   const labels = command.labelsFile === undefined ? [] : await readLabels(command.labelsFile);
+  const samples = command.samplesPath === undefined ? undefined : await readSamples(command.samplesPath);
   let conversion: Conversion;
   try {
-    conversion = convertOnnx(await readBytes(command.model), { ...command.options, labels });
+    conversion = convertOnnx(await readBytes(command.model), { ...command.options, labels, ...(samples ? { samples } : {}) });
   } catch (error) {
     if (error instanceof Error) error.message = `${command.model}: ${error.message}`;
     throw error;
@@ -107,6 +115,18 @@ async function readLabels(path: string): Promise<string[]> {
   }
   const trimmed = text.replace(/\s+$/, '');
   return trimmed === '' ? [] : trimmed.split(/\r?\n/);
+}
+
+const IMAGE_FILE = /\.(png|jpe?g)$/i;
+
+/** The image at `path`, or every PNG/JPEG in the directory at `path` (sorted by name), decoded to RGBA. */
+async function readSamples(path: string): Promise<ImageDataLike[]> {
+  let files = [path];
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) {
+    files = (await readdir(path)).filter((name) => IMAGE_FILE.test(name)).sort().map((name) => join(path, name));
+    if (files.length === 0) throw new CliError(`--samples: no .png or .jpg files in ${path}`);
+  }
+  return Promise.all(files.map(async (file) => decodeImage(await readBytes(file), file)));
 }
 
 function usage(message: string): CliError {

@@ -4,6 +4,7 @@
  * as exact 2-bit codes; other conv/dense weights stay f32, or are ternarized on request, with the agreement against
  * the float model measured and reported. The package entry `twn-webgpu/convert`; the runtime does not import it.
  */
+import { preprocess, type ImageDataLike } from '../api/preprocess.js';
 import { TwnConvertError, TwnFormatError } from '../errors.js';
 import { readTwnFile } from '../format/reader.js';
 import type { TwnFile } from '../format/types.js';
@@ -11,7 +12,7 @@ import { writeTwnFile } from '../format/writer.js';
 import { graphFromFile } from '../graph/from-file.js';
 import type { Graph, InputSpec } from '../graph/ir.js';
 import { DELTA_FACTOR, type Granularity } from '../ternarize.js';
-import { measureAgreement, type Agreement } from './agreement.js';
+import { measureAgreement, type Agreement, type AgreementInputs } from './agreement.js';
 import { Lowering, type ConvertedLayer } from './lower.js';
 import { decodeOnnx, type OnnxModel } from './onnx.js';
 import { HANDLERS } from './ops.js';
@@ -35,7 +36,12 @@ export interface ConvertOptions {
   readonly ternaryTolerance?: number;
   /** Class names, index = output index. */
   readonly labels?: readonly string[];
-  /** Seeded random inputs the agreement of a ternarized model is measured on (default 64). */
+  /**
+   * Images the agreement of a ternarized model with the float one is measured on (decoded RGBA pixels, e.g. from
+   * `decodeImage` of twn-webgpu/node, or [C, H, W] tensors in [0, 1]); resized like `classify` does. Without them,
+   * `agreementSamples` seeded random images (default 64, seed `seed`, default 1).
+   */
+  readonly samples?: readonly (ImageDataLike | Float32Array)[];
   readonly agreementSamples?: number;
   readonly seed?: number;
   /** Merged into the file's metadata (docs/FORMAT.md §7), e.g. { architecture, dataset, accuracy }. */
@@ -80,9 +86,10 @@ export function convertOnnx(onnx: Uint8Array, options: ConvertOptions = {}): Con
   let agreement: Agreement | undefined;
   if (ternarized.length > 0) {
     const float = lower(model, options, () => ({ tolerance, granularity, ternarize: false }));
-    agreement = measureAgreement(lowered.graph, float.graph, options.agreementSamples ?? 64, options.seed ?? 1);
+    agreement = measureAgreement(lowered.graph, float.graph, agreementInputs(lowered.graph, options));
+    const inputs = agreement.inputs === 'given' ? 'sample images' : `seeded random images (seed ${agreement.seed})`;
     warnings.push(`ternarized ${ternarized.length} float layer(s) (${ternarized.map((layer) => layer.node).join(', ')}) by ` +
-      `Δ = ${DELTA_FACTOR}·mean|W| ${granularity}: against the float model on ${agreement.samples} seeded random inputs, ` +
+      `Δ = ${DELTA_FACTOR}·mean|W| ${granularity}: against the float model on ${agreement.samples} ${inputs}, ` +
       `top-1 agreement ${(100 * agreement.top1).toFixed(1)} %, max |output difference| ${agreement.maxLogitDiff.toPrecision(3)}; ` +
       'fine-tune with ternary weights (tools/README.md) for accuracy');
   }
@@ -96,6 +103,17 @@ export function convertOnnx(onnx: Uint8Array, options: ConvertOptions = {}): Con
   const file: TwnFile = { ...lowered.file, metadata: metadataFor(model, report, tolerance, options) };
   const bytes = writeTwnFile(file);
   return { bytes, graph: graphFromFile(readTwnFile(bytes)), report };
+}
+
+function agreementInputs(graph: Graph, options: ConvertOptions): AgreementInputs {
+  if (options.samples === undefined || options.samples.length === 0) {
+    return { seed: options.seed ?? 1, count: options.agreementSamples ?? 64 };
+  }
+  const spec = { inputShape: graph.input.shape, colorLayout: graph.input.colorLayout } as const;
+  const size = graph.input.shape.reduce((a, b) => a * b, 1);
+  const pixels = new Float32Array(options.samples.length * size);
+  options.samples.forEach((sample, i) => pixels.set(preprocess(sample, spec), i * size));
+  return { pixels, count: options.samples.length };
 }
 
 interface Lowered {

@@ -1,5 +1,5 @@
 /** `twn convert`: ONNX in, .twn out, a summary (or JSON) on stdout, one-line typed errors naming the node. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { readTwnFile } from '../../src/format/reader.js';
 import { editedLeNet, nodeNamed } from '../convert/onnx-edits.js';
 
 const LENET_ONNX = fileURLToPath(new URL('../../demo/models/lenet5-twn.onnx', import.meta.url));
+const GALLERY = fileURLToPath(new URL('../../demo/public/gallery/', import.meta.url));
 let dir: string;
 const path = (name: string) => join(dir, name);
 
@@ -46,6 +47,19 @@ describe('twn convert', () => {
     const report = JSON.parse(stdout) as { layers: { weight: string }[]; warnings: string[] };
     expect(report.layers.map((layer) => layer.weight)).toEqual(['ternary', 'ternary', 'ternary', 'ternary']);
     expect(report.warnings).toEqual([]);
+  });
+
+  it('--ternarize measures the agreement on the --samples images and warns with it', async () => {
+    const samples = path('samples');
+    mkdirSync(samples);
+    for (const name of ['mnist-00000.png', 'mnist-00001.png']) copyFileSync(join(GALLERY, name), join(samples, name));
+    const fp = fileURLToPath(new URL('../../demo/models/lenet5-fp.onnx', import.meta.url));
+    const { code, stdout } = await run('convert', fp, '-o', path('fp.twn'), '--ternarize', '--keep-float', '/model/body/conv1/conv/Conv',
+      '--samples', samples, '--json');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as { agreement: { samples: number; inputs: string; top1: number }; warnings: string[] };
+    expect(report.agreement).toMatchObject({ samples: 2, inputs: 'given' });
+    expect(report.warnings[0]).toMatch(/ternarized 3 float layer\(s\) .* on 2 sample images, top-1 agreement/);
   });
 
   const failures: [string, string[], number, RegExp][] = [
