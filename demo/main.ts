@@ -5,14 +5,15 @@ import { DrawPad } from './lib/draw-pad.js';
 import { formatBytes, formatMs, formatPercent } from './lib/format.js';
 import { fetchGallery, galleryStrip, type GalleryStrip } from './lib/gallery.js';
 import { toMnistImage } from './lib/mnist-style.js';
-import { layerTable, provenance, sizeComparison } from './lib/model-facts.js';
-import { drawCentredSquare, imageFromFile } from './lib/photo.js';
+import { compressionRatio, layerTable, provenance, sizeComparison } from './lib/model-facts.js';
+import { drawCentredSquare, imageFromFile, releaseImage } from './lib/photo.js';
 import { placeholderBars, renderBars } from './lib/predictions.js';
 import { ModelHandle, probeWebGpu, type WebGpuSupport } from './lib/runtime.js';
 
 const handles = new Map<SlotId, ModelHandle>(catalog().map((entry) => [entry.slot.id, new ModelHandle(entry)]));
 const strips = new Map<SlotId, GalleryStrip>();
 let backend: BackendRequest = 'auto';
+let support: WebGpuSupport = { state: 'no-api' };
 
 const pad = new DrawPad(byId<HTMLCanvasElement>('pad'), () => void predictDigit());
 const digitView = byId<HTMLCanvasElement>('digit-view');
@@ -42,21 +43,10 @@ async function predictDigit(): Promise<void> {
   }
   digitBusy = true;
   try {
-    const image = toMnistImage(pad.canvas);
-    digitView.getContext('2d')?.putImageData(image ?? new ImageData(28, 28), 0, 0);
-    if (!image) {
-      byId('digit-prediction').textContent = '?';
-      byId('digit-confidence').textContent = '';
-      placeholderBars(byId('digit-bars'), model.info.labels);
-      return;
-    }
-    const started = performance.now();
-    const predictions = await model.classify(image, { topK: model.info.labels.length || 10 });
-    showLatency(byId('digit-latency'), performance.now() - started, model);
-    const [best] = predictions;
-    byId('digit-prediction').textContent = best?.label ?? '?';
-    byId('digit-confidence').textContent = best ? `${formatPercent(best.probability)} sure` : '';
-    renderBars(byId('digit-bars'), predictions, { byIndex: true });
+    await classifyDigit(model);
+    showCardError('draw', undefined);
+  } catch (error) {
+    showCardError('draw', error);
   } finally {
     digitBusy = false;
     if (digitDirty) {
@@ -66,29 +56,59 @@ async function predictDigit(): Promise<void> {
   }
 }
 
+async function classifyDigit(model: TwnModel): Promise<void> {
+  const image = toMnistImage(pad.canvas);
+  digitView.getContext('2d')?.putImageData(image ?? new ImageData(28, 28), 0, 0);
+  if (!image) {
+    byId('digit-prediction').textContent = '?';
+    byId('digit-confidence').textContent = '';
+    placeholderBars(byId('digit-bars'), model.info.labels);
+    return;
+  }
+  const started = performance.now();
+  const predictions = await model.classify(image, { topK: model.info.labels.length || 10 });
+  showLatency(byId('digit-latency'), performance.now() - started, model);
+  const [best] = predictions;
+  byId('digit-prediction').textContent = best?.label ?? '?';
+  byId('digit-confidence').textContent = best ? `${formatPercent(best.probability)} sure` : '';
+  renderBars(byId('digit-bars'), predictions, { byIndex: true });
+}
+
+/** Classifies the photo card's image; a failure shows in that card, and the next success clears it. */
 async function predictPhoto(): Promise<void> {
   const model = trainedModel('objects');
   if (!model || byId<HTMLImageElement>('photo-preview').hidden) return;
-  const started = performance.now();
-  const predictions = await model.classify(photoView, { topK: 5 });
-  showLatency(byId('photo-latency'), performance.now() - started, model);
-  const [best] = predictions;
-  byId('photo-prediction').textContent = best?.label ?? '—';
-  byId('photo-confidence').textContent = best ? `${formatPercent(best.probability)} sure` : '';
-  renderBars(byId('photo-bars'), predictions);
+  try {
+    const started = performance.now();
+    const predictions = await model.classify(photoView, { topK: 5 });
+    showLatency(byId('photo-latency'), performance.now() - started, model);
+    const [best] = predictions;
+    byId('photo-prediction').textContent = best?.label ?? '—';
+    byId('photo-confidence').textContent = best ? `${formatPercent(best.probability)} sure` : '';
+    renderBars(byId('photo-bars'), predictions);
+    showCardError('photo', undefined);
+  } catch (error) {
+    showCardError('photo', error);
+  }
 }
 
 function drawPhoto(image: HTMLImageElement): void {
   const preview = byId<HTMLImageElement>('photo-preview');
+  const previous = preview.src;
   preview.src = image.src;
   preview.hidden = false;
+  if (previous !== image.src) releaseImage(previous);
   byId('drop').classList.add('has-image');
   drawCentredSquare(image, photoView);
 }
 
 function showPhoto(image: HTMLImageElement): void {
   drawPhoto(image);
-  predictPhoto().catch(reportError);
+  void predictPhoto();
+}
+
+function showPhotoFile(file: File): void {
+  imageFromFile(file).then(showPhoto, (error: unknown) => showCardError('photo', error));
 }
 
 function showDigitOnPad(image: HTMLImageElement): void {
@@ -100,19 +120,30 @@ function showDigitOnPad(image: HTMLImageElement): void {
   void predictDigit();
 }
 
-function reportError(error: unknown): void {
+/** The card whose action failed shows the error, right there; its next success clears it. */
+type Card = 'runtime' | 'draw' | 'photo';
+
+function showCardError(card: Card, error: unknown): void {
+  const line = byId(`${card}-error`);
+  if (error === undefined) {
+    line.hidden = true;
+    line.textContent = '';
+    return;
+  }
   console.error(error);
-  showNotice(`Something went wrong: ${error instanceof Error ? error.message : String(error)}`, 'error');
+  line.textContent = `Something went wrong: ${error instanceof Error ? error.message : String(error)}`;
+  line.hidden = false;
 }
 
-function showNotice(text: string, tone: 'info' | 'warning' | 'error'): void {
+function showNotice(text: string, tone: 'info' | 'warning'): void {
   const notice = byId('notice');
   notice.textContent = text;
   notice.className = `notice ${tone}`;
   notice.hidden = false;
 }
 
-function explainSupport(support: WebGpuSupport): void {
+/** What this browser's WebGPU means for the backend picked now (the notice follows the switch). */
+function explainSupport(): void {
   const webgpuOption = document.querySelector<HTMLInputElement>('input[name="backend"][value="webgpu"]');
   if (support.state !== 'available' && webgpuOption) webgpuOption.disabled = true;
   document.body.dataset.webgpu = support.state === 'available' ? (support.software ? 'software' : 'hardware') : support.state;
@@ -120,8 +151,14 @@ function explainSupport(support: WebGpuSupport): void {
     showNotice('WebGPU is not available in this browser, so the models run on your CPU instead — still in the page, just slower for large models. Chrome and Edge 113+ and Safari 26+ support WebGPU.', 'warning');
   } else if (support.state === 'no-adapter') {
     showNotice('This browser supports WebGPU but found no usable GPU, so the models run on your CPU instead.', 'warning');
+  } else if (support.software && backend === 'webgpu') {
+    showNotice(`Running on WebGPU as chosen: the only adapter here is a software renderer (${support.name}), so expect it to be slower than the CPU path. Pick Auto to go back to the CPU.`, 'info');
+  } else if (support.software && backend === 'cpu') {
+    showNotice(`Running on the CPU as chosen. The only WebGPU adapter here is a software renderer (${support.name}).`, 'info');
   } else if (support.software) {
     showNotice(`The only WebGPU adapter here is a software renderer (${support.name}), which is slower than the CPU path, so Auto runs on the CPU. Pick WebGPU above to try it anyway.`, 'info');
+  } else {
+    byId('notice').hidden = true;
   }
 }
 
@@ -143,10 +180,9 @@ function updateSummary(): void {
   const infos = [...handles.values()].flatMap((handle) => (handle.model && !handle.model.disposed ? [handle.model.info] : []));
   const first = infos[0];
   if (!first) return;
-  const fileBytes = infos.reduce((sum, info) => sum + info.fileBytes, 0);
-  const fp32Bytes = infos.reduce((sum, info) => sum + info.fp32Bytes, 0);
-  byId('stat-size').textContent = formatBytes(fileBytes);
-  byId('stat-ratio').textContent = `${(fp32Bytes / fileBytes).toFixed(1)}×`;
+  byId('stat-size').textContent = formatBytes(infos.reduce((sum, info) => sum + info.fileBytes, 0));
+  byId('stat-ratio').textContent = compressionRatio(infos);
+  byId('lede-ratio').textContent = `about ${compressionRatio(infos)}`;
   byId('stat-backend').textContent = first.backend.kind === 'webgpu' ? 'WebGPU' : 'CPU';
   byId('backend-status').textContent = describeBackend(first);
   document.body.dataset.backend = first.backend.kind;
@@ -248,8 +284,8 @@ async function loadAll(): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  const support = await probeWebGpu();
-  explainSupport(support);
+  support = await probeWebGpu();
+  explainSupport();
   const gallery = await fetchGallery();
   const digitStrip = galleryStrip('gallery-mnist-set', gallery.mnist, (image) => showDigitOnPad(image));
   const photoStrip = galleryStrip('gallery-cifar10-set', gallery.cifar10, (image) => showPhoto(image));
@@ -264,7 +300,7 @@ async function start(): Promise<void> {
   });
   byId<HTMLInputElement>('upload').addEventListener('change', (event) => {
     const file = (event.target as HTMLInputElement).files?.[0];
-    if (file) imageFromFile(file).then(showPhoto, reportError);
+    if (file) showPhotoFile(file);
   });
   const drop = byId('drop');
   drop.addEventListener('dragover', (event) => {
@@ -276,17 +312,28 @@ async function start(): Promise<void> {
     event.preventDefault();
     drop.classList.remove('dragging');
     const file = event.dataTransfer?.files[0];
-    if (file) imageFromFile(file).then(showPhoto, reportError);
+    if (file) showPhotoFile(file);
   });
   document.querySelectorAll<HTMLInputElement>('input[name="backend"]').forEach((radio) =>
     radio.addEventListener('change', () => {
       backend = radio.value as BackendRequest;
       document.body.dataset.ready = 'false';
-      loadAll().catch(reportError);
+      explainSupport();
+      void loadAllReportingErrors();
     }),
   );
   document.querySelectorAll<HTMLInputElement>('input[name="inside-model"]').forEach((radio) => radio.addEventListener('change', renderInside));
-  await loadAll();
+  await loadAllReportingErrors();
 }
 
-start().catch(reportError);
+/** Loading failures belong to the backend card (they follow a backend choice); a later successful load clears them. */
+async function loadAllReportingErrors(): Promise<void> {
+  try {
+    await loadAll();
+    showCardError('runtime', undefined);
+  } catch (error) {
+    showCardError('runtime', error);
+  }
+}
+
+start().catch((error: unknown) => showCardError('runtime', error));

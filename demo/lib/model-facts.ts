@@ -2,9 +2,18 @@ import type { LayerInfo, ModelInfo } from '../../src/index.js';
 import { h } from './dom.js';
 import { formatBytes, formatPercent } from './format.js';
 
+/**
+ * The page's one compression figure: fp32 bytes over `.twn` bytes of every model shown, from the files themselves
+ * (a model's own share shows as the bars of `sizeComparison`).
+ */
+export function compressionRatio(infos: readonly ModelInfo[]): string {
+  const fileBytes = infos.reduce((sum, info) => sum + info.fileBytes, 0);
+  const fp32Bytes = infos.reduce((sum, info) => sum + info.fp32Bytes, 0);
+  return `${(fp32Bytes / fileBytes).toFixed(1)}×`;
+}
+
 /** Download size against the fp32 equivalent, as two bars to scale. */
 export function sizeComparison(info: ModelInfo): HTMLElement {
-  const ratio = info.fp32Bytes / info.fileBytes;
   const bar = (label: string, bytes: number, className: string) => {
     const fill = h('span', { class: `size-fill ${className}` });
     fill.style.width = `${Math.max((bytes / info.fp32Bytes) * 100, 0.8)}%`;
@@ -15,7 +24,7 @@ export function sizeComparison(info: ModelInfo): HTMLElement {
     { class: 'size-compare' },
     bar('.twn (2-bit)', info.fileBytes, 'ternary'),
     bar('fp32', info.fp32Bytes, 'float'),
-    h('p', { class: 'size-ratio' }, h('strong', {}, `${ratio.toFixed(1)}× smaller`), ` download than the same network in 32-bit floats`),
+    h('p', { class: 'size-ratio' }, 'Download of this network against the same network in 32-bit floats'),
   );
 }
 
@@ -27,8 +36,13 @@ export function layerTable(info: ModelInfo): HTMLElement {
     h('thead', {}, h('tr', {}, ...['Layer', 'Weights', '−1 · 0 · +1', 'Zeros', 'α', 'Size'].map((title) => h('th', {}, title)))),
     h('tbody', {}, ...info.layers.map(layerRow)),
   );
-  // Narrow screens scroll the table, not the page.
-  return h('div', { class: 'table-scroll' }, table);
+  // Narrow screens scroll the table, not the page; a hint says so there, and shadows show which side hides more.
+  return h(
+    'div',
+    { class: 'layer-table' },
+    h('p', { class: 'scroll-hint', 'data-testid': 'scroll-hint' }, 'Swipe the table sideways for every column →'),
+    h('div', { class: 'table-scroll' }, table),
+  );
 }
 
 function layerRow(layer: LayerInfo): HTMLElement {

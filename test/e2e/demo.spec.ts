@@ -66,7 +66,7 @@ test.describe('demo', () => {
     expect(await predictions()).toEqual(cpu);
   });
 
-  test('classifies an uploaded photo (top 5), or says the model is not trained yet', async ({ page }, testInfo) => {
+  test('classifies an uploaded photo (5 most likely classes), or says the model is not trained yet', async ({ page }, testInfo) => {
     await openDemo(page);
     if (!(await hasTrainedModel(page, 'objects'))) {
       await expect(page.getByTestId('objects-untrained')).toContainText('Model not yet trained');
