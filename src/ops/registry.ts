@@ -20,3 +20,8 @@ const OPS: ReadonlyMap<string, OpDef> = new Map<string, OpDef>(
 export function getOp(type: string): OpDef | undefined {
   return OPS.get(type);
 }
+
+/** Every op type, for the test that the backends and the op cases cover each one. */
+export function opTypes(): string[] {
+  return [...OPS.keys()];
+}

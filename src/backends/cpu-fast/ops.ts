@@ -22,3 +22,8 @@ const FAST_OPS: ReadonlyMap<string, FastOp> = new Map<string, FastOp>([
 export function getFastOp(type: string): FastOp | undefined {
   return FAST_OPS.get(type);
 }
+
+/** The ops with a fast CPU kernel (a test checks they are exactly src/ops/registry.ts's). */
+export function fastOpTypes(): string[] {
+  return [...FAST_OPS.keys()];
+}

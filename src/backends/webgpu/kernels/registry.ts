@@ -30,3 +30,8 @@ const KERNELS: ReadonlyMap<string, KernelModule> = new Map(
 export function getKernel(op: string): KernelModule | undefined {
   return KERNELS.get(op);
 }
+
+/** The ops with a WebGPU kernel (a test checks they are exactly src/ops/registry.ts's). */
+export function kernelOps(): string[] {
+  return [...KERNELS.keys()];
+}
