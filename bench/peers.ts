@@ -93,7 +93,8 @@ async function main(): Promise<void> {
     // The page imports no packages through Vite (ONNX Runtime comes from /ort/), so there is nothing to pre-bundle.
     optimizeDeps: { noDiscovery: true },
     plugins: [serveOnnxRuntime()],
-    server: { host: '127.0.0.1', port: Number(flags.port), strictPort: true, headers: ISOLATION_HEADERS },
+    // No file watching or hot reload: a checkout changing under a long run must not reload the page mid-measurement.
+    server: { host: '127.0.0.1', port: Number(flags.port), strictPort: true, headers: ISOLATION_HEADERS, hmr: false, watch: null },
   });
   await server.listen();
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--enable-unsafe-webgpu'] });
