@@ -71,7 +71,7 @@ interface BenchPage {
 
 async function openSuite(page: Page, origin: string, suite: string, threads: number): Promise<Record<string, unknown>> {
   // Vite compiles the page's modules on first request, which takes minutes on a loaded 2-core machine.
-  await page.goto(`${origin}/bench/browser/index.html?suite=${suite}&threads=${threads}${process.env.TWN_BENCH_QUERY ?? ''}`, { waitUntil: 'commit' });
+  await page.goto(`${origin}/bench/browser/index.html?suite=${suite}&threads=${threads}`, { waitUntil: 'commit' });
   await page.waitForFunction(() => 'twnBench' in window, undefined, { timeout: 600_000 });
   return page.evaluate(() => (window as unknown as { twnBench: BenchPage }).twnBench.environment());
 }

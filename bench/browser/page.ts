@@ -34,7 +34,6 @@ interface Contender {
 const query = new URLSearchParams(location.search);
 const suite = (query.get('suite') ?? 'webgpu') as Suite;
 const threads = Number(query.get('threads') ?? 1);
-const cpuWorker = query.get('cpuWorker') !== '0';
 
 // Served unbundled by bench/peers.ts under /ort/ (Vite's dependency bundling would move the module away from the
 // .wasm and worker files it loads next to itself).
@@ -61,7 +60,7 @@ function onnxRuntime(name: string, twin: Uint8Array, inputName: string, sampleSh
   };
 }
 
-function ours(name: string, bytes: Uint8Array): Contender {
+function ours(name: string, bytes: Uint8Array, cpuWorker = true): Contender {
   let model: TwnModel | undefined;
   // `threads` is passed as asked; the backend reports in info.backend.threads what it ran with (1 where it has no
   // thread option).
@@ -118,7 +117,10 @@ async function benchOne(model: string, batches: readonly number[], maxRounds: nu
   const sampleShape = graph.input.shape;
   const contenders = [
     onnxRuntime(suite === 'webgpu' ? 'ORT webgpu' : 'ORT wasm', onnxTwin(graph), graph.input.name, sampleShape),
-    ours(suite === 'webgpu' ? 'ours webgpu' : 'ours cpu', bytes),
+    ...(suite === 'webgpu'
+      ? [ours('ours webgpu', bytes)]
+      // In its Web Worker as users get it, and on the page's thread like ORT, which shows what the hand-offs cost.
+      : [ours('ours cpu worker', bytes), ours('ours cpu page', bytes, false)]),
   ];
   try {
     const coldStartMs: number[] = [];
