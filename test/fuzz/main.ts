@@ -18,11 +18,11 @@ function report(stats: FuzzStats): string {
   const outcomes = [...stats.outcomes].sort((a, b) => b[1] - a[1]).map(([code, count]) => `  ${code}: ${count}`);
   const memory = stats.worstMemory;
   return [
-    `cases: ${stats.cases} in ${(stats.millis / 1000).toFixed(0)} s (${((1000 * stats.cases) / stats.millis).toFixed(1)} cases/s)`,
+    `cases: ${stats.cases} in ${(stats.millis / 1000).toFixed(0)} s (${((1000 * stats.cases) / stats.millis).toFixed(1)} cases/s, wall)`,
     `failures: ${stats.failures.length}`,
     'outcomes:',
     ...outcomes,
-    `slowest: ${stats.slowest?.millis.toFixed(0)} ms, ${stats.slowest?.bytes} bytes, ${stats.slowest?.case}`,
+    `slowest: ${stats.slowest?.millis.toFixed(0)} ms of CPU, ${stats.slowest?.bytes} bytes, ${stats.slowest?.case}`,
     `most memory per file byte: ${memory?.perFileByte.toFixed(1)} (${memory?.allocated} bytes for ${memory?.bytes}), ${memory?.case}`,
   ].join('\n');
 }

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .canonical import canonical_json
 from .data import DATASET_DISPLAY_NAMES, DEFAULT_CACHE_DIR, DEFAULT_DATA_ROOT, load_dataset
 from .models import BasicBlock, ConvBN, LinearBN, TwnNet, load_model_from_checkpoint
 from .quant import DELTA_RULE, QUANTIZED_LAYER_TYPES
@@ -37,6 +38,7 @@ from .twn_reader import DATA_ALIGNMENT, FORMAT_VERSION, MAGIC, PREAMBLE_BYTES, e
 PRODUCER = "twn-export 0.1.0"
 INPUT_NAME = "image"
 OUTPUT_NAME = "logits"
+INPUT_KEYS = ("name", "shape", "colorLayout", "mean", "std", "labels")  # the order both writers use
 VALUE_FOR_CODE = {0: 0, 1: 1, -1: 2}  # FORMAT.md §5: 0 → 0, +1 → 1, −1 → 2
 
 
@@ -85,12 +87,8 @@ class GraphBuilder:
 
     def add_node(self, name: str, op: str, inputs: list[str], attrs: dict | None = None,
                  params: dict | None = None) -> str:
-        node = {"name": name, "op": op, "inputs": inputs, "outputs": [name]}
-        if attrs:
-            node["attrs"] = attrs
-        if params:
-            node["params"] = params
-        self.nodes.append(node)
+        self.nodes.append({"name": name, "op": op, "inputs": inputs, "outputs": [name], "attrs": attrs or {},
+                           "params": params or {}})
         return name
 
     def weight_params(self, name: str, layer: nn.Module) -> dict:
@@ -160,22 +158,43 @@ class GraphBuilder:
         raise TypeError(f"{name}: cannot export {type(module).__name__}")
 
 
-def serialize(input_spec: dict, nodes: list[dict], tensor_data: dict, metadata: dict) -> bytes:
-    """FORMAT.md §1: magic, version, H, reserved, header JSON padded with spaces so 16 + H ≡ 0 (mod 64), data."""
+def serialize(input_spec: dict, nodes: list[dict], tensor_data: dict, metadata: dict,
+              outputs: list[str] | None = None) -> bytes:
+    """FORMAT.md §1 in its canonical form, byte for byte what the TypeScript writer produces for the same content:
+    magic, version, H, reserved, the header as JSON.stringify writes it (keys in a fixed order, no whitespace) padded
+    with spaces so 16 + H ≡ 0 (mod 64), then the tensors in table order, each at the next multiple of 64."""
     tensors, chunks, offset = {}, [], 0
     for name, (dtype, shape, payload) in tensor_data.items():
         aligned = -(-offset // DATA_ALIGNMENT) * DATA_ALIGNMENT
         chunks.append(b"\0" * (aligned - offset))
         chunks.append(payload)
-        tensors[name] = {"dtype": dtype, "shape": shape, "offset": aligned, "length": len(payload)}
+        tensors[name] = {"dtype": dtype, "shape": list(shape), "offset": aligned, "length": len(payload)}
         offset = aligned + len(payload)
     data = b"".join(chunks)
-    header = {"input": input_spec, "outputs": [OUTPUT_NAME], "nodes": nodes, "tensors": tensors,
-              "dataLength": len(data), "dataCrc32": zlib.crc32(data) & 0xFFFFFFFF, "metadata": metadata}
-    header_bytes = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    header = {
+        "input": {key: input_spec[key] for key in INPUT_KEYS},
+        "outputs": outputs if outputs is not None else [OUTPUT_NAME],
+        "nodes": [{"name": node["name"], "op": node["op"], "inputs": node["inputs"], "outputs": node["outputs"],
+                   "attrs": node.get("attrs", {}), "params": node.get("params", {})} for node in nodes],
+        "tensors": tensors,
+        "dataLength": len(data),
+        "dataCrc32": zlib.crc32(data) & 0xFFFFFFFF,
+        "metadata": metadata,
+    }
+    header_bytes = canonical_json(header).encode("utf-8")
     header_bytes += b" " * ((-(PREAMBLE_BYTES + len(header_bytes))) % DATA_ALIGNMENT)
     preamble = MAGIC + struct.pack("<III", FORMAT_VERSION, len(header_bytes), 0)
     return preamble + header_bytes + data
+
+
+def canonical_bytes(blob: bytes) -> bytes:
+    """A valid file re-written in canonical form (FORMAT.md §1): same content, tensors in offset order."""
+    twn = read_twn(blob)
+    header = twn.header
+    data = blob[twn.data_offset:]
+    entries = sorted(header["tensors"].items(), key=lambda item: item[1]["offset"])
+    tensor_data = {name: (e["dtype"], e["shape"], data[e["offset"]:e["offset"] + e["length"]]) for name, e in entries}
+    return serialize(header["input"], header["nodes"], tensor_data, header["metadata"], header["outputs"])
 
 
 def build_graph(model: TwnNet) -> GraphBuilder:
