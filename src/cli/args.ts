@@ -1,14 +1,27 @@
 import { parseArgs } from 'node:util';
 import type { BackendRequest } from '../api/backend.js';
 import { CONVERT_USAGE, parseConvertCommand, type ConvertCommand } from './convert.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, describeOptionError, EXIT } from './errors.js';
+
+/** Far above any benchmark worth running, far below a batch whose input alone would not fit in memory. */
+export const MAX_BENCH_BATCH = 4096;
+const MAX_BENCH_RUNS = 1_000_000;
+const DEFAULTS = { top: 5, batch: 1, runs: 20, warmup: 3 } as const;
 
 export const USAGE = `Usage:
-  twn classify <model.twn> <image.png|jpg>... [--top K] [--backend auto|webgpu|cpu] [--json]
-  twn inspect <model.twn> [--json]
-  twn bench <model.twn> [--backend auto|webgpu|cpu] [--batch N] [--runs N] [--warmup N] [--json]
+  twn classify <model.twn|URL> <image.png|jpg>... [--top K] [--backend B] [--json]
+  twn inspect <model.twn|URL> [--json]
+  twn bench <model.twn|URL> [--backend B] [--batch N] [--runs N] [--warmup N] [--json]
 ${CONVERT_USAGE}
   twn --help | --version
+
+Options:
+  -k, --top K       classes to print per image (default ${DEFAULTS.top})
+  -b, --backend B   auto, webgpu or cpu (default auto)
+  --batch N         images per bench run, 1 to ${MAX_BENCH_BATCH} (default ${DEFAULTS.batch})
+  --runs N          timed bench runs (default ${DEFAULTS.runs})
+  --warmup N        untimed bench runs first (default ${DEFAULTS.warmup})
+  --json            machine-readable output (default: text)
 
 Backends: 'auto' (default) runs on a hardware WebGPU adapter through the optional "webgpu" package (Dawn), and
 on the CPU when there is none or only a software one. On Linux without a GPU driver, WebGPU needs a Vulkan ICD,
@@ -49,7 +62,7 @@ export function parseCommand(argv: readonly string[]): Command {
       },
     });
   } catch (error) {
-    throw usage((error as Error).message);
+    throw usage(describeOptionError(error));
   }
   const { values, positionals } = parsed;
   if (values.help) return { name: 'help' };
@@ -65,7 +78,7 @@ export function parseCommand(argv: readonly string[]): Command {
     case 'classify':
       allowOnly(['top', 'backend']);
       if (model === undefined || rest.length === 0) throw usage('classify needs a model and at least one image');
-      return { name, model, images: rest, top: positiveInteger('top', values.top, 5), ...common };
+      return { name, model, images: rest, top: integerOption('top', values.top, DEFAULTS.top), ...common };
     case 'inspect':
       allowOnly([]);
       if (model === undefined || rest.length > 0) throw usage('inspect needs exactly one model');
@@ -76,9 +89,9 @@ export function parseCommand(argv: readonly string[]): Command {
       return {
         name,
         model,
-        batch: positiveInteger('batch', values.batch, 1),
-        runs: positiveInteger('runs', values.runs, 20),
-        warmup: positiveInteger('warmup', values.warmup, 3, 0),
+        batch: integerOption('batch', values.batch, DEFAULTS.batch, 1, MAX_BENCH_BATCH),
+        runs: integerOption('runs', values.runs, DEFAULTS.runs, 1, MAX_BENCH_RUNS),
+        warmup: integerOption('warmup', values.warmup, DEFAULTS.warmup, 0, MAX_BENCH_RUNS),
         ...common,
       };
     default:
@@ -92,11 +105,12 @@ function backendOption(value: string | undefined): BackendRequest {
   return value as BackendRequest;
 }
 
-function positiveInteger(option: string, value: string | undefined, fallback: number, minimum = 1): number {
+function integerOption(option: string, value: string | undefined, fallback: number, minimum = 1, maximum = Infinity) {
   if (value === undefined) return fallback;
   const number = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < minimum) {
-    throw usage(`--${option} must be an integer ≥ ${minimum}, not '${value}'`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < minimum || number > maximum) {
+    const range = maximum === Infinity ? `≥ ${minimum}` : `from ${minimum} to ${maximum}`;
+    throw usage(`--${option} must be an integer ${range}, not '${value}'`);
   }
   return number;
 }

@@ -12,7 +12,8 @@ export interface BenchResult {
 /** Times `runs` forward passes of a random batch after `warmup` untimed ones (pipelines, caches, JIT). */
 export async function bench(model: TwnModel, batch: number, runs: number, warmup: number): Promise<BenchResult> {
   const [channels, height, width] = model.info.inputShape;
-  const input = Float32Array.from({ length: batch * channels * height * width }, () => Math.random());
+  const input = new Float32Array(batch * channels * height * width);
+  for (let i = 0; i < input.length; i++) input[i] = Math.random();
   for (let i = 0; i < warmup; i++) await model.run(input, batch);
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {

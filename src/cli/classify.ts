@@ -1,7 +1,7 @@
 import type { Prediction } from '../api/classify.js';
 import type { TwnModel } from '../index.js';
 import { decodeImage } from './image.js';
-import { readBytes } from './files.js';
+import { IMAGE_LIMIT, readBytes } from './files.js';
 import { formatPercent } from './format.js';
 
 export interface ImageResult {
@@ -13,7 +13,7 @@ export interface ImageResult {
 export async function classifyImages(model: TwnModel, images: readonly string[], top: number): Promise<ImageResult[]> {
   const results: ImageResult[] = [];
   for (const image of images) {
-    const pixels = decodeImage(await readBytes(image), image);
+    const pixels = decodeImage(await readBytes(image, IMAGE_LIMIT), image);
     const started = performance.now();
     const predictions = await model.classify(pixels, { topK: top });
     results.push({ image, predictions, milliseconds: performance.now() - started });

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import type { ImageDataLike } from '../api/preprocess.js';
 import { convertOnnx, type Conversion, type ConvertOptions } from '../convert/index.js';
 import type { Granularity } from '../ternarize.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, describeOptionError, EXIT } from './errors.js';
 import { readBytes } from './files.js';
 import { decodeImage } from './image.js';
 
@@ -45,7 +45,7 @@ export function parseConvertCommand(argv: readonly string[]): ConvertCommand {
       },
     });
   } catch (error) {
-    throw usage((error as Error).message);
+    throw usage(describeOptionError(error));
   }
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw usage('convert needs exactly one ONNX model');

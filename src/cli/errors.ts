@@ -9,3 +9,20 @@ export class CliError extends Error {
 }
 
 export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2 } as const;
+
+/**
+ * node:util parseArgs errors, in the CLI's words: Node's own messages run over several sentences and advise `--`
+ * syntax that rarely helps.
+ */
+export function describeOptionError(error: unknown): string {
+  const { code, message } = error as { code?: string; message: string };
+  const longName = /--[\w-]+/.exec(message)?.[0] ?? 'an option';
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option '${/option '([^']+)'/.exec(message)?.[1] ?? '?'}'`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return /argument missing/.test(message) ? `${longName} needs a value` : `${longName} takes no value`;
+    default:
+      return message.split('\n')[0] ?? String(error);
+  }
+}

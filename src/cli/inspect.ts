@@ -27,7 +27,9 @@ export function formatInfo(path: string, info: ModelInfo): string {
 
 export function backendLine(info: ModelInfo): string {
   const { backend } = info;
-  const adapter = backend.adapter ? `; adapter: ${backend.adapter.name}` : '';
+  // A software adapter passed over for the CPU is already named in the reason.
+  const name = backend.adapter?.name;
+  const adapter = name !== undefined && !backend.reason.includes(name) ? `; adapter: ${name}` : '';
   const kernels = backend.kernels ? `; kernels: ${backend.kernels}` : '';
   return `${backend.kind} (${backend.reason}${adapter}${kernels})`;
 }

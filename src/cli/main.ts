@@ -1,4 +1,4 @@
-import { TwnError } from '../errors.js';
+import { TwnDeviceError, TwnError } from '../errors.js';
 import { parseCommand, USAGE, type Command } from './args.js';
 import { bench, formatBench } from './bench.js';
 import { classifyImages, formatResults } from './classify.js';
@@ -35,6 +35,18 @@ async function execute(command: Command, print: (text: string) => void): Promise
   }
 }
 
+/**
+ * Dawn finds no adapter on Linux without a Vulkan driver; a software one (SwiftShader, shipped with Chromium) is
+ * enough for `--backend webgpu`.
+ */
+function vulkanHint(error: unknown): string {
+  if (!(error instanceof TwnDeviceError) || !['NO_ADAPTER', 'DEVICE_REQUEST_FAILED'].includes(error.code)) return '';
+  if (process.platform !== 'linux' || error.message.includes('VK_ICD_FILENAMES')) return '';
+  return process.env.VK_ICD_FILENAMES
+    ? ` (VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES} gave none)`
+    : ' (set VK_ICD_FILENAMES to a Vulkan driver manifest, e.g. /usr/lib/chromium/vk_swiftshader_icd.json)';
+}
+
 export interface Output {
   stdout(text: string): void;
   stderr(text: string): void;
@@ -50,7 +62,7 @@ export async function main(argv: readonly string[], output: Output = processOutp
   } catch (error) {
     const exitCode = error instanceof CliError ? error.exitCode : EXIT.FAILURE;
     const message = error instanceof TwnError ? `${error.message} [${error.code}]` : error instanceof Error ? error.message : String(error);
-    output.stderr(`twn: error: ${message.split('\n')[0]}\n`);
+    output.stderr(`twn: error: ${message.split('\n')[0]}${vulkanHint(error)}\n`);
     return exitCode;
   }
 }

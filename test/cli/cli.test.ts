@@ -1,10 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { backendLine } from '../../src/cli/inspect.js';
+import type { ModelInfo } from '../../src/api/info.js';
 import { crc32 } from '../../src/format/crc32.js';
 import { buildLeNet5 } from '../../src/models/index.js';
 
@@ -38,9 +42,50 @@ beforeAll(() => {
   bomb.writeUInt32BE(12_000, 20);
   bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29);
   writeFileSync(path('bomb.png'), bomb);
+  // Decoders fill what the data does not cover with zeros: a PNG without image data is a black picture to them.
+  const one = readFileSync(path('one.png'));
+  writeFileSync(path('no-idat.png'), rewritePng(one, (type) => type !== 'IDAT'));
+  const halfRows = new PNG({ width: 28, height: 14 });
+  writeFileSync(path('short-idat.png'), rewritePng(one, () => true, (type, data) => {
+    if (type !== 'IDAT') return data;
+    // The image data of a 28×14 picture under the 28×28 header: a complete zlib stream, half the rows.
+    const half = PNG.sync.write(halfRows);
+    return rewritePngData(half);
+  }));
+  // Sparse: the size is on record, no byte is written.
+  writeFileSync(path('huge.twn'), '');
+  truncateSync(path('huge.twn'), 300 * 2 ** 20);
+  writeFileSync(path('huge.png'), '');
+  truncateSync(path('huge.png'), 65 * 2 ** 20);
 });
 
+/** The IDAT data of a PNG written by pngjs (one IDAT chunk). */
+function rewritePngData(png: Buffer): Buffer {
+  let found = Buffer.alloc(0);
+  rewritePng(png, (type) => type === 'IDAT', (_type, data) => (found = Buffer.from(data)));
+  return found;
+}
+
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** PNG chunks re-assembled: `keep` decides which survive, `edit` may replace a chunk's data (its CRC is recomputed). */
+function rewritePng(png: Buffer, keep: (type: string) => boolean, edit = (_: string, data: Buffer) => data): Buffer {
+  const parts = [png.subarray(0, 8)];
+  for (let offset = 8; offset < png.length; ) {
+    const length = png.readUInt32BE(offset);
+    const type = png.toString('latin1', offset + 4, offset + 8);
+    offset += 12 + length;
+    if (!keep(type)) continue;
+    const data = edit(type, png.subarray(offset - 4 - length, offset - 4));
+    const chunk = Buffer.alloc(12 + data.length);
+    chunk.writeUInt32BE(data.length, 0);
+    chunk.write(type, 4, 'latin1');
+    data.copy(chunk, 8);
+    chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + data.length)), 8 + data.length);
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts);
+}
 
 async function run(...argv: string[]) {
   let stdout = '';
@@ -95,7 +140,10 @@ describe('twn errors: one line on stderr, non-zero exit', () => {
   const cases: [string, string[], number, RegExp][] = [
     ['no command', [], 2, /no command given/],
     ['an unknown command', ['train', 'x'], 2, /unknown command 'train'/],
-    ['an unknown option', ['inspect', 'm.twn', '--fast'], 2, /Unknown option '--fast'/],
+    ['an unknown option', ['inspect', 'm.twn', '--fast'], 2, /error: unknown option '--fast' \(see twn --help\)\n$/],
+    ['an option without its value', ['classify', 'm.twn', 'a.png', '--top'], 2, /error: --top needs a value \(see twn --help\)\n$/],
+    ['a value for a flag', ['inspect', 'm.twn', '--json=yes'], 2, /error: --json takes no value \(see twn --help\)\n$/],
+    ['a batch too large to bench', ['bench', 'm.twn', '--batch', '1000000'], 2, /--batch must be an integer from 1 to 4096/],
     ['classify without images', ['classify', 'm.twn'], 2, /needs a model and at least one image/],
     ['a bad --top', ['classify', 'm.twn', 'a.png', '--top', '0'], 2, /--top must be an integer ≥ 1/],
     ['a non-numeric --top', ['classify', 'm.twn', 'a.png', '--top', 'many'], 2, /--top must be an integer/],
@@ -120,17 +168,88 @@ describe('twn errors: one line on stderr, non-zero exit', () => {
   it('an image that is neither PNG nor JPEG', async () => {
     const { code, stderr } = await run('classify', path('lenet5.twn'), path('notes.txt'), '--backend', 'cpu');
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^twn: error: .*notes\.txt: not a PNG or JPEG image\n$/);
+    expect(stderr).toMatch(/^twn: error: .*notes\.txt: not a PNG or JPEG image \[IMAGE_DECODE_FAILED\]\n$/);
   });
 
   it('a PNG whose header claims more than 100 megapixels, before decoding it', async () => {
     const { code, stderr } = await run('classify', path('lenet5.twn'), path('bomb.png'), '--backend', 'cpu');
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^twn: error: .*bomb\.png: 12000×12000 pixels is more than the 100-megapixel limit\n$/);
+    expect(stderr).toMatch(/^twn: error: .*bomb\.png: 12000×12000 pixels is more than the 100-megapixel limit.*\[IMAGE_TOO_LARGE\]\n$/);
   });
 
-  it('--help and --version succeed', async () => {
-    expect((await run('--help')).stdout).toMatch(/^Usage:\n {2}twn classify/);
+  it.each([
+    ['a PNG without image data', 'no-idat.png', /no-idat\.png: the PNG has no image data .*\[IMAGE_DECODE_FAILED\]/],
+    ['a PNG with half its rows', 'short-idat.png', /short-idat\.png: .* short of its 28×28 pixels \[IMAGE_DECODE_FAILED\]/],
+    ['an image file over 64 MiB, before reading it', 'huge.png', /huge\.png is 68157440 bytes, over .*\[IMAGE_TOO_LARGE\]/],
+    ['a device that never ends', '/dev/zero', /cannot read \/dev\/zero: not a regular file/],
+  ])('%s', async (_, image, message) => {
+    const imagePath = image.startsWith('/') ? image : path(image);
+    const { code, stdout, stderr } = await run('classify', path('lenet5.twn'), imagePath, '-b', 'cpu');
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^twn: error: [^\n]+\n$/);
+    expect(stderr).toMatch(message);
+  });
+
+  it('a model file over 256 MiB, before reading it', async () => {
+    const { code, stderr } = await run('inspect', path('huge.twn'));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^twn: error: .*huge\.twn is 314572800 bytes, over the 268435456-byte .*\[MODEL_TOO_LARGE\]\n$/);
+  });
+
+  it('--help and --version succeed; --help shows the defaults', async () => {
+    const help = (await run('--help')).stdout;
+    expect(help).toMatch(/^Usage:\n {2}twn classify/);
+    expect(help).toMatch(/--top K .*\(default 5\)/);
+    expect(help).toMatch(/--backend B .*\(default auto\)/);
+    expect(help).toMatch(/--batch N .*\(default 1\)/);
+    expect(help).toMatch(/--runs N .*\(default 20\)/);
+    expect(help).toMatch(/--warmup N .*\(default 3\)/);
     expect((await run('--version')).code).toBe(0);
+  });
+});
+
+describe('twn classify with a model URL', () => {
+  let server: Server;
+  let base: string;
+  beforeAll(async () => {
+    const model = readFileSync(path('lenet5.twn'));
+    server = createServer((request, response) => {
+      if (request.url === '/lenet5.twn') response.writeHead(200, { 'content-length': String(model.length) }).end(model);
+      else response.writeHead(404).end('not here');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  it('downloads the model and classifies, as from the file', async () => {
+    const fromUrl = await run('classify', `${base}/lenet5.twn`, path('one.png'), '-b', 'cpu', '--json');
+    const fromFile = await run('classify', path('lenet5.twn'), path('one.png'), '-b', 'cpu', '--json');
+    expect(fromUrl.stderr).toBe('');
+    expect(fromUrl.code).toBe(0);
+    type Printed = { results: { predictions: unknown }[] };
+    const predictions = (output: string) => (JSON.parse(output) as Printed).results[0]!.predictions;
+    expect(predictions(fromUrl.stdout)).toEqual(predictions(fromFile.stdout));
+  });
+
+  it('a missing model URL is one line naming it', async () => {
+    const { code, stderr } = await run('inspect', `${base}/missing.twn`);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^twn: error: could not fetch http:\/\/127\.0\.0\.1:\d+\/missing\.twn: HTTP 404.*\[FETCH_FAILED\]\n$/);
+  });
+});
+
+describe('the backend line', () => {
+  it('names the adapter once, also when the reason already does', () => {
+    const name = 'google · swiftshader';
+    const adapter = { vendor: 'google', architecture: 'swiftshader', description: '', isSoftware: true, name };
+    const reason = `the only WebGPU adapter is a software one (${name}), slower than the CPU backend`;
+    const passedOver = { backend: { kind: 'cpu', requested: 'auto', reason, adapter, thread: 'main' } };
+    const used = { backend: { kind: 'webgpu', requested: 'webgpu', reason: 'WebGPU backend requested', adapter, thread: 'main' } };
+    for (const info of [passedOver, used]) {
+      const line = backendLine(info as unknown as ModelInfo);
+      expect(line.split(name)).toHaveLength(2);
+    }
   });
 });

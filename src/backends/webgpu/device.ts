@@ -21,6 +21,9 @@ export interface AcquireOptions {
 
 // Kept in a variable so bundlers do not try to resolve the Node-only package for browser builds.
 const NODE_WEBGPU_PACKAGE = 'webgpu';
+const NODE_FS = 'node:fs/promises';
+/** Where Debian's Chromium puts its software Vulkan driver (SwiftShader), which Dawn can use too. */
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 // Dawn's GPU object must outlive every adapter and device made from it, or the process crashes on collection.
 // A global symbol (not a module variable) keeps it alive even when test runners re-evaluate this module.
 const DAWN_GPU_KEY = Symbol.for('twn-webgpu.dawn-gpu');
@@ -50,9 +53,41 @@ async function findGpu(): Promise<GPU> {
       `WebGPU is not available: no navigator.gpu, and the optional Node package "${NODE_WEBGPU_PACKAGE}" could not be loaded (${String(cause)})`,
     );
   }
+  const missing = await missingVulkanDriver();
+  if (missing !== undefined) throw new TwnDeviceError('NO_ADAPTER', missing);
   const gpu = dawn.create([]);
   holder[DAWN_GPU_KEY] = gpu;
   return gpu;
+}
+
+/** The Vulkan loader's own search path for driver manifests (ICDs) on Linux, when no environment variable names one. */
+function vulkanManifestDirectories(env: Record<string, string | undefined>): string[] {
+  const home = env.HOME ?? '';
+  const configDirs = (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':');
+  const dataDirs = (env.XDG_DATA_DIRS || '/usr/local/share:/usr/share').split(':');
+  const configHome = env.XDG_CONFIG_HOME || `${home}/.config`;
+  const dataHome = env.XDG_DATA_HOME || `${home}/.local/share`;
+  return [configHome, ...configDirs, '/etc', dataHome, ...dataDirs].map((dir) => `${dir}/vulkan/icd.d`);
+}
+
+/**
+ * On Linux, Dawn reaches the GPU through Vulkan, and without a Vulkan driver it prints three warning lines to stderr
+ * before it finds no adapter. Looking for a driver manifest first keeps 'auto' quiet on such machines, and says
+ * what to do. Undefined when a driver may be present (or on other systems); otherwise the reason there is none.
+ */
+async function missingVulkanDriver(): Promise<string | undefined> {
+  type NodeProcess = { platform?: string; env?: Record<string, string | undefined> };
+  const nodeProcess = (globalThis as { process?: NodeProcess }).process;
+  if (nodeProcess?.platform !== 'linux' || nodeProcess.env === undefined) return undefined;
+  const env = nodeProcess.env;
+  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || env.VK_ADD_DRIVER_FILES) return undefined;
+  const fs = (await import(/* @vite-ignore */ NODE_FS)) as typeof import('node:fs/promises');
+  const directories = vulkanManifestDirectories(env);
+  for (const directory of directories) {
+    const entries = await fs.readdir(directory).catch(() => [] as string[]);
+    if (entries.some((name) => name.endsWith('.json'))) return undefined;
+  }
+  return `no Vulkan driver found (no manifest in */vulkan/icd.d); set VK_ICD_FILENAMES, e.g. ${SWIFTSHADER_ICD}`;
 }
 
 export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
