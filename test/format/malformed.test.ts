@@ -186,9 +186,9 @@ describe('readTwnFile rejects malformed files', () => {
   it('rejects a forged shape whose product overflows without allocating', () => {
     for (const shape of [[2 ** 31, 2 ** 31], [2 ** 52, 2 ** 52, 2 ** 52, 2 ** 52], [1, 2 ** 53 - 1], [2 ** 53 - 1, 1]]) {
       const forged = editHeader(valid, (j) => (j.tensors['fc.weight'].shape = shape));
-      const started = performance.now();
+      // Allocating such a shape would throw a RangeError (or exhaust memory) instead: the typed code proves the size
+      // check comes first. No wall-clock bound: timings are not assertions here.
       expect(rejection(forged).code).toBe('TENSOR_SIZE_MISMATCH');
-      expect(performance.now() - started).toBeLessThan(50);
     }
   });
 
