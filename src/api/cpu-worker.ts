@@ -1,10 +1,8 @@
 /**
  * The CPU backend in a dedicated Web Worker (see worker-executor.ts), so a slow network never freezes the page.
- * It reads the model bytes once, then answers runs with the logits; errors go back serialized (errors.ts).
+ * It receives the graph the page already read, validated and optimized (never the file to parse again), then answers
+ * runs with the logits; errors go back serialized (errors.ts).
  */
-import { readTwnFile } from '../format/reader.js';
-import { graphFromFile } from '../graph/from-file.js';
-import { optimize } from '../graph/passes/optimize.js';
 import { FastCpuExecutor } from '../backends/cpu-fast/index.js';
 import type { Graph } from '../graph/ir.js';
 import { serializeError } from './errors.js';
@@ -21,7 +19,7 @@ addEventListener('message', (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
   try {
     if (request.type === 'load') {
-      graph = optimize(graphFromFile(readTwnFile(request.bytes)));
+      graph = request.graph;
       cpu = new FastCpuExecutor({ maxRunBytes: request.maxRunBytes });
       reply({ id: request.id, ok: true, kernels: cpu.kernels });
       return;

@@ -15,8 +15,6 @@ export interface Executor {
 }
 
 export interface ExecutorOptions {
-  /** The model file, for the CPU worker to build its own graph from. */
-  readonly bytes: Uint8Array;
   /** Run the CPU backend in a Web Worker where there is one (default true; never in Node). */
   readonly cpuWorker?: boolean;
   /** Each backend refuses a run whose activations need more bytes (plan.ts DEFAULT_MAX_RUN_BYTES when absent). */
@@ -30,7 +28,7 @@ export async function createExecutor(graph: Graph, choice: BackendChoice, option
     try {
       // Loaded on demand, like the GPU kernels: Node never evaluates the inlined worker.
       const { createWorkerExecutor } = await import('./worker-executor.js');
-      return await createWorkerExecutor(options.bytes, options.maxRunBytes);
+      return await createWorkerExecutor(graph, options.maxRunBytes);
     } catch {
       // The file was validated on this thread already, so a failure here is the environment's (a CSP that forbids
       // blob: workers, say): the model still runs, on this thread, and model.info.backend.thread says so.

@@ -47,7 +47,7 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
     graph = graphFromFile(readTwnFile(bytes));
   }
   throwIfAborted(options.signal);
-  const executorOptions = { bytes, cpuWorker: options.cpuWorker, maxRunBytes };
+  const executorOptions = { cpuWorker: options.cpuWorker, maxRunBytes };
   const { choice, executor } = await prepare(optimize(graph), await chooseBackend(options), executorOptions);
   if (options.signal?.aborted) {
     executor.dispose();

@@ -1,20 +1,24 @@
 import type { CpuKernels } from '../backends/cpu-fast/index.js';
 import { TwnDeviceError } from '../errors.js';
 import { reviveError, type SerializedError } from './errors.js';
+import type { Graph } from '../graph/ir.js';
 import type { Executor } from './executor.js';
 // Inlined as a blob URL: the worker travels inside the library chunk, so consumers' bundlers need no URL handling.
 import CpuWorker from './cpu-worker.ts?worker&inline';
 
 export type WorkerRequest =
-  | { readonly type: 'load'; readonly id: number; readonly bytes: Uint8Array; readonly maxRunBytes?: number }
+  | { readonly type: 'load'; readonly id: number; readonly graph: Graph; readonly maxRunBytes?: number }
   | { readonly type: 'run'; readonly id: number; readonly input: Float32Array; readonly batch: number };
 
 export type WorkerReply =
   | { readonly id: number; readonly ok: true; readonly output?: Float32Array; readonly kernels?: CpuKernels }
   | { readonly id: number; readonly ok: false; readonly error: SerializedError };
 
-/** Runs the CPU backend in a dedicated module worker, which builds its own graph from a copy of the model bytes. */
-export async function createWorkerExecutor(bytes: Uint8Array, maxRunBytes?: number): Promise<Executor> {
+/**
+ * Runs the CPU backend in a dedicated module worker, which gets a structured-clone copy of the optimized graph (so the
+ * file is parsed and validated once, on this thread).
+ */
+export async function createWorkerExecutor(graph: Graph, maxRunBytes?: number): Promise<Executor> {
   const worker = new CpuWorker({ name: 'twn-cpu' });
   type Answer = Extract<WorkerReply, { ok: true }>;
   const pending = new Map<number, { resolve(answer: Answer): void; reject(error: Error): void }>();
@@ -44,10 +48,9 @@ export async function createWorkerExecutor(bytes: Uint8Array, maxRunBytes?: numb
       pending.set(request.id, { resolve, reject });
       worker.postMessage(request, transfer);
     });
-  const copy = bytes.slice();
   let loaded: Answer;
   try {
-    loaded = await call({ type: 'load', id: nextId++, bytes: copy, maxRunBytes }, [copy.buffer]);
+    loaded = await call({ type: 'load', id: nextId++, graph, maxRunBytes }, []);
   } catch (error) {
     worker.terminate();
     throw error;

@@ -43,4 +43,9 @@ export interface Graph {
   readonly outputs: readonly string[];
   readonly tensors: ReadonlyMap<string, Tensor>;
   readonly metadata: Readonly<Record<string, unknown>>;
+  /**
+   * Set by `optimize` (src/graph/passes/optimize.ts) on its result, so the passes run once per model however many
+   * stages receive the graph; it survives the structured clone that carries a graph to the CPU worker.
+   */
+  readonly optimized?: true;
 }
