@@ -15,13 +15,26 @@ function reply(message: WorkerReply, transfer: Transferable[] = []): void {
   postMessage(message, { transfer });
 }
 
+/** Holds `lock` until this worker ends, so that the page learns of its end (worker-executor.ts); then `held(true)`. */
+function holdLivenessLock(lock: string | undefined, held: (holdsLock: boolean) => void): void {
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  if (lock === undefined || locks === undefined) return held(false);
+  locks
+    .request(lock, () => {
+      held(true);
+      return new Promise<never>(() => undefined);
+    })
+    .catch(() => held(false));
+}
+
 addEventListener('message', (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
   try {
     if (request.type === 'load') {
       graph = request.graph;
       cpu = new FastCpuExecutor({ maxRunBytes: request.maxRunBytes });
-      reply({ id: request.id, ok: true, kernels: cpu.kernels });
+      const loaded = (holdsLock: boolean) => reply({ id: request.id, ok: true, kernels: cpu.kernels, holdsLock });
+      holdLivenessLock(request.livenessLock, loaded);
       return;
     }
     if (!graph) throw new Error('the CPU worker has no model');

@@ -7,11 +7,25 @@ import type { Executor } from './executor.js';
 import CpuWorker from './cpu-worker.ts?worker&inline';
 
 export type WorkerRequest =
-  | { readonly type: 'load'; readonly id: number; readonly graph: Graph; readonly maxRunBytes?: number }
+  | {
+      readonly type: 'load';
+      readonly id: number;
+      readonly graph: Graph;
+      readonly maxRunBytes?: number;
+      /** A Web Lock the worker holds for as long as it lives (see `watchLiveness`). */
+      readonly livenessLock?: string;
+    }
   | { readonly type: 'run'; readonly id: number; readonly input: Float32Array; readonly batch: number };
 
 export type WorkerReply =
-  | { readonly id: number; readonly ok: true; readonly output?: Float32Array; readonly kernels?: CpuKernels }
+  | {
+      readonly id: number;
+      readonly ok: true;
+      readonly output?: Float32Array;
+      readonly kernels?: CpuKernels;
+      /** The worker took the liveness lock. */
+      readonly holdsLock?: boolean;
+    }
   | { readonly id: number; readonly ok: false; readonly error: SerializedError };
 
 /**
@@ -48,12 +62,18 @@ export async function createWorkerExecutor(graph: Graph, maxRunBytes?: number): 
       pending.set(request.id, { resolve, reject });
       worker.postMessage(request, transfer);
     });
+  const livenessLock = webLocks() && `twn-cpu-worker-${globalThis.crypto.randomUUID()}`;
   let loaded: Answer;
   try {
-    loaded = await call({ type: 'load', id: nextId++, graph, maxRunBytes }, []);
+    const lock = livenessLock || undefined;
+    loaded = await call({ type: 'load', id: nextId++, graph, maxRunBytes, livenessLock: lock }, []);
   } catch (error) {
     worker.terminate();
     throw error;
+  }
+  if (livenessLock && loaded.holdsLock) {
+    const stopped = 'the CPU worker stopped (closed, or ended by the browser, e.g. for memory)';
+    watchLiveness(livenessLock, () => fail(new TwnDeviceError('WORKER_FAILED', stopped)));
   }
   return {
     thread: 'worker',
@@ -67,4 +87,18 @@ export async function createWorkerExecutor(graph: Graph, maxRunBytes?: number): 
       fail(new TwnDeviceError('DISPOSED', 'the model has been disposed'));
     },
   };
+}
+
+function webLocks(): LockManager | undefined {
+  const secure = typeof globalThis.crypto?.randomUUID === 'function';
+  return secure && typeof navigator !== 'undefined' ? navigator.locks : undefined;
+}
+
+/**
+ * A worker can stop without an `error` event (closed, or killed for memory), and its calls would then wait for ever.
+ * It holds a Web Lock while it lives; our request for the same lock is granted only when it is gone, whichever way.
+ * After `dispose` (terminate) this runs too, and finds the executor failed already.
+ */
+function watchLiveness(lock: string, died: () => void): void {
+  void webLocks()?.request(lock, () => died()).catch(() => undefined);
 }

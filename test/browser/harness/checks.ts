@@ -7,6 +7,8 @@ import { OP_CASES } from '../../op-cases/cases.js';
 import type { CaseResult } from '../../op-cases/compare.js';
 import { checkGpuCase } from '../../op-cases/run-webgpu.js';
 import { checkNetCase, NET_CASES, type NetResult } from '../../webgpu/net-cases.js';
+// Registers window.twnLifetimes for lifetimes.spec.ts.
+import './lifetimes.js';
 
 export interface BrowserReport<T> {
   readonly adapter?: AdapterSummary;

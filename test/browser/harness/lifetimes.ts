@@ -1,0 +1,65 @@
+/**
+ * Lifetime checks in Chromium, driven step by step from test/browser/lifetimes.spec.ts: device loss on WebGPU, a CPU
+ * worker that stops without an error event, downloads from a server that stalls.
+ */
+import { acquireDevice } from '../../../src/backends/webgpu/device.js';
+import { readModelSource } from '../../../src/api/source.js';
+import { loadModel, type TwnModel } from '../../../src/index.js';
+import { buildLeNet5 } from '../../../src/models/index.js';
+
+/** What a call ended with: 'ok', or the error's name and code. */
+export type Outcome = string;
+
+const lenet = buildLeNet5({ seed: 5 });
+const image = new Float32Array(28 * 28).fill(0.5);
+let workerModel: TwnModel | undefined;
+
+function outcome(error: unknown): Outcome {
+  const { name, code } = error as { name?: string; code?: string };
+  return `${name ?? 'unknown'}${code ? ` ${code}` : ''}`;
+}
+
+async function settle(promise: Promise<unknown>): Promise<Outcome> {
+  return promise.then(() => 'ok', outcome);
+}
+
+export const lifetimes = {
+  /** Three runs queued, the device destroyed after `ticks` tasks, then one more run: what each call ended with. */
+  async deviceLoss(ticks: number): Promise<Outcome[]> {
+    const { device } = await acquireDevice();
+    const model = await loadModel(lenet, { device, backend: 'webgpu' });
+    await model.run(image);
+    const pending = [model.run(image), model.run(image), model.run(image)];
+    for (let i = 0; i < ticks; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+    device.destroy();
+    const outcomes = await Promise.all([...pending.map(settle), settle(model.run(image))]);
+    outcomes.push(await settle(model.run(image)));
+    model.dispose();
+    return outcomes;
+  },
+
+  /** loadModel onto a device destroyed just before. */
+  async loadOnDestroyedDevice(): Promise<Outcome> {
+    const { device } = await acquireDevice();
+    device.destroy();
+    return settle(loadModel(lenet, { device, backend: 'webgpu' }));
+  },
+
+  async loadInWorker(): Promise<string> {
+    workerModel = await loadModel(lenet, { backend: 'cpu' });
+    await workerModel.run(image);
+    return workerModel.info.backend.thread;
+  },
+
+  /** A run on the worker model, bounded: a call that never settles reports 'pending'. */
+  async runInWorker(waitMs: number): Promise<Outcome> {
+    const timeout = new Promise<Outcome>((resolve) => setTimeout(() => resolve('pending'), waitMs));
+    return Promise.race([settle(workerModel!.run(image)), timeout]);
+  },
+
+  async download(url: string, idleTimeoutMs?: number): Promise<Outcome> {
+    return settle(readModelSource(url, { idleTimeoutMs }));
+  },
+};
+
+(window as unknown as { twnLifetimes: typeof lifetimes }).twnLifetimes = lifetimes;

@@ -1,0 +1,86 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect, test, type Page } from '@playwright/test';
+import type { lifetimes as Lifetimes } from './harness/lifetimes.js';
+
+type Checks = typeof Lifetimes;
+
+async function openHarness(page: Page): Promise<void> {
+  page.on('pageerror', (error) => console.log(`[page] ${error.message}`));
+  await page.goto('/');
+  await expect(page.locator('#status')).toHaveText('ready');
+}
+
+function call<K extends keyof Checks>(page: Page, name: K, ...args: Parameters<Checks[K]>): ReturnType<Checks[K]> {
+  return page.evaluate(
+    ([name, args]) => {
+      const checks = (window as unknown as { twnLifetimes: Record<string, (...a: unknown[]) => unknown> }).twnLifetimes;
+      return checks[name]!(...args);
+    },
+    [name, args] as [string, unknown[]],
+  ) as ReturnType<Checks[K]>;
+}
+
+test('device loss at any moment: pending and later runs are DEVICE_LOST; so is a load onto a lost device', async ({ page }) => {
+  await openHarness(page);
+  for (const ticks of [0, 1, 3]) {
+    const outcomes = await call(page, 'deviceLoss', ticks);
+    console.log(`destroyed after ${ticks} tasks: ${outcomes.join(', ')}`);
+    // Runs that finished before the loss keep their results; no call gets a raw DOMException or hangs.
+    for (const outcome of outcomes) expect(['ok', 'TwnDeviceError DEVICE_LOST']).toContain(outcome);
+    expect(outcomes.at(-1)).toBe('TwnDeviceError DEVICE_LOST');
+  }
+  expect(await call(page, 'loadOnDestroyedDevice')).toBe('TwnDeviceError DEVICE_LOST');
+});
+
+test('a CPU worker that stops without an error event fails its calls with WORKER_FAILED', async ({ page }) => {
+  await openHarness(page);
+  expect(await call(page, 'loadInWorker')).toBe('worker');
+  // The inlined worker: a blob: URL in the library build, the module's own URL from the dev server.
+  const worker = page.workers().find((candidate) => /^blob:|cpu-worker/.test(candidate.url()));
+  expect(worker, page.workers().map((candidate) => candidate.url()).join(', ')).toBeDefined();
+  // close() inside the worker: it ends quietly, no error event reaches the page.
+  await worker!.evaluate(() => (globalThis as unknown as { close(): void }).close()).catch(() => undefined);
+  expect(await call(page, 'runInWorker', 10_000)).toBe('TwnDeviceError WORKER_FAILED');
+  expect(await call(page, 'runInWorker', 10_000)).toBe('TwnDeviceError WORKER_FAILED');
+});
+
+test.describe('downloads from a server that stalls', () => {
+  let server: Server;
+  let base: string;
+  test.beforeAll(async () => {
+    server = createServer((request, response) => {
+      const headers = { 'access-control-allow-origin': '*', 'cache-control': 'no-store' };
+      if (request.url?.startsWith('/stalled-error')) {
+        // An error body that never ends: it holds its connection until the client cancels it.
+        response.writeHead(503, { ...headers, 'content-length': '100000' });
+        response.write('busy'.padEnd(1000));
+      } else if (request.url?.startsWith('/stalled-body')) {
+        response.writeHead(200, { ...headers, 'content-length': '100000' });
+        response.write(new Uint8Array(1000));
+      } else {
+        response.writeHead(200, { ...headers, 'content-length': '4' }).end('TWN!');
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  test.afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  test('eight stalled error bodies leave the origin usable (Chromium allows six connections per host)', async ({ page }) => {
+    await openHarness(page);
+    for (let i = 0; i < 8; i++) {
+      expect(await call(page, 'download', `${base}/stalled-error?${i}`)).toBe('TwnInputError FETCH_FAILED');
+    }
+    expect(await call(page, 'download', `${base}/fine`)).toBe('ok');
+  });
+
+  test('a body that stalls midway fails with FETCH_TIMEOUT after idleTimeoutMs', async ({ page }) => {
+    await openHarness(page);
+    expect(await call(page, 'download', `${base}/stalled-body`, 500)).toBe('TwnInputError FETCH_TIMEOUT');
+    expect(await call(page, 'download', `${base}/fine`)).toBe('ok');
+  });
+});
