@@ -1,4 +1,4 @@
-import { type BackendRequest, type ModelInfo, type TwnModel } from '../src/index.js';
+import type { BackendRequest, ModelInfo, TwnModel } from '../src/index.js';
 import { catalog, type ManifestEntry, type SlotId } from './lib/catalog.js';
 import { byId, h } from './lib/dom.js';
 import { DrawPad } from './lib/draw-pad.js';
@@ -196,7 +196,7 @@ function renderInside(): void {
   const handle = handles.get(slot);
   const info = handle?.model?.info;
   const body = byId('inside-body');
-  if (!info || !info.metadata.trained) {
+  if (!handle || !info?.metadata.trained) {
     body.replaceChildren(h('p', { class: 'muted' }, `The ${handle?.entry.slot.title ?? ''} model has not been trained yet.`));
     return;
   }

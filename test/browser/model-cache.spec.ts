@@ -63,4 +63,15 @@ test('the persistent cache: no request with reuse, a 304 when unchanged, a chang
   expect(await clear()).toBe(true);
   expect(await load('reuse')).toEqual(changed);
   expect(served.slice(3)).toEqual([{ status: 200, ifNoneMatch: undefined }]);
+
+  // A damaged stored copy fails validation (CRC-32): it is dropped and the file downloaded afresh.
+  await page.evaluate(async (url) => {
+    const cache = await caches.open('twn-webgpu-models');
+    const key = new URL(url, location.href).href;
+    const bytes = new Uint8Array(await (await cache.match(key))!.arrayBuffer());
+    bytes[bytes.length - 1]! ^= 0xff;
+    await cache.put(key, new Response(bytes, { headers: { etag: '"v2"' } }));
+  }, MODEL_URL);
+  expect(await load('reuse')).toEqual(changed);
+  expect(served.slice(4)).toEqual([{ status: 200, ifNoneMatch: undefined }]);
 });

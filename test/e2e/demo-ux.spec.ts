@@ -58,7 +58,7 @@ test.describe('demo, as a visitor uses it', () => {
     test.skip(!(await hasTrainedModel(page, 'digits')), 'no trained model shipped');
     for (const model of ['digits', 'objects']) {
       await page.locator(`input[name="inside-model"][value="${model}"]`).check({ force: true });
-      const figures = await page.locator("body").evaluate((body) => [...new Set((body as HTMLElement).innerText.match(/\d+(\.\d+)?×(?![\d])/g))]);
+      const figures = await page.locator('body').evaluate((body) => [...new Set((body.textContent ?? '').match(/\d+(\.\d+)?×(?![\d])/g))]);
       const stat = await page.locator('#stat-ratio').textContent();
       expect(figures).toEqual([stat]);
     }
