@@ -58,7 +58,8 @@ export function parseConvertCommand(argv: readonly string[]): ConvertCommand {
     throw usage(`--granularity must be one of ${GRANULARITIES.join(', ')}, not '${values.granularity}'`);
   }
   const tolerance = values.tolerance === undefined ? undefined : Number(values.tolerance);
-  if (tolerance !== undefined && !(tolerance >= 0 && tolerance < 1)) throw usage(`--tolerance must be in [0, 1), not '${values.tolerance}'`);
+  if (tolerance !== undefined && !(tolerance >= 0 && tolerance < 1))
+    throw usage(`--tolerance must be in [0, 1), not '${values.tolerance}'`);
   return {
     name: 'convert',
     model: positionals[0]!,
@@ -68,7 +69,9 @@ export function parseConvertCommand(argv: readonly string[]): ConvertCommand {
     json: values.json ?? false,
     options: {
       ternarize: values.ternarize ?? false,
-      ...(values['keep-float'] !== undefined ? { keepFloat: values['keep-float'].split(',').filter((name) => name !== '') } : {}),
+      ...(values['keep-float'] !== undefined
+        ? { keepFloat: values['keep-float'].split(',').filter((name) => name !== '') }
+        : {}),
       ...(granularity !== undefined ? { granularity } : {}),
       ...(tolerance !== undefined ? { ternaryTolerance: tolerance } : {}),
     },
@@ -81,7 +84,11 @@ export async function convertFile(command: ConvertCommand): Promise<string> {
   const samples = command.samplesPath === undefined ? undefined : await readSamples(command.samplesPath);
   let conversion: Conversion;
   try {
-    conversion = convertOnnx(await readBytes(command.model), { ...command.options, labels, ...(samples ? { samples } : {}) });
+    conversion = convertOnnx(await readBytes(command.model), {
+      ...command.options,
+      labels,
+      ...(samples ? { samples } : {}),
+    });
   } catch (error) {
     if (error instanceof Error) error.message = `${command.model}: ${error.message}`;
     throw error;
@@ -92,14 +99,19 @@ export async function convertFile(command: ConvertCommand): Promise<string> {
     throw new CliError(`cannot write ${command.output}: ${(error as Error).message}`);
   }
   const { report } = conversion;
-  if (command.json) return JSON.stringify({ output: command.output, bytes: conversion.bytes.length, ...report }, null, 2);
+  if (command.json)
+    return JSON.stringify({ output: command.output, bytes: conversion.bytes.length, ...report }, null, 2);
   const { input } = report;
   const lines = [
     `wrote ${command.output} (${conversion.bytes.length} bytes)`,
-    `input: ${input.name} [${input.shape.join(', ')}] ${input.colorLayout}, mean [${input.mean.join(', ')}], std [${input.std.join(', ')}]`,
+    `input: ${input.name} [${input.shape.join(', ')}] ${input.colorLayout}, ` +
+      `mean [${input.mean.join(', ')}], std [${input.std.join(', ')}]`,
     `outputs: ${report.outputs.join(', ')}`,
-    ...report.layers.map((layer) => `  ${layer.op.padEnd(7)} ${layer.node} [${layer.shape.join(', ')}]: ${layer.weight}` +
-      (layer.granularity ? ` (${layer.granularity} α)` : '')),
+    ...report.layers.map(
+      (layer) =>
+        `  ${layer.op.padEnd(7)} ${layer.node} [${layer.shape.join(', ')}]: ${layer.weight}` +
+        (layer.granularity ? ` (${layer.granularity} α)` : ''),
+    ),
     ...report.warnings.map((warning) => `warning: ${warning}`),
   ];
   return lines.join('\n');
@@ -123,7 +135,10 @@ const IMAGE_FILE = /\.(png|jpe?g)$/i;
 async function readSamples(path: string): Promise<ImageDataLike[]> {
   let files = [path];
   if ((await stat(path).catch(() => undefined))?.isDirectory()) {
-    files = (await readdir(path)).filter((name) => IMAGE_FILE.test(name)).sort().map((name) => join(path, name));
+    files = (await readdir(path))
+      .filter((name) => IMAGE_FILE.test(name))
+      .sort()
+      .map((name) => join(path, name));
     if (files.length === 0) throw new CliError(`--samples: no .png or .jpg files in ${path}`);
   }
   return Promise.all(files.map(async (file) => decodeImage(await readBytes(file), file)));

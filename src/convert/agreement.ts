@@ -23,14 +23,16 @@ export interface Agreement {
 const BATCH = 8;
 
 /** Where the compared inputs come from: NCHW pixels in [0, 1] (`count` images), or `count` seeded random ones. */
-export type AgreementInputs = { readonly pixels: Float32Array; readonly count: number } | { readonly seed: number; readonly count: number };
+export type AgreementInputs =
+  { readonly pixels: Float32Array; readonly count: number } | { readonly seed: number; readonly count: number };
 
 export function measureAgreement(ternarized: Graph, float: Graph, inputs: AgreementInputs): Agreement {
   const executor = new FastCpuExecutor();
   const [channels, height, width] = float.input.shape;
   const imageSize = channels * height * width;
   const samples = inputs.count;
-  const pixels = 'pixels' in inputs ? inputs.pixels : Float32Array.from({ length: samples * imageSize }, mulberry32(inputs.seed));
+  const pixels =
+    'pixels' in inputs ? inputs.pixels : Float32Array.from({ length: samples * imageSize }, mulberry32(inputs.seed));
   let agreeing = 0;
   let maxLogitDiff = 0;
   for (let start = 0; start < samples; start += BATCH) {
@@ -46,7 +48,8 @@ export function measureAgreement(ternarized: Graph, float: Graph, inputs: Agreem
       rowA.forEach((value, k) => (maxLogitDiff = Math.max(maxLogitDiff, Math.abs(value - rowB[k]!))));
     }
   }
-  const source = 'pixels' in inputs ? { inputs: 'given' as const } : { inputs: 'seeded-random' as const, seed: inputs.seed };
+  const source =
+    'pixels' in inputs ? { inputs: 'given' as const } : { inputs: 'seeded-random' as const, seed: inputs.seed };
   return { samples, ...source, top1: agreeing / samples, maxLogitDiff };
 }
 

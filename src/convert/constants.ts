@@ -39,7 +39,8 @@ export function foldElementwise(op: Elementwise, a: OnnxTensor, b: OnnxTensor): 
   const count = dims.reduce((x, y) => x * y, 1);
   const data = new Float64Array(count);
   const index = new Array<number>(rank).fill(0);
-  const offset = (tensorDims: number[]) => index.reduce((sum, i, axis) => sum * tensorDims[axis]! + (tensorDims[axis] === 1 ? 0 : i), 0);
+  const offset = (tensorDims: number[]) =>
+    index.reduce((sum, i, axis) => sum * tensorDims[axis]! + (tensorDims[axis] === 1 ? 0 : i), 0);
   const isFloat = a.dataType === FLOAT || b.dataType === FLOAT;
   for (let flat = 0; flat < count; flat++) {
     let rest = flat;
@@ -59,7 +60,11 @@ export function reshapeDims(input: readonly number[], target: readonly number[])
   const dims = target.map((size, axis) => (size === 0 ? input[axis]! : size));
   const known = dims.filter((size) => size !== -1).reduce((x, y) => x * y, 1);
   const inferred = dims.filter((size) => size === -1).length;
-  if (inferred > 1 || dims.some((size) => size < -1) || (inferred === 0 ? known !== count : known === 0 || count % known !== 0)) {
+  if (
+    inferred > 1 ||
+    dims.some((size) => size < -1) ||
+    (inferred === 0 ? known !== count : known === 0 || count % known !== 0)
+  ) {
     throw new ConstantShapeError(`cannot reshape [${input.join(', ')}] to [${target.join(', ')}]`);
   }
   return dims.map((size) => (size === -1 ? count / known : size));

@@ -1,8 +1,8 @@
 /**
  * ONNX → `.twn`: `convertOnnx(bytes)` reads an ONNX model exported from any PyTorch (or other) code and writes the
- * same network as a `.twn` file. Weights that already are α·{−1, 0, +1} (per layer or per output channel) are packed
- * as exact 2-bit codes; other conv/dense weights stay f32, or are ternarized on request, with the agreement against
- * the float model measured and reported. The package entry `twn-webgpu/convert`; the runtime does not import it.
+ * same network as a `.twn` file. Weights that already are α·{−1, 0, +1} (per layer or per output channel) are
+ * packed as exact 2-bit codes; other conv/dense weights stay f32, or are ternarized on request, with the agreement
+ * against the float model measured and reported. Package entry `twn-webgpu/convert`; the runtime does not import it.
  */
 import { preprocess, type ImageDataLike } from '../api/preprocess.js';
 import { TwnConvertError, TwnFormatError } from '../errors.js';
@@ -78,9 +78,14 @@ export function convertOnnx(onnx: Uint8Array, options: ConvertOptions = {}): Con
   const granularity = options.granularity ?? 'per-channel';
   const keepFloat = new Set(options.keepFloat ?? []);
   const unknown = [...keepFloat].filter((name) => !model.nodes.some((node) => node.name === name));
-  if (unknown.length > 0) throw new TwnConvertError('MALFORMED_MODEL', `keepFloat names no node of the model: ${unknown.join(', ')}`);
+  if (unknown.length > 0)
+    throw new TwnConvertError('MALFORMED_MODEL', `keepFloat names no node of the model: ${unknown.join(', ')}`);
 
-  const lowered = lower(model, options, (node) => ({ tolerance, granularity, ternarize: (options.ternarize ?? false) && !keepFloat.has(node) }));
+  const lowered = lower(model, options, (node) => ({
+    tolerance,
+    granularity,
+    ternarize: (options.ternarize ?? false) && !keepFloat.has(node),
+  }));
   const ternarized = lowered.layers.filter((layer) => layer.weight === 'ternarized');
   const warnings: string[] = [];
   let agreement: Agreement | undefined;
@@ -88,10 +93,13 @@ export function convertOnnx(onnx: Uint8Array, options: ConvertOptions = {}): Con
     const float = lower(model, options, () => ({ tolerance, granularity, ternarize: false }));
     agreement = measureAgreement(lowered.graph, float.graph, agreementInputs(lowered.graph, options));
     const inputs = agreement.inputs === 'given' ? 'sample images' : `seeded random images (seed ${agreement.seed})`;
-    warnings.push(`ternarized ${ternarized.length} float layer(s) (${ternarized.map((layer) => layer.node).join(', ')}) by ` +
-      `Δ = ${DELTA_FACTOR}·mean|W| ${granularity}: against the float model on ${agreement.samples} ${inputs}, ` +
-      `top-1 agreement ${(100 * agreement.top1).toFixed(1)} %, max |output difference| ${agreement.maxLogitDiff.toPrecision(3)}; ` +
-      'fine-tune with ternary weights (tools/README.md) for accuracy');
+    warnings.push(
+      `ternarized ${ternarized.length} float layer(s) (${ternarized.map((layer) => layer.node).join(', ')}) by ` +
+        `Δ = ${DELTA_FACTOR}·mean|W| ${granularity}: against the float model on ${agreement.samples} ${inputs}, ` +
+        `top-1 agreement ${(100 * agreement.top1).toFixed(1)} %, ` +
+        `max |output difference| ${agreement.maxLogitDiff.toPrecision(3)}; ` +
+        'fine-tune with ternary weights (tools/README.md) for accuracy',
+    );
   }
   const report: ConversionReport = {
     input: lowered.file.input,
@@ -126,29 +134,48 @@ function lower(model: OnnxModel, options: ConvertOptions, weightOptions: (node: 
   const lowering = new Lowering(model, weightOptions, options.labels ?? []);
   for (const node of model.nodes) {
     if (node.domain !== '' && node.domain !== 'ai.onnx') {
-      throw new TwnConvertError('UNSUPPORTED_OP', `(${node.opType}) is from operator domain "${node.domain}"`, { node: node.name });
+      throw new TwnConvertError('UNSUPPORTED_OP', `(${node.opType}) is from operator domain "${node.domain}"`, {
+        node: node.name,
+      });
     }
     const handler = HANDLERS[node.opType];
     if (handler === undefined) {
-      throw new TwnConvertError('UNSUPPORTED_OP', `(${node.opType}) has no .twn counterpart; supported: ` +
-        `${Object.keys(HANDLERS).join(', ')}`, { node: node.name });
+      throw new TwnConvertError(
+        'UNSUPPORTED_OP',
+        `(${node.opType}) has no .twn counterpart; supported: ` + `${Object.keys(HANDLERS).join(', ')}`,
+        { node: node.name },
+      );
     }
     handler(lowering, node);
   }
   const outputs = lowering.outputs();
-  const file: TwnFile = { input: lowering.inputSpec(), outputs, nodes: lowering.nodes, tensors: lowering.tensors, metadata: { trained: false } };
+  const file: TwnFile = {
+    input: lowering.inputSpec(),
+    outputs,
+    nodes: lowering.nodes,
+    tensors: lowering.tensors,
+    metadata: { trained: false },
+  };
   try {
     return { file, graph: graphFromFile(readTwnFile(writeTwnFile(file))), layers: lowering.layers };
   } catch (error) {
     if (!(error instanceof TwnFormatError)) throw error;
     const index = /^\$\.nodes\[(\d+)\]/.exec(error.path ?? '')?.[1];
     const node = index === undefined ? undefined : lowering.nodes[Number(index)]?.name;
-    throw new TwnConvertError('UNSUPPORTED_PATTERN', `the converted graph is not a valid .twn model: ${error.message}`,
-      node === undefined ? {} : { node });
+    throw new TwnConvertError(
+      'UNSUPPORTED_PATTERN',
+      `the converted graph is not a valid .twn model: ${error.message}`,
+      node === undefined ? {} : { node },
+    );
   }
 }
 
-function metadataFor(model: OnnxModel, report: ConversionReport, tolerance: number, options: ConvertOptions): Record<string, unknown> {
+function metadataFor(
+  model: OnnxModel,
+  report: ConversionReport,
+  tolerance: number,
+  options: ConvertOptions,
+): Record<string, unknown> {
   const ternary = report.layers.filter((layer) => layer.weight !== 'float');
   const granularities = new Set(ternary.map((layer) => layer.granularity));
   return {

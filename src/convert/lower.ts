@@ -17,7 +17,12 @@ export type LoweredValue =
   | { readonly kind: 'constant'; readonly tensor: OnnxTensor }
   /** The graph input after elementwise Sub/Div/Mul/Add by per-channel constants: (x − mean)/std. */
   | { readonly kind: 'input'; readonly mean: readonly number[]; readonly std: readonly number[] }
-  | { readonly kind: 'value'; readonly name: string };
+  | { readonly kind: 'value'; readonly name: string }
+  /**
+   * Sizes read off an activation's shape (Shape → Gather → Unsqueeze → Concat, which `x.view(x.size(0), -1)`
+   * exports): 'batch' stands for the batch size, known only at run time. `scalar`: a rank-0 size (one Gather index).
+   */
+  | { readonly kind: 'sizes'; readonly sizes: readonly (number | 'batch')[]; readonly scalar: boolean };
 
 /** One conv2d/dense layer of the converted model, for the report. */
 export interface ConvertedLayer {
@@ -54,19 +59,34 @@ export class Lowering {
     private readonly labels: readonly string[],
   ) {
     if (model.inputs.length !== 1) {
-      throw new TwnConvertError('UNSUPPORTED_PATTERN', `the graph has ${model.inputs.length} inputs ` +
-        `(${model.inputs.map((input) => input.name).join(', ')}); a .twn model takes one image tensor`);
+      throw new TwnConvertError(
+        'UNSUPPORTED_PATTERN',
+        `the graph has ${model.inputs.length} inputs ` +
+          `(${model.inputs.map((input) => input.name).join(', ')}); a .twn model takes one image tensor`,
+      );
     }
     const input = model.inputs[0]!;
     const [batch, channels, height, width] = input.dims;
-    if (input.dims.length !== INPUT_RANK || (channels !== 1 && channels !== 3) || typeof height !== 'number' || typeof width !== 'number') {
-      throw new TwnConvertError('UNSUPPORTED_PATTERN', `input "${input.name}" is [${input.dims.map((d) => d ?? '?').join(', ')}]; ` +
-        'a .twn model takes images [N, C, H, W] with C = 1 (gray) or 3 (RGB) and H, W fixed');
+    if (
+      input.dims.length !== INPUT_RANK ||
+      (channels !== 1 && channels !== 3) ||
+      typeof height !== 'number' ||
+      typeof width !== 'number'
+    ) {
+      throw new TwnConvertError(
+        'UNSUPPORTED_PATTERN',
+        `input "${input.name}" is [${input.dims.map((d) => d ?? '?').join(', ')}]; ` +
+          'a .twn model takes images [N, C, H, W] with C = 1 (gray) or 3 (RGB) and H, W fixed',
+      );
     }
     this.inputName = input.name;
     this.channels = channels;
     this.exportBatch = typeof batch === 'number' ? batch : undefined;
-    this.values.set(input.name, { kind: 'input', mean: new Array<number>(channels).fill(0), std: new Array<number>(channels).fill(1) });
+    this.values.set(input.name, {
+      kind: 'input',
+      mean: new Array<number>(channels).fill(0),
+      std: new Array<number>(channels).fill(1),
+    });
     this.shapes.set(input.name, [1, channels, height, width]);
     for (const [name, tensor] of model.initializers) this.values.set(name, { kind: 'constant', tensor });
     for (const node of model.nodes) for (const name of node.inputs) if (name !== '') this.count(name);
@@ -99,7 +119,8 @@ export class Lowering {
     const name = node.inputs[index];
     if (name === undefined || name === '') this.fail(node, 'MALFORMED_MODEL', `input ${index} is missing`);
     const value = this.values.get(name);
-    if (value === undefined) this.fail(node, 'MALFORMED_MODEL', `input "${name}" is produced by no node, initializer or input`);
+    if (value === undefined)
+      this.fail(node, 'MALFORMED_MODEL', `input "${name}" is produced by no node, initializer or input`);
     return value;
   }
 
@@ -115,8 +136,13 @@ export class Lowering {
   /** Input `index` as a `.twn` value name; the (normalised) graph input becomes the input spec's normalisation. */
   activation(node: OnnxNode, index: number): string {
     const value = this.lookup(node, index);
-    if (value.kind === 'constant') {
-      this.fail(node, 'UNSUPPORTED_PATTERN', `input "${node.inputs[index]}" is a constant where an activation is expected`);
+    if (value.kind === 'constant' || value.kind === 'sizes') {
+      this.fail(
+        node,
+        'UNSUPPORTED_PATTERN',
+        `input "${node.inputs[index]}" is a ${value.kind === 'constant' ? 'constant' : 'shape'} where an activation ` +
+          'is expected',
+      );
     }
     if (value.kind === 'value') return value.name;
     this.useNormalization(node, value.mean, value.std);
@@ -125,13 +151,25 @@ export class Lowering {
 
   private useNormalization(node: OnnxNode, mean: readonly number[], std: readonly number[]): void {
     if (std.some((s) => !(s > 0) || !Number.isFinite(s)) || mean.some((m) => !Number.isFinite(m))) {
-      this.fail(node, 'UNSUPPORTED_PATTERN', 'the input normalisation (x − mean)/std needs a finite mean and std > 0, ' +
-        `got mean [${mean.join(', ')}], std [${std.join(', ')}]`);
+      this.fail(
+        node,
+        'UNSUPPORTED_PATTERN',
+        'the input normalisation (x − mean)/std needs a finite mean and std > 0, ' +
+          `got mean [${mean.join(', ')}], std [${std.join(', ')}]`,
+      );
     }
     const same = (a: readonly number[], b: readonly number[]) => a.every((x, i) => x === b[i]);
-    if (this.normalization === undefined) this.normalization = { mean: mean.map(shortestFloat32), std: std.map(shortestFloat32) };
-    else if (!same(this.normalization.mean, mean.map(shortestFloat32)) || !same(this.normalization.std, std.map(shortestFloat32))) {
-      this.fail(node, 'UNSUPPORTED_PATTERN', 'the input is read with two different normalisations; a .twn model has one');
+    if (this.normalization === undefined)
+      this.normalization = { mean: mean.map(shortestFloat32), std: std.map(shortestFloat32) };
+    else if (
+      !same(this.normalization.mean, mean.map(shortestFloat32)) ||
+      !same(this.normalization.std, std.map(shortestFloat32))
+    ) {
+      this.fail(
+        node,
+        'UNSUPPORTED_PATTERN',
+        'the input is read with two different normalisations; a .twn model has one',
+      );
     }
   }
 
@@ -139,8 +177,12 @@ export class Lowering {
   constant(node: OnnxNode, index: number): OnnxTensor {
     const value = this.lookup(node, index);
     if (value.kind !== 'constant') {
-      this.fail(node, 'UNSUPPORTED_PATTERN', `input "${node.inputs[index]}" is computed at run time; ` +
-        'the converter needs it as a constant (an initializer)');
+      this.fail(
+        node,
+        'UNSUPPORTED_PATTERN',
+        `input "${node.inputs[index]}" is computed at run time; ` +
+          'the converter needs it as a constant (an initializer)',
+      );
     }
     return value.tensor;
   }
@@ -156,16 +198,35 @@ export class Lowering {
   }
 
   /** Emits a `.twn` node computing ONNX value `node.outputs[0]`, checked by the op's own attribute and shape rules. */
-  emit(node: OnnxNode, op: string, inputs: readonly string[], attrs: Attrs = {}, params: Record<string, string> = {}): void {
+  emit(
+    node: OnnxNode,
+    op: string,
+    inputs: readonly string[],
+    attrs: Attrs = {},
+    params: Record<string, string> = {},
+  ): void {
     const output = node.outputs[0]!;
-    const stored: StoredNode = { name: this.uniqueNodeName(node.name), op, inputs: [...inputs], outputs: [output], attrs: { ...attrs }, params };
+    const stored: StoredNode = {
+      name: this.uniqueNodeName(node.name),
+      op,
+      inputs: [...inputs],
+      outputs: [output],
+      attrs: { ...attrs },
+      params,
+    };
     const definition = getOp(op)!;
     try {
       const checked: GraphNode = { ...stored, attrs: definition.normalize(stored, this.tensors, '$') };
-      const [shape] = definition.inferShapes(inputs.map((name) => this.shapes.get(name)!), checked, this.graphStub, '$');
+      const [shape] = definition.inferShapes(
+        inputs.map((name) => this.shapes.get(name)!),
+        checked,
+        this.graphStub,
+        '$',
+      );
       this.shapes.set(output, shape!);
     } catch (error) {
-      if (error instanceof TwnFormatError) this.fail(node, 'UNSUPPORTED_PATTERN', `as ${op}: ${error.message.replace(/ \(at \$[^)]*\)$/, '')}`);
+      if (error instanceof TwnFormatError)
+        this.fail(node, 'UNSUPPORTED_PATTERN', `as ${op}: ${error.message.replace(/ \(at \$[^)]*\)$/, '')}`);
       throw error;
     }
     this.nodes.push(stored);
@@ -181,15 +242,28 @@ export class Lowering {
   }
 
   /** Emits a conv2d or dense node with its weight stored ternary or f32 (weights.ts) and an optional bias. */
-  emitLayer(node: OnnxNode, op: 'conv2d' | 'dense', input: string, weights: Float64Array, shape: readonly number[],
-    bias: Float64Array | undefined, attrs: Attrs = {}): void {
+  emitLayer(
+    node: OnnxNode,
+    op: 'conv2d' | 'dense',
+    input: string,
+    weights: Float64Array,
+    shape: readonly number[],
+    bias: Float64Array | undefined,
+    attrs: Attrs = {},
+  ): void {
     const name = this.uniqueNodeName(node.name);
     const stored = storeWeight(weights, shape, this.weightOptions(node.name));
     const params: Record<string, string> = { weight: this.addTensor(`${name}.weight`, stored.weight) };
     if (stored.alpha !== undefined) params.alpha = this.addTensor(`${name}.alpha`, stored.alpha);
     if (bias !== undefined) params.bias = this.addTensor(`${name}.bias`, f32Tensor(bias));
     this.emit(node, op, [input], attrs, params);
-    this.layers.push({ node: name, op, shape, weight: stored.kind, ...(stored.granularity ? { granularity: stored.granularity } : {}) });
+    this.layers.push({
+      node: name,
+      op,
+      shape,
+      weight: stored.kind,
+      ...(stored.granularity ? { granularity: stored.granularity } : {}),
+    });
   }
 
   private addTensor(name: string, tensor: Tensor): string {
@@ -203,7 +277,8 @@ export class Lowering {
    */
   foldIntoLayer(node: OnnxNode, value: string, op: 'Add' | 'Sub' | 'Mul' | 'Div', constant: OnnxTensor): boolean {
     const layer = this.producers.get(value);
-    if (layer === undefined || (layer.op !== 'conv2d' && layer.op !== 'dense') || this.readers.get(value) !== 1) return false;
+    if (layer === undefined || (layer.op !== 'conv2d' && layer.op !== 'dense') || this.readers.get(value) !== 1)
+      return false;
     const shape = this.shapes.get(value)!;
     const channels = shape[1]!;
     const values = perChannel(constant, channels, shape.length);
@@ -234,8 +309,12 @@ export class Lowering {
   inputChannels(node: OnnxNode, constant: OnnxTensor): Float64Array {
     const values = perChannel(constant, this.channels, INPUT_RANK);
     if (values === undefined) {
-      this.fail(node, 'UNSUPPORTED_PATTERN', `the input is normalised by a constant of dims [${constant.dims.join(', ')}]; ` +
-        `a .twn input spec holds one mean and std per channel (dims [1, ${this.channels}, 1, 1] or a scalar)`);
+      this.fail(
+        node,
+        'UNSUPPORTED_PATTERN',
+        `the input is normalised by a constant of dims [${constant.dims.join(', ')}]; ` +
+          `a .twn input spec holds one mean and std per channel (dims [1, ${this.channels}, 1, 1] or a scalar)`,
+      );
     }
     return values;
   }
@@ -259,8 +338,12 @@ export class Lowering {
     for (const { name } of this.model.outputs) {
       const value = this.values.get(name);
       if (value === undefined || value.kind !== 'value') {
-        const what = value === undefined ? 'produced by no node' : value.kind === 'constant' ? 'a constant' : 'the input itself';
-        throw new TwnConvertError('UNSUPPORTED_PATTERN', `graph output "${name}" is ${what}; a .twn output must be computed by a node`);
+        const what =
+          value === undefined ? 'produced by no node' : value.kind === 'input' ? 'the input itself' : 'a constant';
+        throw new TwnConvertError(
+          'UNSUPPORTED_PATTERN',
+          `graph output "${name}" is ${what}; a .twn output must be computed by a node`,
+        );
       }
       if (value.name !== name && !result.includes(value.name)) this.renameValue(value.name, name);
       result.push((this.values.get(name) as { name: string }).name);

@@ -1,84 +1,9 @@
 /**
- * Reads an ONNX model (a protobuf `onnx.ModelProto`) with protobufjs, through a schema that declares only the
- * messages and fields the converter uses; protobufjs skips every other field. The field numbers are those of the
- * ONNX IR specification (onnx/onnx.proto), which keeps them stable across IR versions.
+ * Reads an ONNX model (a protobuf `onnx.ModelProto`) with protobufjs through the schema of onnx-schema.ts, into
+ * plain structures: constant tensors as float64 arrays, attributes as numbers, strings, lists or tensors.
  */
-import protobuf from 'protobufjs/light.js';
 import { TwnConvertError } from '../errors.js';
-
-const int64 = (id: number) => ({ type: 'int64', id });
-const string = (id: number) => ({ type: 'string', id });
-const repeated = (type: string, id: number) => ({ type, id, rule: 'repeated' });
-
-const root = protobuf.Root.fromJSON({
-  nested: {
-    onnx: {
-      nested: {
-        ModelProto: {
-          fields: {
-            irVersion: int64(1),
-            producerName: string(2),
-            producerVersion: string(3),
-            graph: { type: 'GraphProto', id: 7 },
-            opsetImport: repeated('OperatorSetIdProto', 8),
-          },
-        },
-        OperatorSetIdProto: { fields: { domain: string(1), version: int64(2) } },
-        GraphProto: {
-          fields: {
-            node: repeated('NodeProto', 1),
-            name: string(2),
-            initializer: repeated('TensorProto', 5),
-            input: repeated('ValueInfoProto', 11),
-            output: repeated('ValueInfoProto', 12),
-          },
-        },
-        NodeProto: {
-          fields: {
-            input: repeated('string', 1),
-            output: repeated('string', 2),
-            name: string(3),
-            opType: string(4),
-            attribute: repeated('AttributeProto', 5),
-            domain: string(7),
-          },
-        },
-        AttributeProto: {
-          fields: {
-            name: string(1),
-            f: { type: 'float', id: 2 },
-            i: int64(3),
-            s: { type: 'bytes', id: 4 },
-            t: { type: 'TensorProto', id: 5 },
-            floats: repeated('float', 7),
-            ints: repeated('int64', 8),
-            type: { type: 'int32', id: 20 },
-          },
-        },
-        TensorProto: {
-          fields: {
-            dims: repeated('int64', 1),
-            dataType: { type: 'int32', id: 2 },
-            floatData: repeated('float', 4),
-            int32Data: repeated('int32', 5),
-            int64Data: repeated('int64', 7),
-            name: string(8),
-            rawData: { type: 'bytes', id: 9 },
-            doubleData: repeated('double', 10),
-            dataLocation: { type: 'int32', id: 14 },
-          },
-        },
-        ValueInfoProto: { fields: { name: string(1), type: { type: 'TypeProto', id: 2 } } },
-        TypeProto: { fields: { tensorType: { type: 'TypeProtoTensor', id: 1 } } },
-        TypeProtoTensor: { fields: { elemType: { type: 'int32', id: 1 }, shape: { type: 'TensorShapeProto', id: 2 } } },
-        TensorShapeProto: { fields: { dim: repeated('Dimension', 1) } },
-        Dimension: { fields: { dimValue: int64(1), dimParam: string(2) } },
-      },
-    },
-  },
-});
-/** The ModelProto message type of the schema above (tests also use it to write models). */
-export const ModelProto = root.lookupType('onnx.ModelProto');
+import { ModelProto } from './onnx-schema.js';
 
 /** protobufjs yields int64 as a `Long` (from the long package it depends on) or, without it, as a number. */
 type Int64 = number | { toNumber(): number };
@@ -174,7 +99,15 @@ const INT64 = 7;
 const DOUBLE = 11;
 const ELEMENT_BYTES: Readonly<Record<number, number>> = { [FLOAT]: 4, [INT32]: 4, [INT64]: 8, [DOUBLE]: 8 };
 const ELEMENT_NAMES: Readonly<Record<number, string>> = {
-  2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 8: 'string', 9: 'bool', 10: 'float16', 12: 'uint32', 13: 'uint64',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  12: 'uint32',
+  13: 'uint64',
   16: 'bfloat16',
 };
 
@@ -244,7 +177,9 @@ function decodeValueInfo(info: ValueInfoProto): OnnxValueInfo {
   const dims = info.type?.tensorType?.shape?.dim ?? [];
   return {
     name: info.name,
-    dims: dims.map((dim) => (dim.dimParam !== '' ? dim.dimParam : isZero(dim.dimValue) ? undefined : toNumber(dim.dimValue, 'dim'))),
+    dims: dims.map((dim) =>
+      dim.dimParam !== '' ? dim.dimParam : isZero(dim.dimValue) ? undefined : toNumber(dim.dimValue, 'dim'),
+    ),
   };
 }
 
@@ -253,20 +188,29 @@ function decodeTensor(tensor: TensorProto, where: string): OnnxTensor {
   const count = dims.reduce((a, b) => a * b, 1);
   const type = tensor.dataType;
   if (tensor.dataLocation === 1) {
-    throw new TwnConvertError('UNSUPPORTED_DTYPE', `tensor "${tensor.name}" keeps its data in an external file; ` +
-      'export with the weights inside the .onnx file', { node: where });
+    throw new TwnConvertError(
+      'UNSUPPORTED_DTYPE',
+      `tensor "${tensor.name}" keeps its data in an external file; ` + 'export with the weights inside the .onnx file',
+      { node: where },
+    );
   }
   if (ELEMENT_BYTES[type] === undefined) {
     const typeName = ELEMENT_NAMES[type] ?? `type ${type}`;
-    throw new TwnConvertError('UNSUPPORTED_DTYPE', `tensor "${tensor.name}" holds ${typeName}; ` +
-      'only float32, float64, int32 and int64 are read', { node: where });
+    throw new TwnConvertError(
+      'UNSUPPORTED_DTYPE',
+      `tensor "${tensor.name}" holds ${typeName}; ` + 'only float32, float64, int32 and int64 are read',
+      { node: where },
+    );
   }
   const data = new Float64Array(count);
   const raw = tensor.rawData;
   if (raw.length > 0) {
     if (raw.length !== count * ELEMENT_BYTES[type]!) {
-      throw new TwnConvertError('MALFORMED_MODEL', `tensor "${tensor.name}" has ${raw.length} data bytes for dims ` +
-        `[${dims.join(', ')}]`, { node: where });
+      throw new TwnConvertError(
+        'MALFORMED_MODEL',
+        `tensor "${tensor.name}" has ${raw.length} data bytes for dims ` + `[${dims.join(', ')}]`,
+        { node: where },
+      );
     }
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     for (let i = 0; i < count; i++) {
@@ -277,10 +221,19 @@ function decodeTensor(tensor: TensorProto, where: string): OnnxTensor {
     }
   } else {
     const values: readonly Int64[] =
-      type === FLOAT ? tensor.floatData : type === INT32 ? tensor.int32Data : type === DOUBLE ? tensor.doubleData : tensor.int64Data;
+      type === FLOAT
+        ? tensor.floatData
+        : type === INT32
+          ? tensor.int32Data
+          : type === DOUBLE
+            ? tensor.doubleData
+            : tensor.int64Data;
     if (values.length !== count) {
-      throw new TwnConvertError('MALFORMED_MODEL', `tensor "${tensor.name}" has ${values.length} values for dims ` +
-        `[${dims.join(', ')}]`, { node: where });
+      throw new TwnConvertError(
+        'MALFORMED_MODEL',
+        `tensor "${tensor.name}" has ${values.length} values for dims ` + `[${dims.join(', ')}]`,
+        { node: where },
+      );
     }
     values.forEach((value, i) => (data[i] = typeof value === 'number' ? value : value.toNumber()));
   }
@@ -294,7 +247,11 @@ function isZero(value: Int64): boolean {
 function toNumber(value: Int64, what: string, node?: string): number {
   const number = typeof value === 'number' ? value : value.toNumber();
   if (!Number.isSafeInteger(number)) {
-    throw new TwnConvertError('MALFORMED_MODEL', `${what} ${String(value)} is out of range`, node === undefined ? {} : { node });
+    throw new TwnConvertError(
+      'MALFORMED_MODEL',
+      `${what} ${String(value)} is out of range`,
+      node === undefined ? {} : { node },
+    );
   }
   return number;
 }

@@ -34,7 +34,11 @@ export function matchTernary(weights: Float64Array, outputs: number, tolerance: 
   return undefined;
 }
 
-function matchGroups(weights: Float64Array, groups: number, tolerance: number): Omit<TernaryMatch, 'granularity'> | undefined {
+function matchGroups(
+  weights: Float64Array,
+  groups: number,
+  tolerance: number,
+): Omit<TernaryMatch, 'granularity'> | undefined {
   const groupSize = weights.length / groups;
   const codes = new Int8Array(weights.length);
   const alpha = new Float32Array(groups);
@@ -88,8 +92,13 @@ export function storeWeight(weights: Float64Array, shape: readonly number[], opt
   return { kind: 'float', weight: { dtype: 'f32', shape: [...shape], data: Float32Array.from(weights) } };
 }
 
-function ternaryWeight(kind: WeightKind, codes: Int8Array, alpha: Float32Array, shape: readonly number[],
-  granularity: Granularity): StoredWeight {
+function ternaryWeight(
+  kind: WeightKind,
+  codes: Int8Array,
+  alpha: Float32Array,
+  shape: readonly number[],
+  granularity: Granularity,
+): StoredWeight {
   return {
     kind,
     weight: { dtype: 'ternary2', shape: [...shape], data: packTernary(codes, shape) },

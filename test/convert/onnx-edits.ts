@@ -3,7 +3,7 @@
  * an attribute, an initializer) and encodes again: real exporter output with one thing changed.
  */
 import { readFileSync } from 'node:fs';
-import { ModelProto } from '../../src/convert/onnx.js';
+import { ModelProto } from '../../src/convert/onnx-schema.js';
 
 const LENET_ONNX = readFileSync(new URL('../../demo/models/lenet5-twn.onnx', import.meta.url));
 
@@ -74,6 +74,12 @@ export function int64Tensor(name: string, values: number[]): TensorMessage {
   return { name, dims: [values.length], dataType: INT64, int64Data: values };
 }
 
-export function node(name: string, opType: string, input: string[], output: string[], attribute: AttributeMessage[] = []): NodeMessage {
+export function node(
+  name: string,
+  opType: string,
+  input: string[],
+  output: string[],
+  attribute: AttributeMessage[] = [],
+): NodeMessage {
   return { name, opType, input, output, attribute };
 }

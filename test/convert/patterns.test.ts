@@ -7,7 +7,15 @@ import { CpuExecutor } from '../../src/backends/cpu/executor.js';
 import { convertOnnx } from '../../src/convert/index.js';
 import { loadReferenceRun, SHIPPED_MODELS } from '../trained/shipped-models.js';
 import { singleOutput } from '../trained/logits.js';
-import { editedLeNet, floatTensor, floatValues, initializerNamed, node, nodeNamed, type ModelMessage } from './onnx-edits.js';
+import {
+  editedLeNet,
+  floatTensor,
+  floatValues,
+  initializerNamed,
+  node,
+  nodeNamed,
+  type ModelMessage,
+} from './onnx-edits.js';
 
 const lenet = SHIPPED_MODELS.find((model) => model.file === 'lenet5-twn.twn')!;
 const IMAGES = 2;
@@ -18,7 +26,10 @@ function expectShippedLogits(bytes: Uint8Array): ReturnType<typeof convertOnnx> 
   const conversion = convertOnnx(bytes);
   const run = loadReferenceRun(lenet);
   const images = run.images.slice(0, IMAGES);
-  const logits = singleOutput(conversion.graph, new CpuExecutor().run(conversion.graph, Float64Array.from(images.flat()), IMAGES));
+  const logits = singleOutput(
+    conversion.graph,
+    new CpuExecutor().run(conversion.graph, Float64Array.from(images.flat()), IMAGES),
+  );
   const expected = run.logits.slice(0, IMAGES).flat();
   expect(Math.max(...expected.map((value, i) => Math.abs(logits[i]! - value)))).toBeLessThanOrEqual(1e-5);
   return conversion;
@@ -34,9 +45,16 @@ describe('equivalent ONNX forms of LeNet-5 convert to the shipped logits', () =>
     const bytes = editedLeNet((model) => {
       const mean = floatValues(initializerNamed(model, 'model.normalize.mean'))[0]!;
       const std = floatValues(initializerNamed(model, 'model.normalize.std'))[0]!;
-      model.graph.initializer.push(floatTensor('inverse_std', [], [1 / std]), floatTensor('shift', [1, 1, 1, 1], [-mean / std]));
+      model.graph.initializer.push(
+        floatTensor('inverse_std', [], [1 / std]),
+        floatTensor('shift', [1, 1, 1, 1], [-mean / std]),
+      );
       replaceNode(model, '/model/normalize/Sub', node('scale', 'Mul', ['inverse_std', 'image'], ['scaled']));
-      replaceNode(model, '/model/normalize/Div', node('shift', 'Add', ['scaled', 'shift'], ['/model/normalize/Div_output_0']));
+      replaceNode(
+        model,
+        '/model/normalize/Div',
+        node('shift', 'Add', ['scaled', 'shift'], ['/model/normalize/Div_output_0']),
+      );
       model.graph.initializer = model.graph.initializer.filter((tensor) => !tensor.name.startsWith('model.normalize'));
     });
     const { graph } = expectShippedLogits(bytes);
@@ -47,10 +65,17 @@ describe('equivalent ONNX forms of LeNet-5 convert to the shipped logits', () =>
   it('the last layer as MatMul by Wᵀ then Add of the bias (folded into the dense layer), not Gemm', () => {
     const bytes = editedLeNet((model) => {
       const weight = floatValues(initializerNamed(model, 'model.body.fc2.weight'));
-      const transposed = Float32Array.from({ length: weight.length }, (_, i) => weight[(i % 10) * 512 + Math.floor(i / 10)]!);
+      const transposed = Float32Array.from(
+        { length: weight.length },
+        (_, i) => weight[(i % 10) * 512 + Math.floor(i / 10)]!,
+      );
       model.graph.initializer.push(floatTensor('fc2.weight_t', [512, 10], transposed));
-      replaceNode(model, FC2, node('fc2.matmul', 'MatMul', [FC2_INPUT, 'fc2.weight_t'], ['fc2.product']),
-        node('fc2.bias', 'Add', ['fc2.product', 'model.body.fc2.bias'], ['logits']));
+      replaceNode(
+        model,
+        FC2,
+        node('fc2.matmul', 'MatMul', [FC2_INPUT, 'fc2.weight_t'], ['fc2.product']),
+        node('fc2.bias', 'Add', ['fc2.product', 'model.body.fc2.bias'], ['logits']),
+      );
     });
     const { graph, report } = expectShippedLogits(bytes);
     expect(report.layers.at(-1)).toMatchObject({ node: 'fc2.matmul', weight: 'ternary' });

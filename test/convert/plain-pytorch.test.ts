@@ -21,9 +21,13 @@ const TOLERANCE = 1e-5;
 let dir: string;
 
 beforeAll(() => {
-  if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run bash tools/setup-venv.sh (scripts/setup.sh does)`);
+  if (!existsSync(PYTHON))
+    throw new Error(`${PYTHON} is missing: run bash tools/setup-venv.sh (scripts/setup.sh does)`);
   dir = mkdtempSync(join(tmpdir(), 'twn-plain-onnx-'));
-  execFileSync(PYTHON, ['tools/examples/plain_ternary_onnx.py', '--out', join(dir, 'plain')], { cwd: REPO, stdio: 'pipe' });
+  execFileSync(PYTHON, ['tools/examples/plain_ternary_onnx.py', '--out', join(dir, 'plain')], {
+    cwd: REPO,
+    stdio: 'pipe',
+  });
 });
 
 afterAll(() => {
@@ -40,15 +44,30 @@ it('converts every conv and linear layer to exact ternary codes and reproduces t
     ['dense', 'ternary', 'per-layer'],
   ]);
   expect(report.warnings).toEqual([]);
-  expect(graph.input).toMatchObject({ name: 'image', shape: [3, 16, 16], colorLayout: 'rgb', mean: [0.5, 0.45, 0.4], std: [0.25, 0.24, 0.26] });
+  expect(graph.input).toMatchObject({
+    name: 'image',
+    shape: [3, 16, 16],
+    colorLayout: 'rgb',
+    mean: [0.5, 0.45, 0.4],
+    std: [0.25, 0.24, 0.26],
+  });
   expect(graph.nodes.map((node) => node.op)).toEqual(expect.arrayContaining(['add', 'maxpool', 'avgpool', 'flatten']));
 
-  const reference = JSON.parse(readFileSync(join(dir, 'plain-reference.json'), 'utf8')) as { images: number[][]; logits: number[][] };
-  const logits = singleOutput(graph, new CpuExecutor().run(graph, Float64Array.from(reference.images.flat()), reference.images.length));
+  const reference = JSON.parse(readFileSync(join(dir, 'plain-reference.json'), 'utf8')) as {
+    images: number[][];
+    logits: number[][];
+  };
+  const logits = singleOutput(
+    graph,
+    new CpuExecutor().run(graph, Float64Array.from(reference.images.flat()), reference.images.length),
+  );
   const expected = reference.logits.flat();
   const scale = Math.max(1, ...expected.map(Math.abs));
   const maxDiff = expected.reduce((max, value, i) => Math.max(max, Math.abs(logits[i]! - value)), 0);
-  console.log(`plain PyTorch ternary net via ONNX: max |logit − PyTorch float64| = ${maxDiff.toExponential(2)} (scale ${scale.toFixed(2)})`);
+  console.log(
+    `plain PyTorch ternary net via ONNX: max |logit − PyTorch float64| = ${maxDiff.toExponential(2)} ` +
+      `(scale ${scale.toFixed(2)})`,
+  );
   expect(logits.length).toBe(expected.length);
   expect(maxDiff / scale).toBeLessThanOrEqual(TOLERANCE);
 });

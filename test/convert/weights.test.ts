@@ -11,12 +11,20 @@ import { argmaxPerRow } from '../trained/logits.js';
 describe('matchTernary', () => {
   it('finds one α for a tensor whose non-zero magnitudes are all equal', () => {
     const match = matchTernary(Float64Array.of(0.5, -0.5, 0, 0.5, 0, -0.5), 2, 1e-5);
-    expect(match).toEqual({ codes: Int8Array.of(1, -1, 0, 1, 0, -1), alpha: Float32Array.of(0.5), granularity: 'per-layer' });
+    expect(match).toEqual({
+      codes: Int8Array.of(1, -1, 0, 1, 0, -1),
+      alpha: Float32Array.of(0.5),
+      granularity: 'per-layer',
+    });
   });
 
   it('falls back to one α per output channel, an all-zero channel getting α = 0', () => {
     const match = matchTernary(Float64Array.of(0.5, -0.5, 0, 0.25, 0, 0, 0, 0, 0), 3, 1e-5);
-    expect(match).toEqual({ codes: Int8Array.of(1, -1, 0, 1, 0, 0, 0, 0, 0), alpha: Float32Array.of(0.5, 0.25, 0), granularity: 'per-channel' });
+    expect(match).toEqual({
+      codes: Int8Array.of(1, -1, 0, 1, 0, 0, 0, 0, 0),
+      alpha: Float32Array.of(0.5, 0.25, 0),
+      granularity: 'per-channel',
+    });
   });
 
   it('accepts magnitudes within the relative tolerance of their mean, and nothing further off', () => {
@@ -27,7 +35,13 @@ describe('matchTernary', () => {
 
   it('rejects float weights', () => {
     const random = mulberry32(7);
-    expect(matchTernary(Float64Array.from({ length: 64 }, () => random() - 0.5), 4, 1e-5)).toBeUndefined();
+    expect(
+      matchTernary(
+        Float64Array.from({ length: 64 }, () => random() - 0.5),
+        4,
+        1e-5,
+      ),
+    ).toBeUndefined();
   });
 });
 
@@ -36,15 +50,27 @@ describe('convertOnnx with ternarize', () => {
   const first = '/model/body/conv1/conv/Conv';
   const last = '/model/body/fc2/Gemm';
 
-  it('ternarizes float layers by the paper\'s rule, keeps the named ones f32, and measures the agreement it reports', () => {
+  it("ternarizes by the paper's rule, keeps the named layers f32, and measures the agreement it reports", () => {
     const float = convertOnnx(onnx);
-    const { graph, report } = convertOnnx(onnx, { ternarize: true, keepFloat: [first, last], granularity: 'per-layer', agreementSamples: 8, seed: 3 });
+    const { graph, report } = convertOnnx(onnx, {
+      ternarize: true,
+      keepFloat: [first, last],
+      granularity: 'per-layer',
+      agreementSamples: 8,
+      seed: 3,
+    });
     expect(report.layers.map((layer) => layer.weight)).toEqual(['float', 'ternarized', 'ternarized', 'float']);
-    expect(graph.metadata).toMatchObject({ weightMode: 'ternary', deltaRule: '0.7*mean|W|', fullPrecisionLayers: [first, last] });
+    expect(graph.metadata).toMatchObject({
+      weightMode: 'ternary',
+      deltaRule: '0.7*mean|W|',
+      fullPrecisionLayers: [first, last],
+    });
 
     for (const layer of graph.nodes.filter((node) => node.op === 'conv2d' || node.op === 'dense')) {
       const weight = graph.tensors.get(layer.params.weight!)!;
-      const source = float.graph.tensors.get(float.graph.nodes.find((node) => node.name === layer.name)!.params.weight!)!;
+      const source = float.graph.tensors.get(
+        float.graph.nodes.find((node) => node.name === layer.name)!.params.weight!,
+      )!;
       if (weight.dtype === 'f32') {
         expect(weight.data).toEqual(source.data);
         continue;

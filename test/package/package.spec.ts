@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { buildLeNet5 } from '../../src/models/index.js';
 import { freePort, packRepository, preview, REPO, run, writeScratchApp } from './scratch-app.js';
@@ -82,6 +82,34 @@ test('in Node, twn-webgpu/node loads a model by path and classifies PNG bytes as
   };
   expect(shown.thread).toBe('main');
   expect(shown.predictions.map((p) => p.index)).toEqual(cli.results[0]!.predictions.map((p) => p.index));
+});
+
+test('twn-webgpu/convert and twn convert write the same .twn from ONNX; the runtime entry has no protobuf', () => {
+  const converted = run(process.execPath, ['node-build/convert.js', 'public/model.onnx', 'library.twn'], app);
+  const shown = JSON.parse(converted) as {
+    layers: string[];
+    error: string;
+  };
+  expect(shown).toEqual({ layers: ['ternary', 'ternary', 'ternary', 'ternary'], error: 'TwnConvertError' });
+  const twn = join(app, 'node_modules/.bin/twn');
+  expect(run(twn, ['convert', 'public/model.onnx', '-o', 'cli.twn'], app)).toMatch(/^wrote cli\.twn/);
+  expect(readFileSync(join(app, 'cli.twn')).equals(readFileSync(join(app, 'library.twn')))).toBe(true);
+  expect(run(twn, ['inspect', 'cli.twn'], app)).toMatch(/ternary2/);
+
+  // Every module the browser entry loads, followed through its relative imports: none is protobufjs.
+  const lib = join(app, 'node_modules/twn-webgpu/dist/lib');
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = readFileSync(join(lib, file), 'utf8');
+    expect(code, file).not.toContain('node_modules/protobufjs');
+    for (const [, target] of code.matchAll(/(?:from|import\()\s*"(\.[^"]+)"/g)) {
+      visit(posix.join(posix.dirname(file), target!));
+    }
+  };
+  visit('index.js');
+  expect(seen.size).toBeGreaterThan(1);
 });
 
 test('the installed CLI inspects a model and fails in one line on a bad one', () => {

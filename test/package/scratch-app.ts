@@ -69,7 +69,7 @@ try {
         noEmit: false,
         outDir: 'node-build',
       },
-      include: ['node.ts'],
+      include: ['node.ts', 'convert.ts'],
     }),
   );
   // A Node script (built to node-build/node.js): a model file by path, a PNG file's bytes, through the Node entry.
@@ -83,6 +83,18 @@ const predictions: Prediction[] = await model.classify(await readFile(process.ar
 console.log(JSON.stringify({ thread: model.info.backend.thread, predictions }));
 `,
   );
+  // The converter entry in Node: an ONNX file to .twn bytes, typed by the package's declarations.
+  writeFileSync(
+    join(dir, 'convert.ts'),
+    `import { readFile, writeFile } from 'node:fs/promises';
+import { convertOnnx, TwnConvertError } from 'twn-webgpu/convert';
+
+const { bytes, report } = convertOnnx(new Uint8Array(await readFile(process.argv[2]!)));
+await writeFile(process.argv[3]!, bytes);
+console.log(JSON.stringify({ layers: report.layers.map((layer) => layer.weight), error: TwnConvertError.name }));
+`,
+  );
+  copyFileSync(join(REPO, 'demo/models/lenet5-twn.onnx'), join(dir, 'public', 'model.onnx'));
   writeFileSync(join(dir, 'public', 'model.twn'), model);
   copyFileSync(image, join(dir, 'public', 'digit.png'));
 }

@@ -3,7 +3,7 @@
 This is what your own training code looks like at export time: nn.Conv2d / nn.BatchNorm2d / nn.Linear whose weights
 hold α·{−1, 0, +1} (set here by the TWN rule: Δ = 0.7·mean|W|, α = mean of |W| over |W| > Δ; per output channel for
 the convolutions, per layer for the linear layers), the input normalisation inside forward(), a residual addition,
-max and average pooling. Random weights and BatchNorm statistics stand in for a trained model.
+max and average pooling, and a flatten written as x.view(x.size(0), -1). Random weights and BatchNorm statistics stand in for a trained model.
 
     .venv/bin/python tools/examples/plain_ternary_onnx.py --out /tmp/plain-twn
     npx twn convert /tmp/plain-twn.onnx -o /tmp/plain-twn.twn
@@ -44,7 +44,7 @@ class PlainTernaryNet(nn.Module):
         x = F.max_pool2d(x, 2)
         x = F.relu(self.conv3(x))
         x = F.avg_pool2d(x, 2)
-        x = F.relu(self.fc1(torch.flatten(x, 1)))
+        x = F.relu(self.fc1(x.view(x.size(0), -1)))  # exports Shape → Gather → Unsqueeze → Concat → Reshape
         return self.fc2(x)
 
 
