@@ -2,14 +2,30 @@
 
 @group(0) @binding(4) var<storage, read> weights: array<f32>;
 
-var<private> column: u32;
+// The first column of the current block.
+var<private> blockColumn: u32;
 
-fn loadWeightWord(word: u32) {
-  column = word * 16u;
+fn loadWeightBlock(block: u32) {
+  blockColumn = 16u * block;
 }
 
 fn accumulateColumn(bit: u32) {
-  for (var ch = 0u; ch < CHANNELS_PER_THREAD; ch++) {
-    acc[ch] += weights[rows[ch] * K + column + bit] * xs;
+  let k = blockColumn + bit;
+  // unroll: literal indices into acc, words and rows (src/backends/webgpu/unroll.ts).
+  for (var g = 0u; g < CHANNEL_GROUPS; g++) {
+    let row = 4u * g;
+    let w = vec4f(
+      weights[rows[row] * shape.K + k],
+      weights[rows[row + 1u] * shape.K + k],
+      weights[rows[row + 2u] * shape.K + k],
+      weights[rows[row + 3u] * shape.K + k],
+    );
+    // unroll: as above.
+    for (var j = 0u; j < 4u; j++) {
+      // unroll: as above.
+      for (var v = 0u; v < POSITION_VECTORS; v++) {
+        acc[(g * 4u + j) * POSITION_VECTORS + v] += w[j] * xs[v];
+      }
+    }
   }
 }

@@ -263,6 +263,22 @@ export const OP_CASES: readonly OpCaseSpec[] = [
   conv('3×5 kernel p[1, 2] in place, 3→5 ch, 6×8, per-layer α, relu', 73, {
     ...ternary, input: [1, 3, 6, 8], outChannels: 5, kernel: [3, 5], padding: [1, 2], activation: 'relu',
   }),
+  // WebGPU tiles (src/backends/webgpu/kernels/linear.ts): 64 channels × 64 positions, 16 × 64 for few channels;
+  // edges where channels, positions and K are not whole tiles, 7×7 and 1×1 maps, stride 2, batch > 1.
+  conv('3×3 p1, 20→70 ch, 7×7, batch 3 (tile edges: 64 + 6 channels, 147 positions)', 74, {
+    ...ternary, alpha: 'channel', input: [3, 20, 7, 7], outChannels: 70, kernel: same(3), padding: same(1), bias: true,
+    activation: 'relu',
+  }),
+  conv('1×1, 40→72 ch, 1×1 map, batch 5 (fewer positions than one vector lane group)', 75, {
+    ...ternary, input: [5, 40, 1, 1], outChannels: 72, kernel: same(1), scale: true, bias: true,
+  }),
+  conv('3×3 s2 p1, 24→65 ch, 14×14 → 7×7, batch 2, residual + relu (K = 216: 13½ packed words)', 76, {
+    ...ternary, input: [2, 24, 14, 14], outChannels: 65, kernel: same(3), stride: same(2), padding: same(1),
+    residual: true, activation: 'relu',
+  }),
+  conv('float 3×3 p1, 3→66 ch, 9×9 (float, wide tile, one partial block of K)', 77, {
+    weight: 'f32', input: [1, 3, 9, 9], outChannels: 66, kernel: same(3), padding: same(1), bias: true,
+  }),
   // conv2d, float weights (full-precision first/last layers).
   conv('float 3×3 p1, 3→13 ch, 10×10, batch 2, scale+bias, relu', 22, {
     weight: 'f32', input: [2, 3, 10, 10], outChannels: 13, kernel: same(3), padding: same(1), scale: true, bias: true, activation: 'relu',
@@ -285,6 +301,12 @@ export const OP_CASES: readonly OpCaseSpec[] = [
   dense('K = 200, 7 out, batch 16, per-channel α', 33, { ...ternary, alpha: 'channel', batch: 16, inFeatures: 200, outFeatures: 7 }),
   dense('K = 512, 300 out, batch 5, per-channel α, scale, bias, residual, relu', 34, {
     ...ternary, alpha: 'channel', batch: 5, inFeatures: 512, outFeatures: 300, scale: true, bias: true, residual: true, activation: 'relu',
+  }),
+  dense('K = 1000 (not whole words), 70 out, batch 6 (GEMV: 9 row groups, 2 sample groups)', 78, {
+    ...ternary, alpha: 'channel', batch: 6, inFeatures: 1000, outFeatures: 70, bias: true, activation: 'relu',
+  }),
+  dense('float K = 130, 20 out, batch 5 (GEMV, partial last quad)', 79, {
+    weight: 'f32', batch: 5, inFeatures: 130, outFeatures: 20, scale: true, bias: true,
   }),
   dense('float K = 33, 10 out, bias', 35, { weight: 'f32', batch: 1, inFeatures: 33, outFeatures: 10, bias: true }),
   dense('float K = 20, 7 out, batch 3, bias', 36, { weight: 'f32', batch: 3, inFeatures: 20, outFeatures: 7, bias: true }),

@@ -1,93 +1,98 @@
 import { describe, expect, it } from 'vitest';
-import { FLOAT_CONV_SHADER, TERNARY_CONV_SHADER } from '../../src/backends/webgpu/shaders.js';
+import { CONV_TILES } from '../../src/backends/webgpu/kernels/linear.js';
+import { convShader, FLOAT_DENSE_SHADER, TERNARY_DENSE_SHADER } from '../../src/backends/webgpu/shaders.js';
+import type { ShaderSource } from '../../src/backends/webgpu/kernel.js';
 import { findWeightMultiplications, parseWgsl } from './wgsl-weight-taint.js';
 
 const WEIGHTS = ['weights'];
-const GOOD_DECODE = `let code = (words[ch] >> shift) & 3u;
-    if (code == 1u) {
-      acc[ch] += xs;
-    } else if (code == 2u) {
-      acc[ch] -= xs;
-    }`;
+const ACTIVATIONS = ['input', 'residual'];
+const TERNARY_SHADERS: readonly ShaderSource[] = [
+  ...CONV_TILES.map((tile) => convShader('ternary', tile)),
+  TERNARY_DENSE_SHADER,
+];
+const FLOAT_SHADERS: readonly ShaderSource[] = [
+  ...CONV_TILES.map((tile) => convShader('float', tile)),
+  FLOAT_DENSE_SHADER,
+];
+// The one place every ternary kernel applies a weight (shaders/ternary-masks.wgsl).
+const GOOD_APPLY = 'return bitcast<vec4f>((bitcast<vec4u>(x) ^ negate) & keep);';
 
-/** The real ternary kernel with its add/subtract decode replaced by a variant that sneaks in a multiplication. */
-function ternaryShaderWith(decode: string, extraFunctions = ''): string {
-  expect(TERNARY_CONV_SHADER.code).toContain(GOOD_DECODE);
-  return TERNARY_CONV_SHADER.code.replace(GOOD_DECODE, decode) + extraFunctions;
+const violations = (code: string) => findWeightMultiplications(code, WEIGHTS, ACTIVATIONS);
+
+/** A real ternary kernel with its masked add replaced by a variant that sneaks in a multiplication. */
+function ternaryShaderWith(shader: ShaderSource, apply: string, extraFunctions = ''): string {
+  expect(shader.code).toContain(GOOD_APPLY);
+  return shader.code.replace(GOOD_APPLY, apply) + extraFunctions;
 }
 
-const SNEAKY_DECODES: Record<string, [decode: string, extraFunctions?: string]> = {
+const SNEAKY_APPLIES: Record<string, [apply: string, extraFunctions?: string]> = {
   'decoded sign times input': [
-    `let code = (words[ch] >> shift) & 3u;
-    let sign = f32(code == 1u) - f32(code == 2u);
-    acc[ch] += sign * xs;`,
+    'let sign = vec4f(1.0) - 2.0 * vec4f(negate >> vec4u(31u));\n  return sign * x * vec4f(keep & vec4u(1u));',
   ],
-  'sign built by branches, then multiplied': [
-    `let code = (words[ch] >> shift) & 3u;
-    var sign = 0.0;
-    if (code == 1u) { sign = 1.0; } else if (code == 2u) { sign = -1.0; }
-    acc[ch] += xs * sign;`,
+  'the masks applied to the constant 1, then multiplied': [
+    'return bitcast<vec4f>((bitcast<vec4u>(vec4f(1.0)) ^ negate) & keep) * x;',
   ],
-  'sign accumulated by constant steps': [
-    `let code = (words[ch] >> shift) & 3u;
-    var sign = 0.0;
-    if (code == 1u) { sign += 1.0; }
-    if (code == 2u) { sign -= 1.0; }
-    acc[ch] += xs * sign;`,
+  'sign chosen by select': [
+    'return select(vec4f(0.0), select(vec4f(1.0), vec4f(-1.0), negate != vec4u(0u)), keep != vec4u(0u)) * x;',
   ],
-  'compound *= with a select': [
-    `let code = (words[ch] >> shift) & 3u;
-    var term = xs;
-    term *= select(select(0.0, -1.0, code == 2u), 1.0, code == 1u);
-    acc[ch] += term;`,
+  'sign built by a branch': ['var sign = vec4f(0.0);\n  if (keep.x != 0u) { sign.x = 1.0; }\n  return sign * x;'],
+  'compound *= with the masked constant': [
+    'var term = x;\n  term *= bitcast<vec4f>((bitcast<vec4u>(vec4f(1.0)) ^ negate) & keep);\n  return term;',
   ],
-  'fma builtin': [
-    `let code = (words[ch] >> shift) & 3u;
-    let sign = f32(i32(code & 1u) - i32(code >> 1u));
-    acc[ch] = fma(vec4f(sign), xs, acc[ch]);`,
-  ],
+  'fma builtin': ['return fma(bitcast<vec4f>((bitcast<vec4u>(vec4f(1.0)) ^ negate) & keep), x, vec4f(0.0));'],
   'lookup table indexed by the code': [
-    `let code = (words[ch] >> shift) & 3u;
-    var table = array<f32, 3>(0.0, 1.0, -1.0);
-    acc[ch] += table[code] * xs;`,
+    'var table = array<f32, 3>(0.0, -1.0, 1.0);\n  return table[negate.x >> 31u] * x;',
   ],
   'helper function returning the sign': [
-    `acc[ch] += signAt(words[ch], shift) * xs;`,
+    'return signOf(negate, keep) * x;',
     `
-fn signAt(word: u32, shift: u32) -> f32 {
-  let code = (word >> shift) & 3u;
-  if (code == 1u) { return 1.0; }
-  if (code == 2u) { return -1.0; }
-  return 0.0;
+fn signOf(negate: vec4<u32>, keep: vec4<u32>) -> vec4<f32> {
+  if (keep.x == 0u) { return vec4f(0.0); }
+  if (negate.x != 0u) { return vec4f(-1.0); }
+  return vec4f(1.0);
 }`,
   ],
 };
 
 describe('ternary kernels never multiply by a weight (WGSL taint analysis)', () => {
-  it('the ternary conv2d/dense shader has no multiplication derived from the weight codes', () => {
-    expect(findWeightMultiplications(TERNARY_CONV_SHADER.code, WEIGHTS)).toEqual([]);
+  const ternaryCases = TERNARY_SHADERS.map((shader) => [shader.key, shader] as const);
+  it.each(ternaryCases)('%s has no multiplication derived from the weights', (_key, shader) => {
+    expect(violations(shader.code)).toEqual([]);
   });
 
-  it('the analysis does see the multiplications the shader legitimately has (index math, the epilogue)', () => {
-    const shader = parseWgsl(TERNARY_CONV_SHADER.code);
-    expect(shader.functions.map((f) => f.name).sort()).toEqual(['accumulateColumn', 'flatInvocation', 'flatWorkgroup', 'loadWeightWord', 'main']);
-    // Tainting the epilogue buffer instead must flag the one multiply per output by the effective scale.
-    expect(findWeightMultiplications(TERNARY_CONV_SHADER.code, ['epilogue']).length).toBeGreaterThan(0);
+  it('the analysis does see the multiplications the shaders legitimately have (index math, the epilogue)', () => {
+    for (const shader of TERNARY_SHADERS) {
+      const functions = parseWgsl(shader.code).functions.map((f) => f.name);
+      expect(functions).toEqual(expect.arrayContaining(['applyWeights', 'main', 'storeOutput']));
+      // Tainting the epilogue buffer instead must flag the one multiply per output by the effective scale.
+      expect(findWeightMultiplications(shader.code, ['epilogue'], ACTIVATIONS).length).toBeGreaterThan(0);
+    }
   });
 
-  it('flags the float kernel, which multiplies by its weights', () => {
-    const lines = FLOAT_CONV_SHADER.code.split('\n');
-    const flagged = findWeightMultiplications(FLOAT_CONV_SHADER.code, WEIGHTS).map((v) => lines[v.line - 1]!.trim());
-    expect(flagged).toContain('acc[ch] += weights[rows[ch] * K + column + bit] * xs;');
-    // The index arithmetic stays clean: only the weight product and the epilogue that consumes it are flagged.
-    expect(new Set(flagged)).toEqual(new Set(['acc[ch] += weights[rows[ch] * K + column + bit] * xs;', 'var value = acc[ch][p] * multiplier + bias;']));
+  it('without the activation buffers named, masked inputs count as weights (the exemption is not blanket)', () => {
+    for (const shader of TERNARY_SHADERS) expect(findWeightMultiplications(shader.code, WEIGHTS)).not.toEqual([]);
   });
 
-  it.each(Object.entries(SNEAKY_DECODES))('catches a deliberately bad decode step: %s', (_name, [decode, extra]) => {
-    expect(findWeightMultiplications(ternaryShaderWith(decode, extra), WEIGHTS)).not.toEqual([]);
+  it('flags the float kernels, which multiply by their weights', () => {
+    // The weight product (unrolled: once per register of the tile) and the epilogue that consumes it.
+    const product = /^acc\[.*\] \+= w(\[\w+\])? \* xs\[\w+\];$/;
+    const epilogue = 'var value = sum * epilogue[o] + epilogue[shape.O + o];';
+    for (const shader of FLOAT_SHADERS) {
+      const lines = shader.code.split('\n');
+      const flagged = violations(shader.code).map((v) => lines[v.line - 1]!.trim());
+      expect(flagged.filter((line) => product.test(line)).length).toBeGreaterThan(0);
+      expect(flagged).toContain(epilogue);
+      // The index arithmetic stays clean: nothing else is flagged.
+      expect(flagged.filter((line) => !product.test(line) && line !== epilogue)).toEqual([]);
+    }
+  });
+
+  it.each(Object.entries(SNEAKY_APPLIES))('catches a deliberately bad application: %s', (_name, [apply, more]) => {
+    for (const shader of TERNARY_SHADERS) expect(violations(ternaryShaderWith(shader, apply, more))).not.toEqual([]);
   });
 
   it('fails closed on code it cannot analyse', () => {
-    expect(() => findWeightMultiplications(ternaryShaderWith('switch (words[ch]) { default: {} }'), WEIGHTS)).toThrow(/switch/);
+    const unparsable = ternaryShaderWith(TERNARY_DENSE_SHADER, 'switch (keep.x) { default: {} }\n  return x;');
+    expect(() => violations(unparsable)).toThrow(/switch/);
   });
 });

@@ -8,8 +8,11 @@
  * index). Control flow is where a ternary kernel legitimately uses the codes: `if (code == 1u) { acc += x; }` adds or
  * skips the input and does not make `acc` a weight. To stop that from hiding a decoded weight, a branch on a tainted
  * condition taints every variable declared outside the branch that it assigns with `=` (or `*=`, `|=`, …), and every
- * `+=`/`-=` whose right side is a constant (`s += 1.0` builds a weight; `acc += x` accumulates an input). Anything the parser does not understand (`switch`, pointers
- * passed to functions) is rejected: the check fails closed.
+ * `+=`/`-=` whose right side is a constant (`s += 1.0` builds a weight; `acc += x` accumulates an input). Bit masks are
+ * the other legitimate use: `(bits(x) ^ negate) & keep` with x an activation (a value read from an activation buffer)
+ * is x, −x or 0, so XOR and AND of a weight mask into an activation yield an activation, not a weight; the same masks
+ * applied to a constant (`bits(1.0) ^ negate`) build a weight and stay tainted. Anything the parser does not
+ * understand (`switch`, pointers passed to functions) is rejected: the check fails closed.
  */
 
 export interface Violation {
@@ -66,6 +69,10 @@ const MULTIPLYING_BUILTINS = new Set(['fma', 'dot', 'dot4I8Packed', 'dot4U8Packe
 /** Builtins whose result says nothing about the contents of their arguments. */
 const CONTENT_FREE_BUILTINS = new Set(['arrayLength']);
 const TEMPLATED_TYPES = new Set(['array', 'vec2', 'vec3', 'vec4', 'mat2x2', 'mat3x3', 'mat4x4', 'ptr', 'atomic']);
+/** Builtins called with a template argument, like `bitcast<u32>(x)`. */
+const TEMPLATED_BUILTINS = new Set(['bitcast']);
+/** Bitwise operators through which a weight mask may be applied to an activation's bits (see MaskedActivation). */
+const MASK_OPS = new Set(['^', '&']);
 const BINARY_PRECEDENCE: Readonly<Record<string, number>> = {
   '||': 1, '&&': 2, '|': 3, '^': 4, '&': 5, '==': 6, '!=': 6, '<': 7, '>': 7, '<=': 7, '>=': 7, '<<': 8, '>>': 8, '+': 9,
   '-': 9, '*': 10, '/': 10, '%': 10,
@@ -304,7 +311,8 @@ class Parser {
       return inner;
     }
     if (token.kind !== 'ident') throw this.error(`unexpected "${token.text}" in an expression`, token);
-    if (TEMPLATED_TYPES.has(token.text) && this.peek().text === '<') this.skipTemplate();
+    const templated = TEMPLATED_TYPES.has(token.text) || TEMPLATED_BUILTINS.has(token.text);
+    if (templated && this.peek().text === '<') this.skipTemplate();
     if (this.accept('(')) {
       const args: Expr[] = [];
       while (!this.accept(')')) {
@@ -423,6 +431,8 @@ function rootName(target: Expr): string | undefined {
 
 class TaintAnalysis {
   readonly tainted: Set<string>;
+  /** Names holding values derived from the activation buffers (inputs, not weights). */
+  private readonly activations: Set<string>;
   private readonly taintedReturns = new Set<string>();
   private readonly paramsOf: ReadonlyMap<string, readonly string[]>;
   private changed = false;
@@ -432,8 +442,10 @@ class TaintAnalysis {
   constructor(
     private readonly module: Module,
     weightBuffers: readonly string[],
+    activationBuffers: readonly string[],
   ) {
     this.tainted = new Set(weightBuffers);
+    this.activations = new Set(activationBuffers);
     this.paramsOf = new Map(module.functions.map((f) => [f.name, f.params]));
   }
 
@@ -464,6 +476,9 @@ class TaintAnalysis {
         case 'decl':
           branchLocals?.add(statement.name);
           if (statement.init !== undefined && this.isTainted(statement.init)) this.taint(statement.name);
+          if (statement.init !== undefined && this.carriesActivation(statement.init)) {
+            this.markActivation(statement.name);
+          }
           break;
         case 'assign': {
           const valueTainted = this.isTainted(statement.value);
@@ -477,6 +492,7 @@ class TaintAnalysis {
             (!['+=', '-='].includes(statement.op) || !this.readsVariable(statement.value));
           const indexTainted = statement.target.kind === 'index' && this.isTainted(statement.target.index);
           if (name !== undefined && (valueTainted || buildsWeightInBranch || indexTainted)) this.taint(name);
+          if (name !== undefined && this.carriesActivation(statement.value)) this.markActivation(name);
           break;
         }
         case 'expr':
@@ -526,6 +542,10 @@ class TaintAnalysis {
         const left = this.isTainted(expr.left);
         const right = this.isTainted(expr.right);
         if (MULTIPLICATIVE.has(expr.op)) this.check(left || right, expr.line, expr.op);
+        // A weight mask XORed or ANDed into an activation's bits selects or negates that activation: the result is
+        // the input (or zero), not a decoded weight. A mask applied to anything else (a constant) builds a weight.
+        const unmasked = left ? expr.right : expr.left;
+        if (MASK_OPS.has(expr.op) && left !== right && this.carriesActivation(unmasked)) return false;
         return left || right;
       }
       case 'call': {
@@ -535,10 +555,13 @@ class TaintAnalysis {
         argTaint.forEach((tainted, i) => {
           const param = params[i];
           if (tainted && param !== undefined) this.taint(param);
+          if (param !== undefined && this.carriesActivation(expr.args[i]!)) this.markActivation(param);
         });
         const anyArg = argTaint.some(Boolean);
         if (MULTIPLYING_BUILTINS.has(expr.callee)) this.check(anyArg, expr.line, `${expr.callee}()`);
-        return anyArg || this.taintedReturns.has(expr.callee);
+        // A shader function's result is tainted when its body returns a tainted value (its parameters carry the
+        // arguments' taint into the body); a builtin's, when any argument is.
+        return this.paramsOf.has(expr.callee) ? this.taintedReturns.has(expr.callee) : anyArg;
       }
     }
   }
@@ -562,6 +585,32 @@ class TaintAnalysis {
     }
   }
 
+  /** Whether the expression's value derives from an activation buffer (an index into one does not count). */
+  private carriesActivation(expr: Expr): boolean {
+    switch (expr.kind) {
+      case 'ident':
+        return this.activations.has(expr.name);
+      case 'literal':
+        return false;
+      case 'unary':
+        return this.carriesActivation(expr.operand);
+      case 'member':
+      case 'index':
+        return this.carriesActivation(expr.base);
+      case 'binary':
+        return this.carriesActivation(expr.left) || this.carriesActivation(expr.right);
+      case 'call':
+        return !CONTENT_FREE_BUILTINS.has(expr.callee) && expr.args.some((arg) => this.carriesActivation(arg));
+    }
+  }
+
+  private markActivation(name: string): void {
+    if (!this.activations.has(name)) {
+      this.activations.add(name);
+      this.changed = true;
+    }
+  }
+
   private taint(name: string): void {
     if (!this.tainted.has(name)) {
       this.tainted.add(name);
@@ -574,7 +623,15 @@ class TaintAnalysis {
   }
 }
 
-/** Every multiplication in `source` that has an operand derived from one of `weightBuffers`. */
-export function findWeightMultiplications(source: string, weightBuffers: readonly string[]): Violation[] {
-  return new TaintAnalysis(parseWgsl(source), weightBuffers).run();
+/**
+ * Every multiplication in `source` that has an operand derived from one of `weightBuffers`. `activationBuffers` hold
+ * the layer's inputs: bit masks from the weights applied to their values (XOR of the sign, AND with all ones or
+ * zeros) apply a weight rather than build one.
+ */
+export function findWeightMultiplications(
+  source: string,
+  weightBuffers: readonly string[],
+  activationBuffers: readonly string[] = [],
+): Violation[] {
+  return new TaintAnalysis(parseWgsl(source), weightBuffers, activationBuffers).run();
 }

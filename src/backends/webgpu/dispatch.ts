@@ -1,3 +1,4 @@
+import { BUFFER_USAGE } from './gpu-constants.js';
 import type { DispatchPlan } from './kernel.js';
 import { foldWorkgroups, uploadBuffer, type PipelineFactory } from './pipelines.js';
 
@@ -6,7 +7,7 @@ export interface CompiledDispatch {
   readonly label: string;
   readonly plan: DispatchPlan;
   readonly pipeline: GPUComputePipeline;
-  /** The uploaded buffer of each `param` binding, by position in `plan.bindings` (undefined for the others). */
+  /** The uploaded buffer of each `param` or `uniform` binding, by position in `plan.bindings` (else undefined). */
   readonly paramBuffers: readonly (GPUBuffer | undefined)[];
 }
 
@@ -16,9 +17,11 @@ export async function compileDispatch(
   plan: DispatchPlan,
   label: string,
 ): Promise<CompiledDispatch> {
-  const paramBuffers = plan.bindings.map((binding) =>
-    binding.kind === 'param' ? uploadBuffer(device, binding.data, `${label}.${binding.role}`) : undefined,
-  );
+  const paramBuffers = plan.bindings.map((binding) => {
+    if (binding.kind === 'param') return uploadBuffer(device, binding.data, `${label}.${binding.role}`);
+    if (binding.kind !== 'uniform') return undefined;
+    return uploadBuffer(device, binding.data, `${label}.${binding.role}`, BUFFER_USAGE.UNIFORM);
+  });
   try {
     return { label, plan, pipeline: await pipelines.create(plan, label), paramBuffers };
   } catch (error) {
@@ -46,6 +49,7 @@ export function bindDispatch(
         return input;
       }
       case 'param':
+      case 'uniform':
         return { buffer: compiled.paramBuffers[i]! };
       case 'placeholder':
         return { buffer: placeholder };

@@ -154,10 +154,7 @@ class CompiledGraph implements WebGpuModel, DeviceLossListener {
     private readonly dispatches: readonly (CompiledDispatch | undefined)[],
   ) {
     this.placeholder = uploadBuffer(device, new Float32Array(1), 'absent optional input');
-    this.weightBytes = dispatches.reduce(
-      (total, dispatch) => total + (dispatch?.paramBuffers.reduce((sum, buffer) => sum + (buffer?.size ?? 0), 0) ?? 0),
-      0,
-    );
+    this.weightBytes = dispatches.reduce((total, dispatch) => total + (dispatch ? parameterBytes(dispatch) : 0), 0);
     this.unwatchLoss = watchDeviceLoss(device, this);
   }
 
@@ -296,6 +293,12 @@ class CompiledGraph implements WebGpuModel, DeviceLossListener {
       return { plan, slots, bindGroups, staging, outputs };
     }, destroyBatch);
   }
+}
+
+/** Bytes of a dispatch's parameter buffers, not counting the few bytes of its sizes uniform. */
+function parameterBytes(dispatch: CompiledDispatch): number {
+  const params = dispatch.paramBuffers.filter((_, i) => dispatch.plan.bindings[i]!.kind === 'param');
+  return params.reduce((sum, buffer) => sum + buffer!.size, 0);
 }
 
 function destroyBatch(resources: BatchResources): void {

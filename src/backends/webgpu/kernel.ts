@@ -14,6 +14,8 @@ export type Binding =
   | { readonly kind: 'input'; readonly index: number }
   /** A parameter array, uploaded once at compile time. */
   | { readonly kind: 'param'; readonly role: string; readonly data: Float32Array | Uint32Array }
+  /** The layer's sizes, uploaded once as a uniform buffer: layers of any size then share one pipeline. */
+  | { readonly kind: 'uniform'; readonly role: string; readonly data: Uint32Array }
   /** An optional input this node does not have (the shader skips it through an override constant). */
   | { readonly kind: 'placeholder' };
 
@@ -23,7 +25,10 @@ export const INVOCATIONS_PER_WORKGROUP = 64;
 export interface DispatchPlan {
   readonly kind: 'dispatch';
   readonly shader: ShaderSource;
-  /** Pipeline-overridable constants: the layer's shapes, known at compile time. Booleans as 0/1. */
+  /**
+   * Pipeline-overridable constants, booleans as 0/1. Plans with the same shader and constants share one pipeline, so
+   * kernels whose pipelines are costly to create pass sizes in a `uniform` binding instead.
+   */
   readonly constants: Readonly<Record<string, number>>;
   /** Bindings 1, 2, …; binding 0 is always the output, sized exactly to the value so shaders read the batch from it. */
   readonly bindings: readonly Binding[];

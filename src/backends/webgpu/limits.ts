@@ -23,7 +23,7 @@ function exceeded(node: GraphNode, what: string, needed: number, limit: keyof De
 
 /** Limits that do not depend on the batch: bindings per shader, workgroup size, parameter buffers. */
 export function checkStaticLimits(node: GraphNode, plan: DispatchPlan, limits: DeviceLimits): void {
-  const storageBuffers = 1 + plan.bindings.length;
+  const storageBuffers = 1 + plan.bindings.filter((binding) => binding.kind !== 'uniform').length;
   if (storageBuffers > limits.maxStorageBuffersPerShaderStage) {
     throw exceeded(node, 'storage buffers', storageBuffers, 'maxStorageBuffersPerShaderStage', limits.maxStorageBuffersPerShaderStage);
   }

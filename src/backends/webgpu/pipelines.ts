@@ -1,23 +1,34 @@
 import { SHADER_STAGE_COMPUTE, BUFFER_USAGE } from './gpu-constants.js';
-import type { DispatchPlan } from './kernel.js';
+import type { Binding, DispatchPlan } from './kernel.js';
 
 /**
  * Creates compute pipelines for kernel plans on one device: each WGSL module is compiled once however many layers use
- * it (the layers differ only in their override constants), and the layouts are explicit, so a binding a shader skips
- * through an override (the residual placeholder) stays in the layout.
+ * it, and plans with the same module and override constants share one pipeline (the tiled convolution passes its sizes
+ * in a uniform, so all its layers share one: pipeline creation dominates cold start on software adapters). Layouts
+ * are explicit, so a binding a shader skips (the residual placeholder) stays in the layout.
  */
 export class PipelineFactory {
   private readonly modules = new Map<string, GPUShaderModule>();
-  private readonly layouts = new Map<number, GPUPipelineLayout>();
+  private readonly layouts = new Map<string, GPUPipelineLayout>();
+  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
 
   constructor(private readonly device: GPUDevice) {}
 
   create(plan: DispatchPlan, label: string): Promise<GPUComputePipeline> {
-    return this.device.createComputePipelineAsync({
-      label,
-      layout: this.layout(1 + plan.bindings.length),
-      compute: { module: this.module(plan), entryPoint: plan.shader.entryPoint, constants: { ...plan.constants } },
-    });
+    const kinds = ['storage', ...plan.bindings.map((binding) => bufferType(binding.kind))] as const;
+    const key = JSON.stringify([plan.shader.key, plan.shader.entryPoint, kinds, Object.entries(plan.constants).sort()]);
+    let pipeline = this.pipelines.get(key);
+    if (pipeline === undefined) {
+      pipeline = this.device.createComputePipelineAsync({
+        label,
+        layout: this.layout(kinds),
+        compute: { module: this.module(plan), entryPoint: plan.shader.entryPoint, constants: { ...plan.constants } },
+      });
+      // A failed creation is not cached, so a later compile reports it again.
+      pipeline.catch(() => this.pipelines.delete(key));
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
   }
 
   private module(plan: DispatchPlan): GPUShaderModule {
@@ -29,29 +40,40 @@ export class PipelineFactory {
     return module;
   }
 
-  /** Binding 0 is the output (read-write), every other binding is read-only. */
-  private layout(bindings: number): GPUPipelineLayout {
-    let layout = this.layouts.get(bindings);
+  /** Binding 0 is the output (read-write); the others are read-only storage buffers or uniforms. */
+  private layout(kinds: readonly GPUBufferBindingType[]): GPUPipelineLayout {
+    const key = kinds.join();
+    let layout = this.layouts.get(key);
     if (layout === undefined) {
-      const entries: GPUBindGroupLayoutEntry[] = Array.from({ length: bindings }, (_, binding) => ({
+      const entries: GPUBindGroupLayoutEntry[] = kinds.map((type, binding) => ({
         binding,
         visibility: SHADER_STAGE_COMPUTE,
-        buffer: { type: binding === 0 ? 'storage' : 'read-only-storage' },
+        buffer: { type },
       }));
-      const bindGroupLayout = this.device.createBindGroupLayout({ label: `${bindings} storage buffers`, entries });
+      const bindGroupLayout = this.device.createBindGroupLayout({ label: key, entries });
       layout = this.device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout] });
-      this.layouts.set(bindings, layout);
+      this.layouts.set(key, layout);
     }
     return layout;
   }
 }
 
-/** A storage buffer holding `data`, written once at creation. */
-export function uploadBuffer(device: GPUDevice, data: Float32Array | Uint32Array, label: string): GPUBuffer {
+function bufferType(kind: Binding['kind']): GPUBufferBindingType {
+  return kind === 'uniform' ? 'uniform' : 'read-only-storage';
+}
+
+/** A storage (or uniform) buffer holding `data`, written once at creation. */
+export function uploadBuffer(
+  device: GPUDevice,
+  data: Float32Array | Uint32Array,
+  label: string,
+  usage: number = BUFFER_USAGE.STORAGE,
+): GPUBuffer {
   const buffer = device.createBuffer({
     label,
-    size: Math.max(4, data.byteLength),
-    usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_DST,
+    // Uniform buffers are read in 16-byte rows.
+    size: usage === BUFFER_USAGE.UNIFORM ? Math.ceil(data.byteLength / 16) * 16 : Math.max(4, data.byteLength),
+    usage: usage | BUFFER_USAGE.COPY_DST,
     mappedAtCreation: true,
   });
   new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));

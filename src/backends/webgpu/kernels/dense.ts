@@ -17,6 +17,6 @@ export const denseKernel: KernelModule = {
       stride: [1, 1],
       padding: [0, 0],
       activation: denseAttrs(context.node).activation,
-    });
+    }, true);
   },
 };

@@ -1,19 +1,32 @@
 import { TwnFormatError } from '../../../errors.js';
 import type { Activation, GraphNode, Tensor } from '../../../graph/ir.js';
-import {
-  ceilDiv,
-  INVOCATIONS_PER_WORKGROUP,
-  windowConstants,
-  type Binding,
-  type DispatchPlan,
-  type KernelContext,
-} from '../kernel.js';
+import { ceilDiv, type Binding, type DispatchPlan, type KernelContext } from '../kernel.js';
 import type { WindowGeometry } from '../../../ops/window.js';
-import { FLOAT_CONV_SHADER, TERNARY_CONV_SHADER } from '../shaders.js';
+import { convShader, FLOAT_DENSE_SHADER, TERNARY_DENSE_SHADER, type ConvTile } from '../shaders.js';
 
-// Must match CHANNELS_PER_THREAD and POSITIONS_PER_THREAD in shaders/conv2d.wgsl.
-const CHANNELS_PER_THREAD = 4;
-const POSITIONS_PER_THREAD = 4;
+// Must match GEMV_ROWS and GEMV_SAMPLES in shaders/dense.wgsl.
+const GEMV_ROWS = 8;
+const GEMV_SAMPLES = 4;
+// Codes per packed ternary word (docs/FORMAT.md §5): shape.kWords counts 16-column blocks for both weight kinds.
+const COLUMNS_PER_WORD = 16;
+
+/** 64 channels × 64 positions per workgroup, 8 × 8 outputs per invocation. */
+const WIDE_TILE: ConvTile = {
+  threadsAlongChannels: 8,
+  channelsPerThread: 8,
+  threadsAlongPositions: 8,
+  positionVectors: 2,
+};
+/** 16 channels × 64 positions, 4 × 4 per invocation: layers with few channels (LeNet, stems) waste less of it. */
+const NARROW_TILE: ConvTile = {
+  threadsAlongChannels: 4,
+  channelsPerThread: 4,
+  threadsAlongPositions: 16,
+  positionVectors: 1,
+};
+const NARROW_TILE_MAX_CHANNELS = 16;
+/** Every tile shape linearPlan picks from (tests check each one's shader). */
+export const CONV_TILES: readonly ConvTile[] = [WIDE_TILE, NARROW_TILE];
 
 /** A convolution's geometry; dense is the 1×1 case on a 1×1 image with C = K. */
 export interface LinearGeometry extends WindowGeometry {
@@ -21,43 +34,56 @@ export interface LinearGeometry extends WindowGeometry {
   readonly activation: Activation;
 }
 
-/** conv2d and dense: one dispatch computing act(α·scale·Σ ±x + bias (+ residual)). */
-export function linearPlan(context: KernelContext, geometry: LinearGeometry): DispatchPlan {
+/**
+ * conv2d and dense: one dispatch computing act(α·scale·Σ ±x + bias (+ residual)). Convolutions run as a tiled
+ * implicit GEMM (shaders/conv2d.wgsl), dense layers as a GEMV (shaders/dense.wgsl); both read the layer's sizes from
+ * a uniform, so every layer of a kind shares one pipeline.
+ */
+export function linearPlan(context: KernelContext, geometry: LinearGeometry, isDense = false): DispatchPlan {
   const { node, graph } = context;
   const weight = tensorOf(node, graph.tensors, 'weight');
   const outChannels = weight.shape[0]!;
   const positionsPerSample = geometry.outHeight * geometry.outWidth;
-  const threadsAlongPositions = threadsAlongPositionsFor(positionsPerSample);
-  const positionsPerGroup = threadsAlongPositions * POSITIONS_PER_THREAD;
-  const channelsPerGroup = (INVOCATIONS_PER_WORKGROUP / threadsAlongPositions) * CHANNELS_PER_THREAD;
   const hasResidual = node.inputs.length > 1;
   const bindings: Binding[] = [
     { kind: 'input', index: 0 },
     hasResidual ? { kind: 'input', index: 1 } : { kind: 'placeholder' },
     { kind: 'param', role: 'epilogue', data: epilogueOf(node, graph.tensors, outChannels) },
     { kind: 'param', role: 'weight', data: weight.data },
+    { kind: 'uniform', role: 'shape', data: shapeOf(geometry, outChannels, hasResidual) },
   ];
+  const decode = weight.dtype === 'ternary2' ? 'ternary' : 'float';
+  if (isDense) {
+    return {
+      kind: 'dispatch',
+      shader: decode === 'ternary' ? TERNARY_DENSE_SHADER : FLOAT_DENSE_SHADER,
+      constants: {},
+      bindings,
+      workgroups: (batch) => ceilDiv(batch, GEMV_SAMPLES) * ceilDiv(outChannels, GEMV_ROWS),
+    };
+  }
+  const tile = outChannels <= NARROW_TILE_MAX_CHANNELS ? NARROW_TILE : WIDE_TILE;
+  const tileChannels = tile.threadsAlongChannels * tile.channelsPerThread;
+  const tilePositions = tile.threadsAlongPositions * tile.positionVectors * 4;
   return {
     kind: 'dispatch',
-    shader: weight.dtype === 'ternary2' ? TERNARY_CONV_SHADER : FLOAT_CONV_SHADER,
-    constants: {
-      ...windowConstants(geometry),
-      C: geometry.channels,
-      O: outChannels,
-      THREADS_ALONG_POSITIONS: threadsAlongPositions,
-      RELU: geometry.activation === 'relu' ? 1 : 0,
-      HAS_RESIDUAL: hasResidual ? 1 : 0,
-    },
+    shader: convShader(decode, tile),
+    constants: {},
     bindings,
-    workgroups: (batch) => ceilDiv(batch * positionsPerSample, positionsPerGroup) * ceilDiv(outChannels, channelsPerGroup),
+    workgroups: (batch) => ceilDiv(batch * positionsPerSample, tilePositions) * ceilDiv(outChannels, tileChannels),
   };
 }
 
-/** Few positions per sample (late layers, dense) → spread the workgroup over channels instead. */
-function threadsAlongPositionsFor(positionsPerSample: number): number {
-  let threads = INVOCATIONS_PER_WORKGROUP;
-  while (threads > 1 && (threads / 2) * POSITIONS_PER_THREAD >= positionsPerSample) threads /= 2;
-  return threads;
+/** The uniform `LinearShape` of shaders/linear.wgsl. */
+function shapeOf(geometry: LinearGeometry, outChannels: number, hasResidual: boolean): Uint32Array {
+  const { channels, height, width, outHeight, outWidth, kernel, stride, padding } = geometry;
+  const columns = channels * kernel[0] * kernel[1];
+  return Uint32Array.from([
+    channels, height, width, outChannels,
+    outHeight, outWidth, kernel[0], kernel[1],
+    stride[0], stride[1], padding[0], padding[1],
+    columns, ceilDiv(columns, COLUMNS_PER_WORD), geometry.activation === 'relu' ? 1 : 0, hasResidual ? 1 : 0,
+  ]);
 }
 
 /** [multiplier; bias]: the effective per-channel multiplier alpha·scale, computed once on the host. */

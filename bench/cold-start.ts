@@ -1,0 +1,56 @@
+/**
+ * `npm run bench:cold-start [-- --models lenet5,vgg7,resnet18-224 --repeats 3]`
+ *
+ * Cold start on WebGPU: model bytes in memory → first result (parse, compile every pipeline, upload, one batch-1
+ * run), each repeat in a fresh Node process so no pipeline cache survives. Prints wall and process CPU milliseconds
+ * (medians); CPU time is the steadier number on a shared machine, where wall time grows with the load (`uptime`).
+ */
+import { execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { readTwnFile } from '../src/format/reader.js';
+import { graphFromFile } from '../src/graph/from-file.js';
+import { acquireDevice } from '../src/backends/webgpu/device.js';
+import { compileWebGpu } from '../src/backends/webgpu/executor.js';
+import { BENCH_MODELS, median } from './models.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'lenet5,vgg7,resnet18-224' },
+    repeats: { type: 'string', default: '3' },
+    child: { type: 'string' },
+  },
+});
+
+/** One cold start in this process; prints its wall and CPU milliseconds as JSON. */
+async function coldStart(model: string): Promise<void> {
+  const bytes = BENCH_MODELS[model]!.build();
+  const { device } = await acquireDevice();
+  const wallStart = performance.now();
+  const cpuStart = process.cpuUsage();
+  const graph = graphFromFile(readTwnFile(bytes));
+  const compiled = await compileWebGpu(graph, device);
+  await compiled.run(new Float32Array(graph.input.shape.reduce((a, b) => a * b, 1)), 1);
+  const cpu = process.cpuUsage(cpuStart);
+  console.log(JSON.stringify({ wallMs: performance.now() - wallStart, cpuMs: (cpu.user + cpu.system) / 1000 }));
+  compiled.dispose();
+  device.destroy();
+}
+
+function main(): void {
+  const script = fileURLToPath(import.meta.url);
+  console.log(`load: ${execFileSync('uptime').toString().trim()}`);
+  for (const model of flags.models.split(',')) {
+    const runs = Array.from({ length: Number(flags.repeats) }, () => {
+      const output = execFileSync(process.execPath, [script, '--child', model], { encoding: 'utf8' });
+      return JSON.parse(output.trim().split('\n').at(-1)!) as { wallMs: number; cpuMs: number };
+    });
+    const wall = median(runs.map((run) => run.wallMs)).toFixed(0);
+    const cpu = median(runs.map((run) => run.cpuMs)).toFixed(0);
+    console.log(`${model}: cold start ${wall} ms wall, ${cpu} ms CPU (median of ${runs.length})`);
+  }
+  console.log(`load: ${execFileSync('uptime').toString().trim()}`);
+}
+
+if (flags.child !== undefined) await coldStart(flags.child);
+else main();
