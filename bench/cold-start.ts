@@ -6,13 +6,15 @@
  * (medians); CPU time is the steadier number on a shared machine, where wall time grows with the load (`uptime`).
  */
 import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { readTwnFile } from '../src/format/reader.js';
 import { graphFromFile } from '../src/graph/from-file.js';
 import { acquireDevice } from '../src/backends/webgpu/device.js';
 import { compileWebGpu } from '../src/backends/webgpu/executor.js';
-import { BENCH_MODELS, median } from './models.js';
+import { benchModelBytes } from './models.js';
+import { median } from './stats.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -24,7 +26,7 @@ const { values: flags } = parseArgs({
 
 /** One cold start in this process; prints its wall and CPU milliseconds as JSON. */
 async function coldStart(model: string): Promise<void> {
-  const bytes = BENCH_MODELS[model]!.build();
+  const bytes = await benchModelBytes(model, (path) => readFile(path));
   const { device } = await acquireDevice();
   const wallStart = performance.now();
   const cpuStart = process.cpuUsage();

@@ -8,6 +8,7 @@
  * machine is shared. For before/after ratios, run two builds alternately (see README, WebGPU kernels).
  */
 import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { acquireDevice } from '../src/backends/webgpu/device.js';
 import { bindDispatch, compileDispatch, destroyDispatch, encodeDispatch } from '../src/backends/webgpu/dispatch.js';
@@ -18,7 +19,8 @@ import { graphFromFile } from '../src/graph/from-file.js';
 import { optimize } from '../src/graph/passes/optimize.js';
 import { planGraph } from '../src/plan/plan.js';
 import { seededRandom } from '../src/models/random.js';
-import { BENCH_MODELS, median } from './models.js';
+import { benchModelBytes } from './models.js';
+import { median } from './stats.js';
 
 const DEFAULT_LAYERS = [
   'vgg7:conv4',
@@ -45,7 +47,7 @@ function nonzeroCodes(words: Uint32Array): number {
 }
 
 async function measureLayer(device: GPUDevice, model: string, layer: string, batch: number): Promise<string> {
-  const graph = optimize(graphFromFile(readTwnFile(BENCH_MODELS[model]!.build())));
+  const graph = optimize(graphFromFile(readTwnFile(await benchModelBytes(model, (path) => readFile(path)))));
   const plan = planGraph(graph, batch);
   const step = plan.steps.find(({ node }) => node.name === layer);
   if (step === undefined) throw new Error(`${model} has no node "${layer}"`);
