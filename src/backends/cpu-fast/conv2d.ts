@@ -24,16 +24,17 @@ function tileWidth(rowLength: number, pixels: number): number {
  * input each pixel reads through weight k (zero in the padding). Either way the sums need no bounds checks, and each
  * output channel adds the values of its +1 weights and subtracts those of its −1 weights.
  */
-export const fastConv2d: FastOp = (node, graph, arena) => {
+export const fastConv2d: FastOp = (node, graph) => {
   const attrs = conv2dAttrs(node);
-  const layer = new LinearLayer(node, graph.tensors, attrs.activation === 'relu', arena);
+  const layer = new LinearLayer(node, graph.tensors, attrs.activation === 'relu');
   return (step) => {
     const [batch, channels, height, width] = shapeOf(step.inputShapes, 0) as [number, number, number, number];
     const [, outChannels, outHeight, outWidth] = shapeOf(step.outputShapes, 0) as [number, number, number, number];
     const geometry: Geometry = { batch, channels, height, width, outChannels, outHeight, outWidth, ...attrs };
     // In place only when output rows split into whole 8-lane blocks: otherwise im2col tiles, which span rows, keep
     // every lane in a block (ResNet-18's 4×4 and 7×7 maps).
-    const inPlace = attrs.stride[0] === 1 && attrs.stride[1] === 1 && outWidth % BLOCK_LANES === 0 ? paddedInputConv(layer, geometry) : undefined;
+    const inPlace =
+      attrs.stride[0] === 1 && attrs.stride[1] === 1 && outWidth % BLOCK_LANES === 0 ? paddedInputConv(layer, geometry) : undefined;
     return inPlace ?? im2colConv(layer, geometry);
   };
 };
@@ -51,14 +52,12 @@ function paddedInputConv(layer: LinearLayer, g: Geometry): BoundStep | undefined
   if (rows === undefined) return undefined;
   const pixels = g.outHeight * g.outWidth;
   const paddedSize = g.channels * plane;
-  const sumsSize = layer.sumsSize(g.outWidth);
   const target: TileTarget = { output: new Float32Array(0), residual: undefined, base: 0, channelStride: pixels, laneStride: 1 };
   return {
-    scratchSize: paddedSize + sumsSize,
+    scratchSize: paddedSize,
     run({ inputs, output }, scratch) {
       const input = inputs[0]!;
       const padded = scratch.subarray(0, paddedSize);
-      const sums = scratch.subarray(paddedSize, paddedSize + sumsSize);
       target.output = output;
       target.residual = inputs[1];
       padded.fill(0); // the border; the interior is overwritten for every image
@@ -72,7 +71,7 @@ function paddedInputConv(layer: LinearLayer, g: Geometry): BoundStep | undefined
         }
         for (let y = 0; y < g.outHeight; y++) {
           target.base = n * g.outChannels * pixels + y * g.outWidth;
-          layer.runTile(rows, padded.subarray(y * paddedWidth), g.outWidth, target, sums);
+          layer.runTile(rows, padded.subarray(y * paddedWidth), g.outWidth, target);
         }
       }
     },
@@ -98,13 +97,11 @@ function im2colConv(layer: LinearLayer, g: Geometry): BoundStep {
       }
     }
   }
-  const sumsSize = layer.sumsSize(lanes);
   const target: TileTarget = { output: new Float32Array(0), residual: undefined, base: 0, channelStride: pixels, laneStride: 1 };
   return {
-    scratchSize: rowLength * lanes + sumsSize,
+    scratchSize: rowLength * lanes,
     run({ inputs, output }, scratch) {
       const input = inputs[0]!;
-      const sums = scratch.subarray(rowLength * lanes, rowLength * lanes + sumsSize);
       target.output = output;
       target.residual = inputs[1];
       for (let n = 0; n < g.batch; n++) {
@@ -123,7 +120,7 @@ function im2colConv(layer: LinearLayer, g: Geometry): BoundStep {
             }
           }
           target.base = n * g.outChannels * pixels + first;
-          layer.runTile(rows, scratch, count, target, sums);
+          layer.runTile(rows, scratch, count, target);
         }
       }
     },

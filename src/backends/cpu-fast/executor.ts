@@ -1,59 +1,99 @@
 import { TwnInputError } from '../../errors.js';
-import type { Graph } from '../../graph/ir.js';
+import type { Graph, GraphNode } from '../../graph/ir.js';
 import { optimize } from '../../graph/passes/optimize.js';
 import { elementCount, formatShape } from '../../ops/tensor.js';
 import { BatchCache } from '../../plan/batch-cache.js';
 import { planGraph, type ExecutionPlan, type RunLimits } from '../../plan/plan.js';
-import type { BoundStep, CompiledNode, StepBuffers } from './kernel.js';
-import { getFastOp } from './ops.js';
-import { HeapScratch, type ScratchSpace } from './scratch.js';
-import { WasmArena } from './wasm/arena.js';
+import type { BoundStep, CompiledNode, WasmOp } from './kernel.js';
+import { getFastOp, getWasmOp } from './ops.js';
+import { HeapScratch } from './scratch.js';
+import { ArenaRegions, WasmArena } from './wasm/arena.js';
+import { ThreadPool } from './wasm/threads.js';
 
 export interface FastTensor {
   readonly shape: readonly number[];
   readonly data: Float32Array;
 }
 
-/** A plan with its buffers: one Float32Array per slot, a view per value; reused by every run. */
+/** A plan with its buffers, bound once and reused by every run. */
 interface BoundPlan {
-  readonly input: Float32Array;
-  readonly steps: readonly { readonly step: BoundStep; readonly buffers: StepBuffers }[];
-  readonly outputs: ReadonlyMap<string, Float32Array>;
-  /** The most scratch any step needs. */
-  readonly scratchSize: number;
+  /** Copies `input` in, runs every step, returns copies of the outputs. */
+  run(input: Float32Array | Float64Array): Map<string, FastTensor>;
 }
 
-/** Which inner loops the conv2d/dense layers run: WebAssembly SIMD where the engine has it, JavaScript otherwise. */
+/** Which inner loops the executor runs: WebAssembly SIMD where the engine has it, JavaScript otherwise. */
 export type CpuKernels = 'wasm-simd' | 'js';
 
 export interface FastCpuOptions extends RunLimits {
   /** 'js' forces the JavaScript kernels (tests compare the two); default: WebAssembly SIMD where available. */
   readonly kernels?: CpuKernels;
+  /**
+   * Threads to split each layer over (default 1): helpers sharing the WebAssembly memory, which needs
+   * SharedArrayBuffer (a cross-origin isolated page) and a thread that may block (a worker, or Node).
+   */
+  readonly threads?: number;
+  /** Called after every step with its time (bench/cpu-layers.ts); for measurement only. */
+  readonly onStep?: (node: GraphNode, milliseconds: number) => void;
 }
 
 /**
- * The fast CPU backend: float32, single thread, for users whose WebGPU adapter is a software one. Same contract as
- * CpuExecutor (a Graph is optimized and planned per batch; an ExecutionPlan runs as given), but work happens once:
- * each graph is compiled on first use (ternary codes → index lists, epilogue constants), each plan bound once
- * (buffers from its slots, tiles sized to its shapes). A run then allocates only the output arrays it returns.
- * Buffers stay alive for as long as their plan is referenced: a caller's plan while the caller keeps it, a plan made
- * here while its batch size is among the BATCH_SIZES_KEPT most recently run for that graph.
+ * The fast CPU backend: float32, for users whose WebGPU adapter is a software one. Same contract as CpuExecutor (a
+ * Graph is optimized and planned per batch; an ExecutionPlan runs as given), but work happens once: each graph is
+ * compiled on first use (ternary codes → offset lists, epilogue constants), each plan bound once (its buffers, task
+ * lists sized to its shapes). A run then allocates only the output arrays it returns. With WebAssembly, everything
+ * lives in one arena: weights while their graph is alive, a plan's buffers while the plan is; without it, the
+ * JavaScript kernels run on ordinary arrays. Plans made here are kept for the BATCH_SIZES_KEPT most recently run
+ * batch sizes of each graph.
  */
 export class FastCpuExecutor {
   /** The kernels this executor actually runs. */
   readonly kernels: CpuKernels;
   private readonly arena: WasmArena | undefined;
-  private readonly scratch: ScratchSpace;
-  private readonly compiled = new WeakMap<Graph, ReadonlyMap<string, CompiledNode>>();
+  private readonly heapScratch = new HeapScratch();
+  private readonly jsCompiled = new WeakMap<Graph, ReadonlyMap<string, CompiledNode>>();
+  private readonly wasmCompiled = new WeakMap<Graph, ReadonlyMap<string, WasmCompiledNode | undefined> | undefined>();
   private readonly optimized = new WeakMap<Graph, { graph: Graph; plans: BatchCache<ExecutionPlan> }>();
   private readonly bound = new WeakMap<ExecutionPlan, BoundPlan>();
   private readonly limits: RunLimits;
+  /** Arena regions of graphs and plans, released when their owner is collected. */
+  private readonly finalizer = new FinalizationRegistry<ArenaRegions>((regions) => regions.releaseAll());
+
+  private readonly onStep: FastCpuOptions['onStep'];
+  /** Threads the task lists are cut for; the pool may run fewer (a helper that has not started takes no task). */
+  private readonly requestedThreads: number;
+  private pool: ThreadPool | undefined;
+  private readonly threadsStarted: Promise<ThreadInfo>;
 
   constructor(options: FastCpuOptions = {}) {
     this.limits = { maxRunBytes: options.maxRunBytes };
-    this.arena = options.kernels === 'js' ? undefined : WasmArena.create();
+    this.onStep = options.onStep;
+    const threads = Math.max(1, Math.floor(options.threads ?? 1));
+    const wasm = options.kernels !== 'js';
+    this.arena = wasm ? ((threads > 1 ? WasmArena.create(true) : undefined) ?? WasmArena.create()) : undefined;
     this.kernels = this.arena === undefined ? 'js' : 'wasm-simd';
-    this.scratch = this.arena ?? new HeapScratch();
+    this.requestedThreads = this.arena === undefined ? 1 : threads;
+    this.threadsStarted = this.startThreads(threads);
+  }
+
+  /** How many threads run the layers once helpers have started, and why fewer than asked for, if so. */
+  threadInfo(): Promise<ThreadInfo> {
+    return this.threadsStarted;
+  }
+
+  /** Stops the helper threads; the executor then runs on the calling thread alone. */
+  dispose(): void {
+    this.pool?.dispose();
+    this.pool = undefined;
+  }
+
+  private async startThreads(threads: number): Promise<ThreadInfo> {
+    if (threads === 1) return { threads: 1 };
+    if (this.arena === undefined) return { threads: 1, reason: 'the JavaScript kernels run on one thread' };
+    if (!mayBlock()) return { threads: 1, reason: "a page's own thread may not wait for helper threads (Atomics.wait)" };
+    const pool = await ThreadPool.start(this.arena, threads);
+    if (typeof pool === 'string') return { threads: 1, reason: pool };
+    this.pool = pool;
+    return { threads: pool.threads };
   }
 
   run(model: Graph | ExecutionPlan, input: Float32Array | Float64Array, batch: number): Map<string, FastTensor> {
@@ -71,13 +111,12 @@ export class FastCpuExecutor {
         `input ${formatShape(inputShape)} needs ${elementCount(inputShape)} values, got ${input.length}`,
       );
     }
-    const bound = this.bind(plan);
-    bound.input.set(input);
-    const scratch = this.scratch.scratch(bound.scratchSize);
-    for (const { step, buffers } of bound.steps) step.run(buffers, scratch);
-    return new Map(
-      [...bound.outputs].map(([value, data]) => [value, { shape: plan.shapes.get(value)!, data: data.slice() }]),
-    );
+    let bound = this.bound.get(plan);
+    if (bound === undefined) {
+      bound = (this.arena && this.bindInArena(plan, this.arena)) ?? this.bindOnHeap(plan);
+      this.bound.set(plan, bound);
+    }
+    return bound.run(input);
   }
 
   private planFor(graph: Graph, batch: number): ExecutionPlan {
@@ -90,40 +129,148 @@ export class FastCpuExecutor {
     return entry.plans.get(batch, () => planGraph(optimizedGraph, batch, this.limits));
   }
 
-  private compile(graph: Graph): ReadonlyMap<string, CompiledNode> {
-    let nodes = this.compiled.get(graph);
+  private compileJs(graph: Graph): ReadonlyMap<string, CompiledNode> {
+    let nodes = this.jsCompiled.get(graph);
     if (nodes === undefined) {
-      nodes = new Map(
-        graph.nodes.map((node) => {
-          const op = getFastOp(node.op);
-          if (op === undefined) throw new Error(`FastCpuExecutor has no kernel for op "${node.op}"`);
-          return [node.name, op(node, graph, this.arena)];
-        }),
-      );
-      this.compiled.set(graph, nodes);
+      nodes = new Map(graph.nodes.map((node) => [node.name, requiredFastOp(node.op)(node, graph)]));
+      this.jsCompiled.set(graph, nodes);
     }
     return nodes;
   }
 
-  private bind(plan: ExecutionPlan): BoundPlan {
-    const existing = this.bound.get(plan);
-    if (existing !== undefined) return existing;
-    const compiled = this.compile(plan.graph);
+  /** The graph's nodes for the WebAssembly kernels (undefined for those that run JavaScript on arena views). */
+  private compileWasm(graph: Graph, arena: WasmArena): ReadonlyMap<string, WasmCompiledNode | undefined> | undefined {
+    if (!this.wasmCompiled.has(graph)) {
+      const regions = new ArenaRegions(arena);
+      this.finalizer.register(graph, regions);
+      const nodes = new Map<string, WasmCompiledNode | undefined>();
+      let complete = true;
+      for (const node of graph.nodes) {
+        const op = getWasmOp(node.op);
+        const compiled = op?.(node, graph, regions);
+        if (op !== undefined && compiled === undefined) complete = false;
+        nodes.set(node.name, compiled);
+      }
+      // An arena that could not grow for every layer: this graph runs the JavaScript kernels instead.
+      if (!complete) regions.releaseAll();
+      this.wasmCompiled.set(graph, complete ? nodes : undefined);
+    }
+    return this.wasmCompiled.get(graph);
+  }
+
+  private bindOnHeap(plan: ExecutionPlan): BoundPlan {
+    const compiled = this.compileJs(plan.graph);
     const slots = plan.slots.map((size) => new Float32Array(size));
     const view = (value: string) => slots[plan.valueSlot.get(value)!]!.subarray(0, elementCount(plan.shapes.get(value)!));
-    const steps = plan.steps.map((planStep) => ({ step: compiled.get(planStep.node.name)!(planStep), planStep }));
-    const bound: BoundPlan = {
-      input: view(plan.graph.input.name),
-      steps: steps.map(({ step, planStep }) => ({
-        step,
-        buffers: { inputs: planStep.node.inputs.map(view), output: view(planStep.node.outputs[0]!) },
-      })),
-      outputs: new Map(plan.graph.outputs.map((value) => [value, view(value)])),
-      scratchSize: steps.reduce((most, { step }) => Math.max(most, step.scratchSize), 0),
+    const steps = plan.steps.map((planStep) => ({
+      step: compiled.get(planStep.node.name)!(planStep),
+      buffers: { inputs: planStep.node.inputs.map(view), output: view(planStep.node.outputs[0]!) },
+    }));
+    const input = view(plan.graph.input.name);
+    const outputs = new Map(plan.graph.outputs.map((value) => [value, view(value)]));
+    const scratchSize = steps.reduce((most, { step }) => Math.max(most, step.scratchSize), 0);
+    return {
+      run: (values) => {
+        input.set(values);
+        const scratch = this.heapScratch.scratch(scratchSize);
+        for (const { step, buffers } of steps) step.run(buffers, scratch);
+        return copyOutputs(plan, outputs);
+      },
     };
-    this.bound.set(plan, bound);
-    return bound;
   }
+
+  /**
+   * Slots, descriptors, task lists and scratch in the arena; steps run as WebAssembly tasks, or as their JavaScript
+   * kernel on views of the arena. undefined when the arena cannot hold them.
+   */
+  private bindInArena(plan: ExecutionPlan, arena: WasmArena): BoundPlan | undefined {
+    const compiled = this.compileWasm(plan.graph, arena);
+    if (compiled === undefined) return undefined;
+    const regions = new ArenaRegions(arena);
+    const slots = plan.slots.map((size) => regions.allocate(4 * size));
+    if (slots.some((slot) => slot === undefined)) return regionsFailed(regions);
+    const address = (value: string) => slots[plan.valueSlot.get(value)!]!;
+    const length = (value: string) => elementCount(plan.shapes.get(value)!);
+    const wasmSteps = plan.steps.map((planStep) => compiled.get(planStep.node.name)?.(planStep));
+    if (wasmSteps.some((step, i) => step === undefined && getWasmOp(plan.steps[i]!.node.op) !== undefined)) return regionsFailed(regions);
+    const stepScratch = regions.allocate(wasmSteps.reduce((most, step) => Math.max(most, step?.scratchBytes ?? 0), 0));
+    const threads = this.requestedThreads;
+    const threadStride = Math.ceil(wasmSteps.reduce((most, step) => Math.max(most, step?.threadScratchBytes ?? 0), 0) / 16) * 16;
+    const threadScratch = regions.allocate(threads * threadStride);
+    if (stepScratch === undefined || threadScratch === undefined) return regionsFailed(regions);
+    const jsCompiled = wasmSteps.every((step) => step !== undefined) ? undefined : this.compileJs(plan.graph);
+    type Phase = { readonly tasks: Int32Array; readonly address: number };
+    type ArenaStep = ({ readonly phases: Phase[] } | { readonly js: BoundStep; readonly values: readonly string[] }) & {
+      readonly node: GraphNode;
+    };
+    const steps: ArenaStep[] = [];
+    for (const [i, planStep] of plan.steps.entries()) {
+      const { node } = planStep;
+      const wasmStep = wasmSteps[i];
+      if (wasmStep === undefined) {
+        steps.push({ node, js: jsCompiled!.get(node.name)!(planStep), values: [...node.inputs, node.outputs[0]!] });
+        continue;
+      }
+      const io = { inputs: node.inputs.map(address), output: address(node.outputs[0]!), scratch: stepScratch };
+      const phases = wasmStep.phases(io, regions, threads)?.map((tasks) => ({ tasks, address: regions.store(tasks) }));
+      if (phases === undefined || phases.some(({ address }) => address === undefined)) return regionsFailed(regions);
+      steps.push({ node, phases: phases as Phase[] });
+    }
+    this.finalizer.register(plan, regions);
+    const jsScratchSize = steps.reduce((most, step) => Math.max(most, 'js' in step ? step.js.scratchSize : 0), 0);
+    const view = (value: string) => arena.f32(address(value), length(value));
+    return {
+      run: (values) => {
+        // Views are made per run: binding another plan may have grown (and so detached) the memory since.
+        view(plan.graph.input.name).set(values);
+        const onStep = this.onStep;
+        for (const step of steps) {
+          const started = onStep && performance.now();
+          if ('phases' in step) {
+            const pool = this.pool;
+            for (const { tasks, address } of step.phases) {
+              if (pool) pool.run(tasks, address, threadScratch, threadStride);
+              else arena.runTasks(tasks, threadScratch);
+            }
+          } else {
+            const [output, ...inputs] = [step.values[step.values.length - 1]!, ...step.values.slice(0, -1)].map(view);
+            step.js.run({ inputs, output: output! }, this.heapScratch.scratch(jsScratchSize));
+          }
+          if (onStep) onStep(step.node, performance.now() - started!);
+        }
+        return copyOutputs(plan, new Map(plan.graph.outputs.map((value) => [value, view(value)])));
+      },
+    };
+  }
+}
+
+type WasmCompiledNode = NonNullable<ReturnType<WasmOp>>;
+
+export interface ThreadInfo {
+  readonly threads: number;
+  /** Why fewer threads run than were asked for. */
+  readonly reason?: string;
+}
+
+/** Whether this thread may block in Atomics.wait: Node and workers may, a web page's own thread may not. */
+function mayBlock(): boolean {
+  const scope = globalThis as { document?: unknown; process?: { versions?: { node?: string } } };
+  return scope.process?.versions?.node !== undefined || scope.document === undefined;
+}
+
+function regionsFailed(regions: ArenaRegions): undefined {
+  regions.releaseAll();
+  return undefined;
+}
+
+function requiredFastOp(type: string) {
+  const op = getFastOp(type);
+  if (op === undefined) throw new Error(`FastCpuExecutor has no kernel for op "${type}"`);
+  return op;
+}
+
+function copyOutputs(plan: ExecutionPlan, outputs: ReadonlyMap<string, Float32Array>): Map<string, FastTensor> {
+  return new Map([...outputs].map(([value, data]) => [value, { shape: plan.shapes.get(value)!, data: data.slice() }]));
 }
 
 function isPlan(model: Graph | ExecutionPlan): model is ExecutionPlan {

@@ -1,6 +1,6 @@
 import type { Graph, GraphNode } from '../../graph/ir.js';
 import type { PlanStep } from '../../plan/plan.js';
-import type { WasmArena } from './wasm/arena.js';
+import type { ArenaRegions } from './wasm/arena.js';
 
 /** One step's buffers: views of the plan's slots, each exactly its value's element count, made once per plan. */
 export interface StepBuffers {
@@ -11,18 +11,15 @@ export interface StepBuffers {
 /** A compiled node fixed to one plan step's shapes: what runs on every call. */
 export interface BoundStep {
   readonly scratchSize: number;
-  /** `scratch`: at least `scratchSize` floats, contents undefined (ScratchSpace). */
+  /** `scratch`: at least `scratchSize` floats, contents undefined (HeapScratch). */
   run(buffers: StepBuffers, scratch: Float32Array): void;
 }
 
 /** A node compiled once per graph (weights in their fast form); binding fixes the shapes of one plan. */
 export type CompiledNode = (step: PlanStep) => BoundStep;
 
-/**
- * How one op type compiles: weights and attributes are read here, never per run. `arena` holds the WebAssembly
- * kernels where they can run (the linear layers use it; undefined means JavaScript only).
- */
-export type FastOp = (node: GraphNode, graph: Graph, arena: WasmArena | undefined) => CompiledNode;
+/** How one op type compiles for the JavaScript kernels: weights and attributes are read here, never per run. */
+export type FastOp = (node: GraphNode, graph: Graph) => CompiledNode;
 
 /** Shapes the planner has already checked, unpacked for a kernel. */
 export function shapeOf(shapes: readonly (readonly number[])[], index: number): readonly number[] {
@@ -30,3 +27,28 @@ export function shapeOf(shapes: readonly (readonly number[])[], index: number): 
   if (shape === undefined) throw new Error(`plan step has no shape at ${index}`);
   return shape;
 }
+
+/** Byte addresses of one step's values in the arena, and of the scratch its tasks share. */
+export interface WasmStepIo {
+  readonly inputs: readonly number[];
+  readonly output: number;
+  readonly scratch: number;
+}
+
+/** A node bound to one plan step for the WebAssembly kernels. */
+export interface WasmBoundStep {
+  /** Bytes of scratch the step's tasks share (a conv2d's padded grid), and that each thread needs for itself. */
+  readonly scratchBytes: number;
+  readonly threadScratchBytes: number;
+  /**
+   * The step's phases in order, each a list of tasks (kernels.ts TASK_INTS each) that may run in any order on any
+   * thread; descriptors go into `regions`, which live as long as the plan. undefined when the arena is full.
+   */
+  phases(io: WasmStepIo, regions: ArenaRegions, threads: number): Int32Array[] | undefined;
+}
+
+/**
+ * How one op type compiles for the WebAssembly kernels, weights into `regions` (they live as long as the graph);
+ * undefined for the ops that run their JavaScript kernel on views of the arena (cheap elementwise ones).
+ */
+export type WasmOp = (node: GraphNode, graph: Graph, regions: ArenaRegions) => ((step: PlanStep) => WasmBoundStep | undefined) | undefined;

@@ -1,10 +1,12 @@
 import { fastConv2d } from './conv2d.js';
 import { fastDense } from './dense.js';
 import { fastAdd, fastBatchnorm, fastFlatten, fastNormalize, fastRelu, fastSoftmax } from './elementwise.js';
-import type { FastOp } from './kernel.js';
+import type { FastOp, WasmOp } from './kernel.js';
 import { fastAvgpool, fastGlobalAvgpool, fastMaxpool } from './pool.js';
+import { wasmConv2d, wasmDense } from './wasm/linear.js';
+import { wasmAvgpool, wasmGlobalAvgpool, wasmMaxpool } from './wasm/pool.js';
 
-/** Every op of src/ops/registry.ts, keyed by the same type. */
+/** Every op of src/ops/registry.ts, keyed by the same type: the JavaScript kernels. */
 const FAST_OPS: ReadonlyMap<string, FastOp> = new Map<string, FastOp>([
   ['normalize', fastNormalize],
   ['conv2d', fastConv2d],
@@ -26,4 +28,17 @@ export function getFastOp(type: string): FastOp | undefined {
 /** The ops with a fast CPU kernel (a test checks they are exactly src/ops/registry.ts's). */
 export function fastOpTypes(): string[] {
   return [...FAST_OPS.keys()];
+}
+
+/** The ops with WebAssembly kernels; the others (elementwise, cheap) run their JavaScript kernel on arena views. */
+const WASM_OPS: ReadonlyMap<string, WasmOp> = new Map<string, WasmOp>([
+  ['conv2d', wasmConv2d],
+  ['dense', wasmDense],
+  ['maxpool', wasmMaxpool],
+  ['avgpool', wasmAvgpool],
+  ['global_avgpool', wasmGlobalAvgpool],
+]);
+
+export function getWasmOp(type: string): WasmOp | undefined {
+  return WASM_OPS.get(type);
 }

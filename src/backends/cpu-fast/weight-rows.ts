@@ -1,7 +1,5 @@
 import { unpackTernary } from '../../format/ternary-pack.js';
 import type { Tensor } from '../../graph/ir.js';
-import type { WasmArena } from './wasm/arena.js';
-import { WASM_BLOCK_LANES } from './wasm/tile-loops.js';
 
 /** Lanes summed at once: eight accumulators stay in registers and share each weight's index or value load. */
 export const BLOCK_LANES = 8;
@@ -12,11 +10,6 @@ export const BLOCK_LANES = 8;
  * epilogue applies once per output.
  */
 export interface TileRows {
-  /**
-   * The whole tile at once in WebAssembly: sums[o·lanes + lane] for every channel o and lane < lanes (a multiple of
-   * BLOCK_LANES). Returns false, having done nothing, where it cannot: no kernel, or col/sums outside its memory.
-   */
-  tile(col: Float32Array, lanes: number, sums: Float32Array): boolean;
   /** Σₖ w[o,k]·col[k·width + lane0 + r] for r = 0…7, into sums[r]. */
   block(col: Float32Array, o: number, lane0: number, sums: Float64Array): void;
   /** The same sum for one lane. */
@@ -36,28 +29,17 @@ export interface WeightRows {
   forPaddedInput(planeStride: number, rowStride: number): TileRows | undefined;
 }
 
-/** Rows already made, per arena (JavaScript rows under `jsRows`), per tensor: a weight shared by layers is made once. */
-const rowsByArena = new WeakMap<object, WeakMap<Tensor, WeightRows>>();
-const jsRows = {};
+/** Rows already made, per tensor: a weight shared by layers is made once. */
+const made = new WeakMap<Tensor, WeightRows>();
 
-/** `arena`: where the WebAssembly kernel runs ternary rows from; without one they run in JavaScript. */
-export function weightRows(weight: Tensor, arena: WasmArena | undefined): WeightRows {
-  const key = arena ?? jsRows;
-  let made = rowsByArena.get(key);
-  if (made === undefined) rowsByArena.set(key, (made = new WeakMap()));
+/** The JavaScript kernels' form of a weight (the fallback where WebAssembly SIMD cannot run). */
+export function weightRows(weight: Tensor): WeightRows {
   let rows = made.get(weight);
   if (rows === undefined) {
-    rows = weight.dtype === 'ternary2' ? new TernaryRows(weight, arena) : new FloatRows(weight, arena);
+    rows = weight.dtype === 'ternary2' ? new TernaryRows(weight) : new FloatRows(weight);
     made.set(weight, rows);
   }
   return rows;
-}
-
-/** Index lists as the WebAssembly kernel reads them: byte addresses in its arena. */
-interface WasmRows {
-  readonly arena: WasmArena;
-  readonly indices: number;
-  readonly bounds: number;
 }
 
 /**
@@ -71,12 +53,8 @@ class TernaryRows implements WeightRows {
   /** Channel o's plus indices are [bounds[2o], bounds[2o+1]), its minus indices [bounds[2o+1], bounds[2o+2]). */
   private readonly bounds: Int32Array;
   private readonly shape: readonly number[];
-  private readonly arena: WasmArena | undefined;
-  /** In the arena, once: the bounds, and the index lists by kind (k for tiles, input offsets per padded geometry). */
-  private readonly wasmBounds: number | undefined;
-  private readonly wasmIndices = new Map<string, WasmRows | undefined>();
 
-  constructor(weight: Tensor, arena: WasmArena | undefined) {
+  constructor(weight: Tensor) {
     const [outChannels = 0, ...rest] = weight.shape;
     const rowLength = rest.reduce((product, extent) => product * extent, 1);
     const codes = unpackTernary(weight.data as Uint32Array, weight.shape);
@@ -98,15 +76,10 @@ class TernaryRows implements WeightRows {
     this.indices = indices;
     this.bounds = bounds;
     this.shape = weight.shape;
-    this.arena = arena;
-    this.wasmBounds = arena?.store(bounds);
   }
 
   forWidth(width: number): TileRows {
-    // The kernel scales k by the row's bytes itself, so one list in the arena serves every width.
-    // Narrower than a block, no lane ever reaches the kernel (dense at batch 1): nothing goes into the arena.
-    const wasm = width < WASM_BLOCK_LANES ? undefined : this.inArena('k', this.indices);
-    return new TernaryTileRows(4 * width, this.indices.map((k) => k * width), this.bounds, wasm);
+    return new TernaryTileRows(this.indices.map((k) => k * width), this.bounds);
   }
 
   forPaddedInput(planeStride: number, rowStride: number): TileRows {
@@ -116,41 +89,16 @@ class TernaryRows implements WeightRows {
       const tap = k % taps;
       return Math.floor(k / taps) * planeStride + Math.floor(tap / kernelW) * rowStride + (tap % kernelW);
     });
-    return new TernaryTileRows(4, offsets, this.bounds, this.inArena(`padded ${planeStride} ${rowStride}`, offsets));
-  }
-
-  /**
-   * `values` copied into the arena once per key (a layer sees one geometry, so this stays bounded). Called while
-   * binding a plan, never during a run: growing the memory detaches the views a run holds.
-   */
-  private inArena(key: string, values: Int32Array): WasmRows | undefined {
-    if (this.arena === undefined || this.wasmBounds === undefined) return undefined;
-    if (!this.wasmIndices.has(key)) {
-      const indices = this.arena.store(values);
-      this.wasmIndices.set(key, indices === undefined ? undefined : { arena: this.arena, indices, bounds: this.wasmBounds });
-    }
-    return this.wasmIndices.get(key);
+    return new TernaryTileRows(offsets, this.bounds);
   }
 }
 
 class TernaryTileRows implements TileRows {
   constructor(
-    /** Bytes between consecutive index units in `col` for the kernel: a tile row (4·width), or one float. */
-    private readonly rowBytes: number,
     /** Where each listed weight's values start in `col` (k·width for a tile). */
     private readonly offsets: Int32Array,
     private readonly bounds: Int32Array,
-    private readonly wasm: WasmRows | undefined,
   ) {}
-
-  tile(col: Float32Array, lanes: number, sums: Float32Array): boolean {
-    const wasm = this.wasm;
-    const channels = this.bounds.length >> 1;
-    if (wasm === undefined || channels === 0 || lanes === 0 || lanes % WASM_BLOCK_LANES !== 0) return false;
-    if (!wasm.arena.owns(col) || !wasm.arena.owns(sums)) return false;
-    wasm.arena.ternaryTile(col.byteOffset, this.rowBytes, wasm.indices, wasm.bounds, channels, lanes / WASM_BLOCK_LANES, sums.byteOffset);
-    return true;
-  }
 
   block(col: Float32Array, o: number, lane0: number, sums: Float64Array): void {
     const offsets = this.offsets;
@@ -197,22 +145,14 @@ function sumAt(col: Float32Array, offsets: Int32Array, from: number, to: number,
 class FloatRows implements WeightRows {
   readonly outChannels: number;
   readonly rowLength: number;
-  /** The weights in the arena (copied while compiling), for the float kernel. */
-  private readonly wasm: { readonly arena: WasmArena; readonly weights: number } | undefined;
-
-  constructor(
-    private readonly weight: Tensor,
-    arena: WasmArena | undefined,
-  ) {
+  constructor(private readonly weight: Tensor) {
     const [outChannels = 0, ...rest] = weight.shape;
     this.outChannels = outChannels;
     this.rowLength = rest.reduce((product, extent) => product * extent, 1);
-    const weights = arena?.store(weight.data as Float32Array);
-    this.wasm = arena && weights !== undefined ? { arena, weights } : undefined;
   }
 
   forWidth(width: number): TileRows {
-    return new FloatTileRows(this.weight.data as Float32Array, this.rowLength, width, this.outChannels, this.wasm);
+    return new FloatTileRows(this.weight.data as Float32Array, this.rowLength, width);
   }
 
   forPaddedInput(): undefined {
@@ -225,17 +165,7 @@ class FloatTileRows implements TileRows {
     private readonly weights: Float32Array,
     private readonly rowLength: number,
     private readonly width: number,
-    private readonly outChannels: number,
-    private readonly wasm: { readonly arena: WasmArena; readonly weights: number } | undefined,
   ) {}
-
-  tile(col: Float32Array, lanes: number, sums: Float32Array): boolean {
-    const wasm = this.wasm;
-    if (wasm === undefined || this.outChannels === 0 || this.rowLength === 0 || lanes === 0 || lanes % WASM_BLOCK_LANES !== 0) return false;
-    if (!wasm.arena.owns(col) || !wasm.arena.owns(sums)) return false;
-    wasm.arena.floatTile(col.byteOffset, 4 * this.width, wasm.weights, this.rowLength, this.outChannels, lanes / WASM_BLOCK_LANES, sums.byteOffset);
-    return true;
-  }
 
   block(col: Float32Array, o: number, lane0: number, sums: Float64Array): void {
     const { weights, rowLength, width } = this;

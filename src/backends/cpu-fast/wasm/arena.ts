@@ -1,69 +1,124 @@
-import type { ScratchSpace } from '../scratch.js';
-import { FLOAT_TILE_MODULE, type FloatTileFunction } from './float-tile.js';
-import { TERNARY_TILE_MODULE, type TernaryTileFunction } from './ternary-tile.js';
+import { denseMaskTable, kernelModules, OVERREAD_BYTES, TASK, TASK_INTS, type TaskFunction } from './kernels.js';
 
 const PAGE_BYTES = 65_536;
-/** v128 loads of tile rows stay 16-byte aligned when every region starts on a 16-byte boundary. */
+/** v128 loads stay 16-byte aligned when every region starts on a 16-byte boundary. */
 const ALIGNMENT = 16;
+/** A shared memory must declare its maximum: 1 GiB, far above what these nets need (VGG-7 full width: ~60 MiB). */
+export const SHARED_MAXIMUM_PAGES = 16_384;
 
 const aligned = (bytes: number): number => Math.ceil(bytes / ALIGNMENT) * ALIGNMENT;
 
 /**
- * The WebAssembly kernels with their memory, one per FastCpuExecutor: index lists and float weights at the bottom, the per-run
- * scratch above them. Growing a memory detaches every view of it, so nothing keeps views: index lists are kept as
- * addresses, and the scratch view is made again whenever the buffer has changed.
+ * The WebAssembly kernels with their memory, one per FastCpuExecutor: compiled weights, and per bound plan its
+ * activations, descriptors, tasks and scratch. Regions are allocated first-fit and freed when their plan is collected,
+ * so memory stays bounded by what is alive. Growing a memory detaches views of an unshared one, so nothing keeps a
+ * view across allocations: callers keep addresses and ask for views when they run.
  */
-export class WasmArena implements ScratchSpace {
-  private top = 0;
-  private scratchView: Float32Array | undefined;
+export class WasmArena {
+  /** Task functions by TASK index. */
+  readonly tasks: readonly TaskFunction[];
+  /** Free regions [start, end), sorted and coalesced; everything from `top` up is free too. */
+  private readonly free: [number, number][] = [];
+  /** Address 0 is never handed out, so descriptors can use 0 for "none". */
+  private top = ALIGNMENT;
+  private table: number | undefined;
 
   private constructor(
-    private readonly memory: WebAssembly.Memory,
-    readonly ternaryTile: TernaryTileFunction,
-    readonly floatTile: FloatTileFunction,
-  ) {}
+    readonly memory: WebAssembly.Memory,
+    tasks: TaskFunction[],
+  ) {
+    this.tasks = tasks;
+  }
 
-  /** undefined where the kernels cannot run: no WebAssembly or no SIMD, or a page policy that forbids compiling. */
-  static create(): WasmArena | undefined {
+  /**
+   * undefined where the kernels cannot run: no WebAssembly or no SIMD, or a page policy that forbids compiling.
+   * `shared`: a shared memory, for helper threads (needs SharedArrayBuffer: cross-origin isolation in a browser).
+   */
+  static create(shared = false): WasmArena | undefined {
     try {
-      if (typeof WebAssembly !== 'object' || !WebAssembly.validate(TERNARY_TILE_MODULE)) return undefined;
-      const memory = new WebAssembly.Memory({ initial: 1 });
-      // Synchronous compilation, which browsers allow on the page's own thread for modules this small (< 4 KiB).
-      const exports = (module: Uint8Array<ArrayBuffer>) => new WebAssembly.Instance(new WebAssembly.Module(module), { env: { memory } }).exports;
-      const ternaryTile = exports(TERNARY_TILE_MODULE).tile as TernaryTileFunction;
-      const floatTile = exports(FLOAT_TILE_MODULE).floatTile as FloatTileFunction;
-      return new WasmArena(memory, ternaryTile, floatTile);
+      if (typeof WebAssembly !== 'object') return undefined;
+      const memory = new WebAssembly.Memory(shared ? { initial: 1, maximum: SHARED_MAXIMUM_PAGES, shared } : { initial: 1 });
+      const modules = kernelModules({ shared, maximumPages: SHARED_MAXIMUM_PAGES });
+      if (!modules.every((module) => WebAssembly.validate(module))) return undefined;
+      // Synchronous compilation, which browsers allow on the page's own thread for modules under 4 KiB.
+      const exports = Object.assign({}, ...modules.map((module) => new WebAssembly.Instance(new WebAssembly.Module(module), { env: { memory } }).exports)) as Record<string, TaskFunction>;
+      return new WasmArena(memory, Object.keys(TASK).map((name) => exports[name]!));
     } catch {
       // A Content-Security-Policy without 'wasm-unsafe-eval' lands here: the JavaScript kernels run instead.
       return undefined;
     }
   }
 
-  /** True when the kernels can address `view`: it lies in this arena's memory as it is now. */
-  owns(view: ArrayBufferView): boolean {
-    return view.buffer === this.memory.buffer;
+  get shared(): boolean {
+    return typeof SharedArrayBuffer !== 'undefined' && this.memory.buffer instanceof SharedArrayBuffer;
   }
 
-  /**
-   * Copies `values` into the arena for good; its byte address, or undefined when the memory cannot grow that far.
-   * Only while compiling or binding: growing the memory detaches every view, including those a run is using.
-   */
-  store(values: Int32Array | Float32Array): number | undefined {
+  /** `bytes` (zeroed), 16-byte aligned; undefined when the memory cannot grow that far. */
+  allocate(bytes: number): number | undefined {
+    const size = aligned(Math.max(bytes, 1));
+    const index = this.free.findIndex(([start, end]) => end - start >= size);
+    if (index >= 0) {
+      const region = this.free[index]!;
+      const address = region[0];
+      region[0] += size;
+      if (region[0] === region[1]) this.free.splice(index, 1);
+      new Uint8Array(this.memory.buffer, address, size).fill(0);
+      return address;
+    }
     const address = this.top;
-    if (!this.reserve(address + values.byteLength)) return undefined;
-    new Uint8Array(this.memory.buffer, address, values.byteLength).set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-    this.top = aligned(address + values.byteLength);
-    this.scratchView = undefined;
+    if (!this.reserve(address + size + OVERREAD_BYTES)) return undefined;
+    this.top = address + size;
     return address;
   }
 
-  /** Scratch inside the memory; on the JavaScript heap when the memory cannot grow (the kernels then decline it). */
-  scratch(floats: number): Float32Array {
-    const current = this.scratchView;
-    if (current !== undefined && current.buffer === this.memory.buffer && current.length >= floats) return current;
-    if (!this.reserve(this.top + 4 * floats)) return new Float32Array(floats);
-    this.scratchView = new Float32Array(this.memory.buffer, this.top, floats);
-    return this.scratchView;
+  /** Gives a region back (its address and the size it was allocated with). */
+  release(address: number, bytes: number): void {
+    const size = aligned(Math.max(bytes, 1));
+    let index = this.free.findIndex(([start]) => start > address);
+    if (index < 0) index = this.free.length;
+    this.free.splice(index, 0, [address, address + size]);
+    const free = this.free;
+    const next = free[index + 1];
+    if (next !== undefined && next[0] === address + size) {
+      free[index]![1] = next[1];
+      free.splice(index + 1, 1);
+    }
+    const previous = free[index - 1];
+    if (previous !== undefined && previous[1] === address) {
+      previous[1] = free[index]![1];
+      free.splice(index, 1);
+    }
+    const last = this.free[this.free.length - 1];
+    if (last !== undefined && last[1] === this.top) {
+      this.top = last[0];
+      this.free.pop();
+    }
+  }
+
+  /** Copies `values` into a new region; its address, or undefined when the memory cannot grow that far. */
+  store(values: Int32Array | Uint32Array | Float32Array): number | undefined {
+    const address = this.allocate(values.byteLength);
+    if (address === undefined) return undefined;
+    new Uint8Array(this.memory.buffer, address, values.byteLength).set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    return address;
+  }
+
+  /** The dense mask table (kernels.ts denseMaskTable), stored on first use; undefined if it does not fit. */
+  denseTable(): number | undefined {
+    this.table ??= this.store(denseMaskTable());
+    return this.table;
+  }
+
+  f32(address: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, address, length);
+  }
+
+  /** Runs a phase's tasks (TASK_INTS each) one after another on this thread, with `scratch` as the thread scratch. */
+  runTasks(tasks: Int32Array, scratch: number): void {
+    const functions = this.tasks;
+    for (let at = 0; at < tasks.length; at += TASK_INTS) {
+      functions[tasks[at]!]!(scratch, tasks[at + 1]!, tasks[at + 2]!, tasks[at + 3]!, tasks[at + 4]!, tasks[at + 5]!, tasks[at + 6]!);
+    }
   }
 
   private reserve(bytes: number): boolean {
@@ -73,7 +128,33 @@ export class WasmArena implements ScratchSpace {
       this.memory.grow(Math.ceil(missing / PAGE_BYTES));
       return true;
     } catch {
-      return false; // RangeError: beyond the engine's limit for one memory (4 GiB, or less)
+      return false; // RangeError: beyond the engine's limit for one memory (4 GiB, or less), or the shared maximum
     }
+  }
+}
+
+/**
+ * Regions of one owner (a compiled graph, a bound plan), released together when the owner is collected: see
+ * FastCpuExecutor's FinalizationRegistry.
+ */
+export class ArenaRegions {
+  private readonly regions: [number, number][] = [];
+
+  constructor(readonly arena: WasmArena) {}
+
+  allocate(bytes: number): number | undefined {
+    const address = this.arena.allocate(bytes);
+    if (address !== undefined) this.regions.push([address, bytes]);
+    return address;
+  }
+
+  store(values: Int32Array | Uint32Array | Float32Array): number | undefined {
+    const address = this.arena.store(values);
+    if (address !== undefined) this.regions.push([address, values.byteLength]);
+    return address;
+  }
+
+  releaseAll(): void {
+    for (const [address, bytes] of this.regions.splice(0)) this.arena.release(address, bytes);
   }
 }

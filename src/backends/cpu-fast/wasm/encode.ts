@@ -5,7 +5,8 @@
 
 export const I32 = 0x7f;
 export const V128 = 0x7b;
-export type ValueType = typeof I32 | typeof V128;
+export const F32 = 0x7d;
+export type ValueType = typeof I32 | typeof F32 | typeof V128;
 
 /** One instruction or a run of them, as bytes; nested arrays are flattened when the body is encoded. */
 export type Code = number | readonly Code[];
@@ -42,30 +43,60 @@ function flatten(code: Code, into: number[] = []): number[] {
 const memarg = (alignLog2: number, offset: number): number[] => [alignLog2, ...unsignedLeb(offset)];
 const simd = (opcode: number): number[] => [0xfd, ...unsignedLeb(opcode)];
 
+const bulk = (opcode: number): number[] => [0xfc, ...unsignedLeb(opcode)];
+
 /** The instructions the kernels use (names as in the WebAssembly text format). */
 export const op = {
   localGet: (index: number): Code => [0x20, ...unsignedLeb(index)],
   localSet: (index: number): Code => [0x21, ...unsignedLeb(index)],
   localTee: (index: number): Code => [0x22, ...unsignedLeb(index)],
+  call: (index: number): Code => [0x10, ...unsignedLeb(index)],
+  select: 0x1b,
   i32Const: (value: number): Code => [0x41, ...signedLeb(value)],
+  f32Const: (value: number): Code => [0x43, ...new Uint8Array(Float32Array.of(value).buffer)],
+  i32Eqz: 0x45,
   i32Add: 0x6a,
+  i32Sub: 0x6b,
   i32Mul: 0x6c,
+  i32DivS: 0x6d,
+  i32RemU: 0x70,
+  i32And: 0x71,
   i32Shl: 0x74,
+  i32ShrU: 0x76,
+  i32LtS: 0x48,
   i32LtU: 0x49,
+  i32GtS: 0x4a,
   i32GeU: 0x4f,
+  f32Lt: 0x5d,
+  f32Gt: 0x5e,
+  f32Add: 0x92,
+  f32Mul: 0x94,
+  f32Div: 0x95,
+  f32Max: 0x97,
+  f32ConvertI32S: 0xb2,
   i32Load: (offset = 0): Code => [0x28, ...memarg(2, offset)],
   f32Load: (offset = 0): Code => [0x2a, ...memarg(2, offset)],
+  f32Store: (offset = 0): Code => [0x38, ...memarg(2, offset)],
+  memoryCopy: [...bulk(10), 0, 0] as Code,
+  memoryFill: [...bulk(11), 0] as Code,
   v128Load: (offset = 0): Code => [...simd(0x00), ...memarg(4, offset)],
   v128Store: (offset = 0): Code => [...simd(0x0b), ...memarg(4, offset)],
   v128Zero: [...simd(0x0c), ...new Array<number>(16).fill(0)] as Code,
+  v128And: simd(0x4e) as Code,
+  v128Xor: simd(0x51) as Code,
   f32x4Add: simd(0xe4) as Code,
   f32x4Sub: simd(0xe5) as Code,
   f32x4Mul: simd(0xe6) as Code,
+  /** pmax(a, b) = a < b ? b : a, so pmax(v, 0) is JavaScript's `v < 0 ? 0 : v`, NaN and −0 included. */
+  f32x4Pmax: simd(0xeb) as Code,
   f32x4Splat: simd(0x13) as Code,
+  f32x4ExtractLane: (lane: number): Code => [...simd(0x1f), lane],
   /** `block … end`: `br 0` inside jumps past its end. */
   block: (...body: Code[]): Code => [0x02, 0x40, body, 0x0b],
   /** `loop … end`: `br 0` inside jumps back to its start. */
   loop: (...body: Code[]): Code => [0x03, 0x40, body, 0x0b],
+  /** `if … end` on the i32 on the stack. */
+  if: (...body: Code[]): Code => [0x04, 0x40, body, 0x0b],
   br: (depth: number): Code => [0x0c, ...unsignedLeb(depth)],
   brIf: (depth: number): Code => [0x0d, ...unsignedLeb(depth)],
 };
@@ -81,18 +112,28 @@ const utf8 = (text: string): number[] => vector([...new TextEncoder().encode(tex
 const vector = (items: readonly (readonly number[])[]): number[] => [...unsignedLeb(items.length), ...items.flat()];
 const section = (id: number, content: readonly number[]): number[] => [id, ...unsignedLeb(content.length), ...content];
 
+/**
+ * How the module imports `env.memory`: an ordinary memory, or a shared one (threads) with its maximum in 64 KiB pages,
+ * which a shared memory must declare.
+ */
+export interface MemoryImport {
+  readonly shared: boolean;
+  readonly maximumPages: number;
+}
+
 /** A module importing its memory as `env.memory` and exporting each function (no results) under its name. */
-export function encodeModule(functions: readonly FunctionSpec[]): Uint8Array<ArrayBuffer> {
+export function encodeModule(functions: readonly FunctionSpec[], memory: MemoryImport): Uint8Array<ArrayBuffer> {
   const types = functions.map((fn) => [0x60, ...vector(fn.params.map((type) => [type])), 0]);
   const bodies = functions.map((fn) => {
     const locals = vector(fn.locals.map((type) => [1, type]));
     const code = [...locals, ...flatten(fn.body), 0x0b];
     return [...unsignedLeb(code.length), ...code];
   });
+  const limits = memory.shared ? [0x03, 0x01, ...unsignedLeb(memory.maximumPages)] : [0x00, 0x01];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vector(types)),
-    ...section(2, vector([[...utf8('env'), ...utf8('memory'), 0x02, 0x00, 0x01]])),
+    ...section(2, vector([[...utf8('env'), ...utf8('memory'), 0x02, ...limits]])),
     ...section(3, vector(functions.map((_, i) => unsignedLeb(i)))),
     ...section(7, vector(functions.map((fn, i) => [...utf8(fn.name), 0x00, ...unsignedLeb(i)]))),
     ...section(10, vector(bodies)),

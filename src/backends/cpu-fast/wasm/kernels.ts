@@ -1,0 +1,559 @@
+import { encodeModule, F32, I32, op, V128, type Code, type FunctionSpec, type MemoryImport, type ValueType } from './encode.js';
+
+/**
+ * The CPU backend's WebAssembly kernels, one module. Every task function has the signature
+ * `(threadScratch, descriptor, a, b, c, d, e)`: the scratch belongs to the thread running the task, the descriptor
+ * is a layer's fixed parameters (i32 fields, byte addresses and sizes, written once at bind time, see the *_FIELDS
+ * tables), and a…e say which part of the layer this task computes. Tasks of one phase write disjoint outputs, so
+ * they may run in any order on any thread.
+ */
+
+/** Output lanes per block: two f32x4 accumulators. */
+export const BLOCK_LANES = 8;
+/** Blocks a conv inner-loop step sums at once: each offset load then feeds 2·GROUP_BLOCKS vector loads. */
+export const GROUP_BLOCKS = 3;
+/** Bytes a kernel may read past the end of its source (lanes past a row or a block, the last code word). */
+export const OVERREAD_BYTES = 4 * BLOCK_LANES * GROUP_BLOCKS + 256;
+
+/** Fields every linear (conv2d, dense) descriptor starts with: what the epilogue reads. */
+const EPILOGUE = {
+  /** Output floats per row that are kept (conv: the output width; dense: 1). */
+  OUT_WIDTH: 0,
+  /** Bytes between rows of sums (conv: a grid row; dense: one float). */
+  SUM_ROW: 1,
+  /** Bytes between output rows (conv: an output row; dense: a sample's outputs). */
+  OUT_ROW: 2,
+  /** f32 per output channel: α·scale, applied once per output, and the bias. */
+  MULTIPLIER: 3,
+  BIAS: 4,
+  /** f32 bits: 0 for relu (pmax(v, 0)), −∞ for none. */
+  LOWER: 5,
+  /** Output and residual address (0: none), of image 0 / sample 0 and channel 0. */
+  OUT: 6,
+  RESIDUAL: 7,
+} as const;
+
+/** conv2d over a source grid (the input in place, or its zero-padded/phase-split copy, see GATHER_FIELDS). */
+export const CONV_FIELDS = {
+  ...EPILOGUE,
+  /** The grid of image 0 and its size per image; output row y reads grid rows from y·SUM_ROW on. */
+  SRC: 8,
+  SRC_IMAGE: 9,
+  OUT_IMAGE: 10,
+  OUT_CHANNEL: 11,
+  /**
+   * Ternary: per output channel three addresses into a list of i32 byte offsets into the grid, [BOUNDS + 8o]
+   * (its +1 weights from there), [BOUNDS + 8o + 4] (its −1 weights), [BOUNDS + 8o + 8] (end). Float: the k → offset
+   * list, one for every channel.
+   */
+  BOUNDS: 12,
+  /** Float only: f32 weights [O, K], and K. */
+  WEIGHTS: 13,
+  ROW_LENGTH: 14,
+  SIZE: 15,
+} as const;
+
+/** dense over samples [N, K] (GEMV per sample: the weight row stays in cache for every sample). */
+export const DENSE_FIELDS = {
+  ...EPILOGUE,
+  IN: 8,
+  /** Bytes per input sample. */
+  IN_ROW: 9,
+  SAMPLES: 10,
+  /** Ternary: the file's packed codes (16 per u32, rows padded to whole words), bytes per row, the mask table. */
+  CODES: 11,
+  CODE_ROW: 12,
+  TABLE: 13,
+  /** Float: f32 weights [O, K] and K. */
+  WEIGHTS: 14,
+  ROW_LENGTH: 15,
+  SIZE: 16,
+} as const;
+
+/**
+ * The source grid of a conv2d: per image and channel, PHASES_Y·PHASES_X planes of PLANE_H × PLANE_W, plane (py, px)
+ * holding the zero-padded input at rows s·Y + py and columns s·X + px. Stride 1 has one plane (the padded input);
+ * stride s turns into stride-1 reads within a plane, so every conv reads its grid in place.
+ */
+export const GATHER_FIELDS = {
+  IN: 0,
+  IN_IMAGE: 1,
+  IN_CHANNEL: 2,
+  HEIGHT: 3,
+  /** In floats. */
+  WIDTH: 4,
+  STRIDE_Y: 5,
+  STRIDE_X: 6,
+  PAD_TOP: 7,
+  PAD_LEFT: 8,
+  PHASES_Y: 9,
+  PHASES_X: 10,
+  PLANE_H: 11,
+  /** In floats. */
+  PLANE_W: 12,
+  GRID: 13,
+  GRID_IMAGE: 14,
+  GRID_CHANNEL: 15,
+  SIZE: 16,
+} as const;
+
+/** maxpool/avgpool (window clamped to the image) and global average pooling, per plane. */
+export const POOL_FIELDS = {
+  IN: 0,
+  OUT: 1,
+  HEIGHT: 2,
+  WIDTH: 3,
+  OUT_HEIGHT: 4,
+  OUT_WIDTH: 5,
+  KERNEL_H: 6,
+  KERNEL_W: 7,
+  STRIDE_Y: 8,
+  STRIDE_X: 9,
+  PAD_TOP: 10,
+  PAD_LEFT: 11,
+  SIZE: 12,
+} as const;
+
+/** Task functions by index, as tasks name them (TASK_INTS: the index, then up to five arguments after the descriptor). */
+export const TASK = { ternaryConv: 0, floatConv: 1, gather: 2, ternaryDense: 3, floatDense: 4, maxPool: 5, avgPool: 6, globalAvgPool: 7 } as const;
+export const TASK_INTS = 8;
+export type TaskFunction = (scratch: number, descriptor: number, a: number, b: number, c: number, d: number, e: number) => void;
+
+const { localGet: get, localSet: set, localTee: tee, i32Const: int } = op;
+
+/** Locals after the parameters, allocated as a kernel is written. */
+class Locals {
+  readonly types: ValueType[] = [];
+  constructor(private readonly params: number) {}
+  private add(type: ValueType): number {
+    this.types.push(type);
+    return this.params + this.types.length - 1;
+  }
+  i32 = () => this.add(I32);
+  f32 = () => this.add(F32);
+  v128 = () => this.add(V128);
+}
+
+/** Field `field` of the descriptor in local `descriptor`. */
+const field = (descriptor: number, index: number): Code => [get(descriptor), op.i32Load(4 * index)];
+/** `while (condition) body`, as a guarded do-while (one branch per iteration). */
+const whileLoop = (condition: Code, ...body: Code[]): Code => op.block(condition, op.i32Eqz, op.brIf(0), op.loop(body, condition, op.brIf(0)));
+const increment = (local: number, by: Code): Code => [get(local), by, op.i32Add, set(local)];
+const lessThan = (a: number, b: number): Code => [get(a), get(b), op.i32LtS];
+
+const TASK_PARAMS = 7;
+const [SCRATCH, DESC, A, B, C, D, E] = [0, 1, 2, 3, 4, 5, 6];
+
+function taskFunction(name: string, build: (locals: Locals) => Code): FunctionSpec {
+  const locals = new Locals(TASK_PARAMS);
+  const body = build(locals);
+  return { name, params: new Array<ValueType>(TASK_PARAMS).fill(I32), locals: locals.types, body };
+}
+
+/** Index of `epilogue` in the module (called by the linear kernels). */
+const EPILOGUE_FUNCTION = 0;
+
+/**
+ * epilogue(descriptor, sums, out, residual, channel, rows): out[r·OUT_ROW + x] = max(LOWER, m·sums[r·SUM_ROW + x]
+ * + b + residual[…]) for x < OUT_WIDTH, m and b of `channel`; four lanes at a time, the last partial vector stored
+ * lane by lane. The one multiply per output (α·scale) happens here, never in the ternary kernels.
+ */
+function epilogue(): FunctionSpec {
+  const [DESCRIPTOR, SUMS, OUT, RESIDUAL, CHANNEL, ROWS] = [0, 1, 2, 3, 4, 5];
+  const locals = new Locals(6);
+  const [m, b, lower, value] = [locals.v128(), locals.v128(), locals.v128(), locals.v128()];
+  const [x, vectorEnd, tail] = [locals.i32(), locals.i32(), locals.i32()];
+  const channelF32 = (fieldIndex: number): Code => [
+    field(DESCRIPTOR, fieldIndex), get(CHANNEL), int(2), op.i32Shl, op.i32Add, op.f32Load(), op.f32x4Splat,
+  ];
+  const compute: Code = [
+    get(SUMS), get(x), op.i32Add, op.v128Load(), get(m), op.f32x4Mul, get(b), op.f32x4Add, set(value),
+    get(RESIDUAL), op.if(get(value), get(RESIDUAL), get(x), op.i32Add, op.v128Load(), op.f32x4Add, set(value)),
+    get(value), get(lower), op.f32x4Pmax, set(value),
+  ];
+  const storeLane = (lane: number): Code => [
+    get(OUT), get(x), op.i32Add, get(value), op.f32x4ExtractLane(lane), op.f32Store(4 * lane),
+  ];
+  const body: Code = [
+    channelF32(EPILOGUE.MULTIPLIER), set(m), channelF32(EPILOGUE.BIAS), set(b),
+    get(DESCRIPTOR), op.f32Load(4 * EPILOGUE.LOWER), op.f32x4Splat, set(lower),
+    field(DESCRIPTOR, EPILOGUE.OUT_WIDTH), int(3), op.i32And, set(tail),
+    field(DESCRIPTOR, EPILOGUE.OUT_WIDTH), int(-4), op.i32And, int(2), op.i32Shl, set(vectorEnd),
+    whileLoop(
+      [get(ROWS), int(0), op.i32GtS],
+      int(0), set(x),
+      whileLoop(lessThan(x, vectorEnd), compute, get(OUT), get(x), op.i32Add, get(value), op.v128Store(), increment(x, int(16))),
+      get(tail), op.if(compute, storeLane(0), get(tail), int(1), op.i32GtS, op.if(storeLane(1)), get(tail), int(2), op.i32GtS, op.if(storeLane(2))),
+      increment(SUMS, field(DESCRIPTOR, EPILOGUE.SUM_ROW)),
+      increment(OUT, field(DESCRIPTOR, EPILOGUE.OUT_ROW)),
+      get(RESIDUAL), op.if(increment(RESIDUAL, field(DESCRIPTOR, EPILOGUE.OUT_ROW))),
+      increment(ROWS, int(-1)),
+    ),
+  ];
+  return { name: 'epilogue', params: new Array<ValueType>(6).fill(I32), locals: locals.types, body };
+}
+
+/** `local = local ? local + by : 0`: a residual address that stays 0 when there is none. */
+const advanceIfSet = (local: number, by: Code): Code => [get(local), op.if(increment(local, by))];
+
+/**
+ * conv2d, ternary or float: task (n, oStart, oEnd, y0, y1) computes channels [oStart, oEnd) of output rows [y0, y1)
+ * of image n. The rows' grid lanes (y1 − y0 grid rows, contiguous) are summed in groups of GROUP_BLOCKS blocks, then
+ * in pairs, then block by block; lanes past the output width are computed and dropped by the epilogue. Each listed weight's byte
+ * offset into the grid is precomputed, so an inner step is one offset load, one add, and per block two vector loads
+ * at fixed immediates with two adds or subtracts (ternary: never a multiply) or multiply-adds (float).
+ */
+function conv(kind: 'ternary' | 'float'): FunctionSpec {
+  return taskFunction(`${kind}Conv`, (locals) => {
+    const F = CONV_FIELDS;
+    const src = locals.i32(), out = locals.i32(), residual = locals.i32(), channel = locals.i32(), bounds = locals.i32(), start = locals.i32(), plusEnd = locals.i32(), end = locals.i32(), cursor = locals.i32(), lane = locals.i32(), address = locals.i32();
+    const [groupEnd, pairEnd, blockEnd, rows, weight] = [locals.i32(), locals.i32(), locals.i32(), locals.i32(), locals.i32()];
+    const accumulators = Array.from({ length: 2 * GROUP_BLOCKS }, locals.v128);
+    const splatWeight = locals.v128();
+    const [N, O_START, O_END, Y0, Y1] = [A, B, C, D, E];
+
+    /** Sums `blocks` blocks at lane (bytes from src) for the current channel into scratch + lane. */
+    const group = (blocks: number): Code => {
+      const used = accumulators.slice(0, 2 * blocks);
+      const step = (combine: Code, weighted: boolean): Code => [
+        get(src), get(lane), op.i32Add, get(cursor), op.i32Load(), op.i32Add, set(address),
+        weighted ? [get(weight), op.f32Load(), op.f32x4Splat, set(splatWeight)] : [],
+        used.map((accumulator, i) => [
+          get(accumulator), get(address), op.v128Load(16 * i), weighted ? [get(splatWeight), op.f32x4Mul] : [], combine, set(accumulator),
+        ]),
+        increment(cursor, int(4)),
+        weighted ? increment(weight, int(4)) : [],
+      ];
+      const sums = kind === 'ternary'
+        ? [
+          get(start), set(cursor),
+          whileLoop(lessThan(cursor, plusEnd), step(op.f32x4Add, false)),
+          whileLoop(lessThan(cursor, end), step(op.f32x4Sub, false)),
+        ]
+        : [get(start), set(cursor), get(plusEnd), set(weight), whileLoop(lessThan(cursor, end), step(op.f32x4Add, true))];
+      return [
+        used.map((accumulator) => [op.v128Zero, set(accumulator)]),
+        sums,
+        used.map((accumulator, i) => [get(SCRATCH), get(lane), op.i32Add, get(accumulator), op.v128Store(16 * i)]),
+        increment(lane, int(16 * used.length)),
+      ];
+    };
+
+    // The channel's weights: ternary, [start, plusEnd) adds and [plusEnd, end) subtracts; float, every k of the
+    // shared offset list [start, end) with its weight from plusEnd on.
+    const channelRows: Code = kind === 'ternary'
+      ? [get(bounds), op.i32Load(0), set(start), get(bounds), op.i32Load(4), set(plusEnd), get(bounds), op.i32Load(8), set(end)]
+      : [
+        field(DESC, F.BOUNDS), set(start),
+        get(start), field(DESC, F.ROW_LENGTH), int(2), op.i32Shl, op.i32Add, set(end),
+        field(DESC, F.WEIGHTS), get(channel), field(DESC, F.ROW_LENGTH), op.i32Mul, int(2), op.i32Shl, op.i32Add, set(plusEnd),
+      ];
+    const imageRow = (base: number, image: number, row: number): Code => [
+      field(DESC, base), get(N), field(DESC, image), op.i32Mul, op.i32Add, get(Y0), field(DESC, row), op.i32Mul, op.i32Add,
+    ];
+    const outOffset: Code = [
+      get(N), field(DESC, F.OUT_IMAGE), op.i32Mul, get(Y0), field(DESC, F.OUT_ROW), op.i32Mul, op.i32Add,
+      get(O_START), field(DESC, F.OUT_CHANNEL), op.i32Mul, op.i32Add,
+    ];
+    return [
+      imageRow(F.SRC, F.SRC_IMAGE, F.SUM_ROW), set(src),
+      get(Y1), get(Y0), op.i32Sub, set(rows),
+      // Bytes of lanes: whole blocks, then the part that fills whole groups.
+      get(rows), field(DESC, F.SUM_ROW), op.i32Mul, int(4 * BLOCK_LANES - 1), op.i32Add, int(-4 * BLOCK_LANES), op.i32And, set(blockEnd),
+      get(blockEnd), get(blockEnd), int(4 * BLOCK_LANES * GROUP_BLOCKS), op.i32RemU, op.i32Sub, set(groupEnd),
+      get(blockEnd), get(blockEnd), get(groupEnd), op.i32Sub, int(4 * BLOCK_LANES * 2), op.i32RemU, op.i32Sub, set(pairEnd),
+      field(DESC, F.OUT), outOffset, op.i32Add, set(out),
+      field(DESC, F.RESIDUAL), set(residual),
+      get(residual), op.if(get(residual), outOffset, op.i32Add, set(residual)),
+      field(DESC, F.BOUNDS), get(O_START), int(3), op.i32Shl, op.i32Add, set(bounds),
+      get(O_START), set(channel),
+      whileLoop(
+        lessThan(channel, O_END),
+        channelRows,
+        int(0), set(lane),
+        whileLoop(lessThan(lane, groupEnd), group(GROUP_BLOCKS)),
+        whileLoop(lessThan(lane, pairEnd), group(2)),
+        whileLoop(lessThan(lane, blockEnd), group(1)),
+        get(DESC), get(SCRATCH), get(out), get(residual), get(channel), get(rows), op.call(EPILOGUE_FUNCTION),
+        increment(out, field(DESC, F.OUT_CHANNEL)),
+        advanceIfSet(residual, field(DESC, F.OUT_CHANNEL)),
+        increment(bounds, int(8)),
+        increment(channel, int(1)),
+      ),
+    ];
+  });
+}
+
+/**
+ * The zero-padded, phase-split grid of a conv2d input (GATHER_FIELDS): task (n, cStart, cEnd). Each grid row is zeros,
+ * the in-image columns (one memory.copy at stride 1, a strided loop otherwise), then zeros.
+ */
+function gather(): FunctionSpec {
+  return taskFunction('gather', (locals) => {
+    const G = GATHER_FIELDS;
+    const src = locals.i32(), dst = locals.i32(), channel = locals.i32(), py = locals.i32(), px = locals.i32(), y = locals.i32(), row = locals.i32(), xLow = locals.i32(), xHigh = locals.i32(), from = locals.i32(), x = locals.i32(), stride = locals.i32();
+    const [N, C_START, C_END] = [A, B, C];
+    const f = (index: number): Code => field(DESC, index);
+    /** ⌈(value)/stride⌉ for value ≥ −stride, clamped to [0, PLANE_W]. */
+    const clampedCeil = (value: Code, into: number): Code => [
+      value, get(stride), op.i32Add, int(1), op.i32Sub, get(stride), op.i32DivS, set(into),
+      get(into), int(0), get(into), int(0), op.i32GtS, op.select, set(into),
+      get(into), f(G.PLANE_W), get(into), f(G.PLANE_W), op.i32LtS, op.select, set(into),
+    ];
+    const fill = (at: Code, floats: Code): Code => [at, int(0), floats, int(2), op.i32Shl, op.memoryFill];
+    const inRow: Code = [
+      fill(get(row), get(xLow)),
+      // Source of column xLow: row (y·s + py − padTop), column xLow·s + px − padLeft.
+      get(src), get(y), f(G.STRIDE_Y), op.i32Mul, get(py), op.i32Add, f(G.PAD_TOP), op.i32Sub, f(G.WIDTH), op.i32Mul,
+      get(xLow), get(stride), op.i32Mul, op.i32Add, get(px), op.i32Add, f(G.PAD_LEFT), op.i32Sub, int(2), op.i32Shl, op.i32Add, set(from),
+      get(stride), int(1), op.i32GtS, op.i32Eqz,
+      op.if(get(row), get(xLow), int(2), op.i32Shl, op.i32Add, get(from), get(xHigh), get(xLow), op.i32Sub, int(2), op.i32Shl, op.memoryCopy),
+      get(stride), int(1), op.i32GtS,
+      op.if(
+        get(xLow), set(x),
+        whileLoop(
+          lessThan(x, xHigh),
+          get(row), get(x), int(2), op.i32Shl, op.i32Add, get(from), op.f32Load(), op.f32Store(),
+          increment(from, [get(stride), int(2), op.i32Shl]),
+          increment(x, int(1)),
+        ),
+      ),
+      fill([get(row), get(xHigh), int(2), op.i32Shl, op.i32Add], [f(G.PLANE_W), get(xHigh), op.i32Sub]),
+    ];
+    const sourceRow: Code = [get(y), f(G.STRIDE_Y), op.i32Mul, get(py), op.i32Add, f(G.PAD_TOP), op.i32Sub];
+    return [
+      f(G.STRIDE_X), set(stride),
+      get(C_START), set(channel),
+      whileLoop(
+        lessThan(channel, C_END),
+        f(G.IN), get(N), f(G.IN_IMAGE), op.i32Mul, op.i32Add, get(channel), f(G.IN_CHANNEL), op.i32Mul, op.i32Add, set(src),
+        f(G.GRID), get(N), f(G.GRID_IMAGE), op.i32Mul, op.i32Add, get(channel), f(G.GRID_CHANNEL), op.i32Mul, op.i32Add, set(dst),
+        int(0), set(py),
+        whileLoop(
+          [get(py), f(G.PHASES_Y), op.i32LtS],
+          int(0), set(px),
+          whileLoop(
+            [get(px), f(G.PHASES_X), op.i32LtS],
+            clampedCeil([f(G.PAD_LEFT), get(px), op.i32Sub], xLow),
+            clampedCeil([f(G.WIDTH), f(G.PAD_LEFT), op.i32Add, get(px), op.i32Sub], xHigh),
+            get(xHigh), get(xLow), get(xHigh), get(xLow), op.i32GtS, op.select, set(xHigh),
+            get(dst), set(row),
+            int(0), set(y),
+            whileLoop(
+              [get(y), f(G.PLANE_H), op.i32LtS],
+              sourceRow, f(G.HEIGHT), op.i32LtU,
+              op.if(inRow),
+              sourceRow, f(G.HEIGHT), op.i32GeU,
+              op.if(fill(get(row), f(G.PLANE_W))),
+              increment(row, [f(G.PLANE_W), int(2), op.i32Shl]),
+              increment(y, int(1)),
+            ),
+            get(row), set(dst),
+            increment(px, int(1)),
+          ),
+          increment(py, int(1)),
+        ),
+        increment(channel, int(1)),
+      ),
+    ];
+  });
+}
+
+const horizontalSum = (vector: number): Code => [
+  get(vector), op.f32x4ExtractLane(0), get(vector), op.f32x4ExtractLane(1), op.f32Add,
+  get(vector), op.f32x4ExtractLane(2), op.f32Add, get(vector), op.f32x4ExtractLane(3), op.f32Add,
+];
+
+/**
+ * Bytes of the ternary dense mask table: for each code byte (four 2-bit codes), a v128 keeping the lanes of nonzero
+ * codes and a v128 of the sign bits of the −1 codes, so a weight applies as (x AND keep) XOR sign: a select and a
+ * sign flip, never a multiply.
+ */
+export const DENSE_TABLE_BYTES = 256 * 32;
+
+export function denseMaskTable(): Int32Array {
+  const table = new Int32Array(DENSE_TABLE_BYTES / 4);
+  for (let byte = 0; byte < 256; byte++) {
+    for (let lane = 0; lane < 4; lane++) {
+      const code = (byte >> (2 * lane)) & 3;
+      table[byte * 8 + lane] = code === 1 || code === 2 ? -1 : 0;
+      table[byte * 8 + 4 + lane] = code === 2 ? -0x80000000 : 0;
+    }
+  }
+  return table;
+}
+
+/**
+ * dense, ternary or float: task (oStart, oEnd) computes those outputs of every sample, each a four-lane dot product
+ * over the weight row (ternary: code bytes through the mask table; float: multiply-adds, then the tail one by one).
+ */
+function dense(kind: 'ternary' | 'float'): FunctionSpec {
+  return taskFunction(`${kind}Dense`, (locals) => {
+    const F = DENSE_FIELDS;
+    const channel = locals.i32(), weights = locals.i32(), weightsEnd = locals.i32(), sample = locals.i32(), input = locals.i32(), at = locals.i32(), word = locals.i32(), sum = locals.i32(), tableEntry = locals.i32();
+    const accumulators = Array.from({ length: 4 }, locals.v128);
+    const total = locals.f32();
+    const [O_START, O_END] = [A, B];
+    const ternaryWord = (i: number): Code => [
+      field(DESC, F.TABLE),
+      get(word), i === 0 ? [int(5), op.i32Shl] : [int(8 * i - 5), op.i32ShrU], int(0x1fe0), op.i32And, op.i32Add, set(tableEntry),
+      get(accumulators[i]!),
+      get(at), op.v128Load(16 * i), get(tableEntry), op.v128Load(0), op.v128And, get(tableEntry), op.v128Load(16), op.v128Xor,
+      op.f32x4Add, set(accumulators[i]!),
+    ];
+    const rowBytes: Code = kind === 'ternary' ? field(DESC, F.CODE_ROW) : [field(DESC, F.ROW_LENGTH), int(2), op.i32Shl];
+    const rowStart: Code = kind === 'ternary' ? field(DESC, F.CODES) : field(DESC, F.WEIGHTS);
+    const perSample: Code = kind === 'ternary'
+      ? [
+        whileLoop(
+          lessThan(weights, weightsEnd),
+          get(weights), op.i32Load(), set(word),
+          [0, 1, 2, 3].map(ternaryWord),
+          increment(weights, int(4)), increment(at, int(64)),
+        ),
+        get(accumulators[0]!), get(accumulators[1]!), op.f32x4Add, get(accumulators[2]!), op.f32x4Add, get(accumulators[3]!), op.f32x4Add,
+        set(accumulators[0]!), horizontalSum(accumulators[0]!), set(total),
+      ]
+      : [
+        // Whole vectors of the row, then the last K mod 4 weights one by one.
+        get(weights), field(DESC, F.ROW_LENGTH), int(-4), op.i32And, int(2), op.i32Shl, op.i32Add, set(sum),
+        whileLoop(
+          lessThan(weights, sum),
+          get(accumulators[0]!), get(weights), op.v128Load(), get(at), op.v128Load(), op.f32x4Mul, op.f32x4Add, set(accumulators[0]!),
+          increment(weights, int(16)), increment(at, int(16)),
+        ),
+        horizontalSum(accumulators[0]!), set(total),
+        whileLoop(
+          lessThan(weights, weightsEnd),
+          get(total), get(weights), op.f32Load(), get(at), op.f32Load(), op.f32Mul, op.f32Add, set(total),
+          increment(weights, int(4)), increment(at, int(4)),
+        ),
+      ];
+    return [
+      get(O_START), set(channel),
+      whileLoop(
+        lessThan(channel, O_END),
+        int(0), set(sample),
+        field(DESC, F.IN), set(input),
+        whileLoop(
+          [get(sample), field(DESC, F.SAMPLES), op.i32LtS],
+          accumulators.map((accumulator) => [op.v128Zero, set(accumulator)]),
+          rowStart, get(channel), rowBytes, op.i32Mul, op.i32Add, tee(weights), rowBytes, op.i32Add, set(weightsEnd),
+          get(input), set(at),
+          perSample,
+          get(SCRATCH), get(sample), int(2), op.i32Shl, op.i32Add, get(total), op.f32Store(),
+          increment(input, field(DESC, F.IN_ROW)),
+          increment(sample, int(1)),
+        ),
+        field(DESC, F.RESIDUAL), set(sum),
+        get(sum), op.if(get(sum), get(channel), int(2), op.i32Shl, op.i32Add, set(sum)),
+        get(DESC), get(SCRATCH), field(DESC, F.OUT), get(channel), int(2), op.i32Shl, op.i32Add, get(sum), get(channel),
+        field(DESC, F.SAMPLES), op.call(EPILOGUE_FUNCTION),
+        increment(channel, int(1)),
+      ),
+    ];
+  });
+}
+
+/**
+ * maxpool/avgpool over each window's in-image cells (padded cells never take part), task (pStart, pEnd) over planes
+ * (image·channels + channel). Max keeps the first of equal values and skips NaN, as the JavaScript kernel does.
+ */
+function windowPool(reduce: 'max' | 'mean'): FunctionSpec {
+  return taskFunction(`${reduce === 'max' ? 'max' : 'avg'}Pool`, (locals) => {
+    const P = POOL_FIELDS;
+    const plane = locals.i32(), input = locals.i32(), out = locals.i32(), outY = locals.i32(), outX = locals.i32(), yFrom = locals.i32(), yTo = locals.i32(), xFrom = locals.i32(), xTo = locals.i32(), y = locals.i32(), x = locals.i32(), top = locals.i32();
+    const [acc, value] = [locals.f32(), locals.f32()];
+    const f = (index: number): Code => field(DESC, index);
+    const clamp = (from: number, to: number, origin: Code, kernel: number, extent: number): Code => [
+      origin, tee(top), int(0), get(top), int(0), op.i32GtS, op.select, set(from),
+      get(top), f(kernel), op.i32Add, tee(to), f(extent), get(to), f(extent), op.i32LtS, op.select, set(to),
+    ];
+    const combine: Code = reduce === 'max'
+      ? [get(value), get(acc), get(value), get(acc), op.f32Gt, op.select, set(acc)]
+      : [get(acc), get(value), op.f32Add, set(acc)];
+    return [
+      get(A), set(plane),
+      whileLoop(
+        lessThan(plane, B),
+        f(P.IN), get(plane), f(P.HEIGHT), f(P.WIDTH), op.i32Mul, op.i32Mul, int(2), op.i32Shl, op.i32Add, set(input),
+        f(P.OUT), get(plane), f(P.OUT_HEIGHT), f(P.OUT_WIDTH), op.i32Mul, op.i32Mul, int(2), op.i32Shl, op.i32Add, set(out),
+        int(0), set(outY),
+        whileLoop(
+          [get(outY), f(P.OUT_HEIGHT), op.i32LtS],
+          clamp(yFrom, yTo, [get(outY), f(P.STRIDE_Y), op.i32Mul, f(P.PAD_TOP), op.i32Sub], P.KERNEL_H, P.HEIGHT),
+          int(0), set(outX),
+          whileLoop(
+            [get(outX), f(P.OUT_WIDTH), op.i32LtS],
+            clamp(xFrom, xTo, [get(outX), f(P.STRIDE_X), op.i32Mul, f(P.PAD_LEFT), op.i32Sub], P.KERNEL_W, P.WIDTH),
+            op.f32Const(reduce === 'max' ? -Infinity : 0), set(acc),
+            get(yFrom), set(y),
+            whileLoop(
+              lessThan(y, yTo),
+              get(xFrom), set(x),
+              whileLoop(
+                lessThan(x, xTo),
+                get(input), get(y), f(P.WIDTH), op.i32Mul, get(x), op.i32Add, int(2), op.i32Shl, op.i32Add, op.f32Load(), set(value),
+                combine,
+                increment(x, int(1)),
+              ),
+              increment(y, int(1)),
+            ),
+            reduce === 'mean'
+              ? [get(acc), get(yTo), get(yFrom), op.i32Sub, get(xTo), get(xFrom), op.i32Sub, op.i32Mul, op.f32ConvertI32S, op.f32Div, set(acc)]
+              : [],
+            get(out), get(acc), op.f32Store(),
+            increment(out, int(4)),
+            increment(outX, int(1)),
+          ),
+          increment(outY, int(1)),
+        ),
+        increment(plane, int(1)),
+      ),
+    ];
+  });
+}
+
+/** Global average pooling, task (pStart, pEnd) over planes: four-lane sums, then the tail, divided by H·W. */
+function globalAvgPool(): FunctionSpec {
+  return taskFunction('globalAvgPool', (locals) => {
+    const P = POOL_FIELDS;
+    const plane = locals.i32(), at = locals.i32(), vectorEnd = locals.i32(), end = locals.i32(), size = locals.i32();
+    const vector = locals.v128();
+    const total = locals.f32();
+    return [
+      field(DESC, P.HEIGHT), field(DESC, P.WIDTH), op.i32Mul, set(size),
+      get(A), set(plane),
+      whileLoop(
+        lessThan(plane, B),
+        field(DESC, P.IN), get(plane), get(size), op.i32Mul, int(2), op.i32Shl, op.i32Add, tee(at),
+        get(size), int(-4), op.i32And, int(2), op.i32Shl, op.i32Add, set(vectorEnd),
+        get(at), get(size), int(2), op.i32Shl, op.i32Add, set(end),
+        op.v128Zero, set(vector),
+        whileLoop(lessThan(at, vectorEnd), get(vector), get(at), op.v128Load(), op.f32x4Add, set(vector), increment(at, int(16))),
+        horizontalSum(vector), set(total),
+        whileLoop(lessThan(at, end), get(total), get(at), op.f32Load(), op.f32Add, set(total), increment(at, int(4))),
+        field(DESC, P.OUT), get(plane), int(2), op.i32Shl, op.i32Add,
+        get(total), get(size), op.f32ConvertI32S, op.f32Div, op.f32Store(),
+        increment(plane, int(1)),
+      ),
+    ];
+  });
+}
+
+/**
+ * The modules, each under the 4 KiB that browsers compile synchronously on a page's own thread, each starting with
+ * the epilogue (EPILOGUE_FUNCTION) its kernels call; together they export every TASK function.
+ */
+const MODULE_FUNCTIONS: readonly (readonly FunctionSpec[])[] = [
+  [epilogue(), conv('ternary'), gather()],
+  [epilogue(), conv('float'), dense('ternary'), dense('float')],
+  [windowPool('max'), windowPool('mean'), globalAvgPool()],
+];
+
+/** The ternary kernels: their bodies hold no float multiply (test/cpu-fast/wasm.test.ts decodes them to check). */
+export const TERNARY_FUNCTIONS = ['ternaryConv', 'ternaryDense'] as const;
+
+export function kernelModules(memory: MemoryImport): Uint8Array<ArrayBuffer>[] {
+  return MODULE_FUNCTIONS.map((functions) => encodeModule(functions, memory));
+}

@@ -1,0 +1,47 @@
+import { poolAttrs } from '../../../ops/pool.js';
+import { shapeOf, type WasmOp } from '../kernel.js';
+import { POOL_FIELDS, TASK } from './kernels.js';
+import { ranges, taskList } from './linear.js';
+
+/** Tasks per thread, as for the linear layers. */
+const TASKS_PER_THREAD = 4;
+
+/** maxpool, avgpool and global average pooling: one descriptor, tasks over planes (image·channels + channel). */
+function pool(kind: 'max' | 'mean' | 'global'): WasmOp {
+  return (node) => {
+    const window = kind === 'global' ? undefined : poolAttrs(node);
+    return (step) => {
+      const [batch, channels, height, width] = shapeOf(step.inputShapes, 0) as [number, number, number, number];
+      const [, , outHeight = 1, outWidth = 1] = shapeOf(step.outputShapes, 0);
+      return {
+        scratchBytes: 0,
+        threadScratchBytes: 0,
+        phases(io, regions, threads) {
+          const P = POOL_FIELDS;
+          const fields = new Int32Array(P.SIZE);
+          fields[P.IN] = io.inputs[0]!;
+          fields[P.OUT] = io.output;
+          fields[P.HEIGHT] = height;
+          fields[P.WIDTH] = width;
+          fields[P.OUT_HEIGHT] = outHeight;
+          fields[P.OUT_WIDTH] = outWidth;
+          if (window !== undefined) {
+            [fields[P.KERNEL_H], fields[P.KERNEL_W]] = window.kernel;
+            [fields[P.STRIDE_Y], fields[P.STRIDE_X]] = window.stride;
+            [fields[P.PAD_TOP], fields[P.PAD_LEFT]] = window.padding;
+          }
+          const descriptor = regions.store(fields);
+          if (descriptor === undefined) return undefined;
+          const planes = batch * channels;
+          const perTask = threads === 1 ? planes : Math.max(1, Math.ceil(planes / (TASKS_PER_THREAD * threads)));
+          const task = kind === 'max' ? TASK.maxPool : kind === 'mean' ? TASK.avgPool : TASK.globalAvgPool;
+          return [taskList(ranges(planes, perTask).map(([p0, p1]) => [task, descriptor, p0, p1]))];
+        },
+      };
+    };
+  };
+}
+
+export const wasmMaxpool = pool('max');
+export const wasmAvgpool = pool('mean');
+export const wasmGlobalAvgpool = pool('global');

@@ -1,0 +1,178 @@
+import { SHARED_MAXIMUM_PAGES, type WasmArena } from './arena.js';
+import { kernelModules, TASK, TASK_INTS } from './kernels.js';
+
+/** The control block in shared memory, i32 fields: how the thread running a plan hands a phase's tasks out. */
+const CONTROL = {
+  /** Phase number (15 bits), bumped and notified for every phase. */
+  PHASE: 0,
+  /** PHASE << 16 | index of the next task to take; taken with compareExchange, so a stale phase never takes one. */
+  NEXT: 1,
+  COUNT: 2,
+  /** Byte address of the phase's tasks (TASK_INTS i32 each). */
+  TASKS: 3,
+  /** Thread scratch: thread t uses SCRATCH + t·SCRATCH_STRIDE (the running thread is 0). */
+  SCRATCH: 4,
+  SCRATCH_STRIDE: 5,
+  DONE: 6,
+  STOP: 7,
+  /** Helpers that have compiled the kernels and wait for phases. */
+  READY: 8,
+  SIZE: 9,
+} as const;
+
+/** A helper as Node's worker_threads and the web's Worker both have it. */
+interface Helper {
+  terminate(): unknown;
+}
+
+export interface HelperStart {
+  readonly memory: WebAssembly.Memory;
+  readonly modules: readonly Uint8Array<ArrayBuffer>[];
+  readonly names: readonly string[];
+  readonly control: number;
+  readonly index: number;
+}
+
+/**
+ * A helper thread's whole program, self-contained (it is sent as source text): compile the kernels against the shared
+ * memory, then forever wait for a phase and take its tasks until none is left.
+ */
+function helperMain(start: HelperStart): void {
+  const [PHASE, NEXT, COUNT, TASKS, SCRATCH, SCRATCH_STRIDE, DONE, STOP, READY] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const { memory, control, index } = start;
+  const exports: Record<string, (...args: number[]) => void> = {};
+  for (const bytes of start.modules) {
+    Object.assign(exports, new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports);
+  }
+  const functions = start.names.map((name) => exports[name]!);
+  const block = new Int32Array(memory.buffer, control, 9);
+  Atomics.add(block, READY, 1);
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(block, PHASE, seen);
+    if (Atomics.load(block, STOP) !== 0) return;
+    seen = Atomics.load(block, PHASE);
+    const count = Atomics.load(block, COUNT);
+    const tasks = Atomics.load(block, TASKS) >> 2;
+    const scratch = Atomics.load(block, SCRATCH) + index * Atomics.load(block, SCRATCH_STRIDE);
+    const heap = new Int32Array(memory.buffer); // the memory as it is now (it may have grown)
+    for (;;) {
+      const next = Atomics.load(block, NEXT);
+      const task = next & 0xffff;
+      if (next >>> 16 !== seen || task >= count) break;
+      if (Atomics.compareExchange(block, NEXT, next, next + 1) !== next) continue;
+      const at = tasks + task * 8;
+      functions[heap[at]!]!(scratch, heap[at + 1]!, heap[at + 2]!, heap[at + 3]!, heap[at + 4]!, heap[at + 5]!, heap[at + 6]!);
+      if (Atomics.add(block, DONE, 1) + 1 === count) Atomics.notify(block, DONE);
+    }
+  }
+}
+
+/**
+ * Helper threads sharing the arena's memory. The thread running the plan publishes each phase, takes tasks itself,
+ * and waits (Atomics.wait) until all are done; a helper that has not started yet simply takes none. Which thread runs
+ * a task never changes its result: tasks write disjoint outputs and every sum has a fixed order.
+ */
+export class ThreadPool {
+  private readonly block: Int32Array;
+  private phase = 0;
+
+  private constructor(
+    private readonly arena: WasmArena,
+    control: number,
+    private readonly helpers: readonly Helper[],
+  ) {
+    this.block = new Int32Array(arena.memory.buffer, control, CONTROL.SIZE);
+  }
+
+  /**
+   * `threads` − 1 helpers (Node: worker_threads; browsers: Web Workers from a blob: URL), or the reason why they
+   * cannot exist here.
+   */
+  static async start(arena: WasmArena, threads: number): Promise<ThreadPool | string> {
+    if (!arena.shared) return 'SharedArrayBuffer is unavailable (a web page needs cross-origin isolation: COOP and COEP headers)';
+    const control = arena.allocate(4 * CONTROL.SIZE);
+    if (control === undefined) return 'the WebAssembly memory is full';
+    const modules = kernelModules({ shared: true, maximumPages: SHARED_MAXIMUM_PAGES });
+    const start = (index: number): HelperStart => ({ memory: arena.memory, modules, names: Object.keys(TASK), control, index });
+    const helpers: Helper[] = [];
+    const isNode = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
+    try {
+      if (isNode) {
+        // A variable specifier keeps bundlers from resolving a Node built-in for the browser build.
+        const specifier = 'node:worker_threads';
+        const { Worker } = (await import(/* @vite-ignore */ specifier)) as typeof import('node:worker_threads');
+        for (let index = 1; index < threads; index++) {
+          const source = `(${helperMain.toString()})(require('node:worker_threads').workerData)`;
+          const worker = new Worker(source, { eval: true, workerData: start(index) });
+          worker.unref(); // never keeps a process alive
+          helpers.push(worker);
+        }
+      } else {
+        const source = `onmessage = (event) => (${helperMain.toString()})(event.data);`;
+        const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+        for (let index = 1; index < threads; index++) {
+          const worker = new Worker(url, { name: `twn-cpu-helper-${index}` });
+          worker.postMessage(start(index));
+          helpers.push(worker);
+        }
+        URL.revokeObjectURL(url);
+      }
+    } catch (error) {
+      for (const helper of helpers) helper.terminate();
+      return `helper threads could not start (${error instanceof Error ? error.message : String(error)})`;
+    }
+    return new ThreadPool(arena, control, helpers);
+  }
+
+  /** Threads working on a phase once every helper is up: the running one and the helpers. */
+  get threads(): number {
+    return this.helpers.length + 1;
+  }
+
+  /** Helpers that have compiled the kernels and take tasks. */
+  get ready(): number {
+    return Atomics.load(this.block, CONTROL.READY);
+  }
+
+  /** Runs one phase: `tasks` (a copy of what is stored at `address`), thread scratch from `scratch`, `stride` apart. */
+  run(tasks: Int32Array, address: number, scratch: number, stride: number): void {
+    const count = tasks.length / TASK_INTS;
+    if (count <= 1 || this.ready === 0) {
+      this.arena.runTasks(tasks, scratch);
+      return;
+    }
+    const block = this.block;
+    const phase = (this.phase = (this.phase + 1) & 0x7fff);
+    // Close the previous phase's task counter first, so no late helper can take a task of the phase being written.
+    Atomics.store(block, CONTROL.NEXT, (phase << 16) | 0xffff);
+    Atomics.store(block, CONTROL.COUNT, count);
+    Atomics.store(block, CONTROL.TASKS, address);
+    Atomics.store(block, CONTROL.SCRATCH, scratch);
+    Atomics.store(block, CONTROL.SCRATCH_STRIDE, stride);
+    Atomics.store(block, CONTROL.DONE, 0);
+    Atomics.store(block, CONTROL.NEXT, phase << 16);
+    Atomics.store(block, CONTROL.PHASE, phase);
+    Atomics.notify(block, CONTROL.PHASE);
+    const functions = this.arena.tasks;
+    for (;;) {
+      const next = Atomics.load(block, CONTROL.NEXT);
+      const task = next & 0xffff;
+      if (task >= count) break;
+      if (Atomics.compareExchange(block, CONTROL.NEXT, next, next + 1) !== next) continue;
+      const at = task * TASK_INTS;
+      functions[tasks[at]!]!(scratch, tasks[at + 1]!, tasks[at + 2]!, tasks[at + 3]!, tasks[at + 4]!, tasks[at + 5]!, tasks[at + 6]!);
+      Atomics.add(block, CONTROL.DONE, 1);
+    }
+    for (let done = Atomics.load(block, CONTROL.DONE); done < count; done = Atomics.load(block, CONTROL.DONE)) {
+      Atomics.wait(block, CONTROL.DONE, done);
+    }
+  }
+
+  dispose(): void {
+    Atomics.store(this.block, CONTROL.STOP, 1);
+    Atomics.store(this.block, CONTROL.PHASE, (this.phase + 1) & 0x7fff);
+    Atomics.notify(this.block, CONTROL.PHASE);
+    for (const helper of this.helpers) helper.terminate();
+  }
+}
