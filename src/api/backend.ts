@@ -56,6 +56,13 @@ export interface BackendOptions {
    * where there are no workers, and in Node, where the CPU backend runs on the calling thread.
    */
   cpuWorker?: boolean;
+  /**
+   * CPU backend: threads to split each layer over (default: the hardware's, at most 4). More than one needs a thread
+   * that may block (the CPU worker, or Node) and, in a browser, a cross-origin isolated page (headers
+   * `Cross-Origin-Opener-Policy: same-origin`, `Cross-Origin-Embedder-Policy: require-corp`); otherwise one thread
+   * runs and `info.backend.threadsReason` says why.
+   */
+  threads?: number;
 }
 
 /**

@@ -27,13 +27,16 @@ function holdLivenessLock(lock: string | undefined, held: (holdsLock: boolean) =
     .catch(() => held(false));
 }
 
-addEventListener('message', (event: MessageEvent<WorkerRequest>) => {
+addEventListener('message', async (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
   try {
     if (request.type === 'load') {
       graph = request.graph;
-      cpu = new FastCpuExecutor({ maxRunBytes: request.maxRunBytes });
-      const loaded = (holdsLock: boolean) => reply({ id: request.id, ok: true, kernels: cpu.kernels, holdsLock });
+      cpu.dispose();
+      cpu = new FastCpuExecutor(request.options);
+      // Helper threads start before the answer, so the first run already uses them and info says how many run.
+      const threads = await cpu.threadInfo();
+      const loaded = (holdsLock: boolean) => reply({ id: request.id, ok: true, kernels: cpu.kernels, threads, holdsLock });
       holdLivenessLock(request.livenessLock, loaded);
       return;
     }

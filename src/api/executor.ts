@@ -1,4 +1,4 @@
-import { FastCpuExecutor, type CpuKernels } from '../backends/cpu-fast/index.js';
+import { FastCpuExecutor, type CpuKernels, type FastCpuOptions } from '../backends/cpu-fast/index.js';
 import { TwnDeviceError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import type { WebGpuModel } from '../backends/webgpu/executor.js';
@@ -8,8 +8,10 @@ import type { BackendChoice, ExecutionThread } from './backend.js';
 export interface Executor {
   /** Where the work runs: the CPU backend in a Web Worker, or this thread. */
   readonly thread: ExecutionThread;
-  /** The CPU backend's inner loops (absent on WebGPU). */
+  /** The CPU backend's inner loops and threads (absent on WebGPU), and why fewer threads run than were asked for. */
   readonly kernels?: CpuKernels;
+  readonly threads?: number;
+  readonly threadsReason?: string;
   run(input: Float32Array, batch: number): Promise<Float32Array>;
   dispose(): void;
 }
@@ -19,20 +21,36 @@ export interface ExecutorOptions {
   readonly cpuWorker?: boolean;
   /** Each backend refuses a run whose activations need more bytes (plan.ts DEFAULT_MAX_RUN_BYTES when absent). */
   readonly maxRunBytes?: number;
+  /** CPU backend threads (backend.ts BackendOptions.threads); default: defaultThreads(). */
+  readonly threads?: number;
+}
+
+/** Threads the CPU backend uses unless told otherwise: the hardware's, at most this many. */
+const MAX_DEFAULT_THREADS = 4;
+
+async function defaultThreads(): Promise<number> {
+  let hardware = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  if (hardware === undefined && (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node) {
+    // Node 20 has no navigator. A variable specifier keeps bundlers from resolving a Node built-in for browsers.
+    const specifier = 'node:os';
+    hardware = ((await import(/* @vite-ignore */ specifier)) as typeof import('node:os')).availableParallelism();
+  }
+  return Math.max(1, Math.min(MAX_DEFAULT_THREADS, hardware ?? 1));
 }
 
 /** `graph` is already optimized. */
 export async function createExecutor(graph: Graph, choice: BackendChoice, options: ExecutorOptions): Promise<Executor> {
   if (choice.kind === 'cpu' || !choice.device) {
-    if (options.cpuWorker === false || !workersAvailable()) return cpuExecutor(graph, options.maxRunBytes);
+    const cpuOptions = { maxRunBytes: options.maxRunBytes, threads: options.threads ?? (await defaultThreads()) };
+    if (options.cpuWorker === false || !workersAvailable()) return cpuExecutor(graph, cpuOptions);
     try {
       // Loaded on demand, like the GPU kernels: Node never evaluates the inlined worker.
       const { createWorkerExecutor } = await import('./worker-executor.js');
-      return await createWorkerExecutor(graph, options.maxRunBytes);
+      return await createWorkerExecutor(graph, cpuOptions);
     } catch {
       // The file was validated on this thread already, so a failure here is the environment's (a CSP that forbids
       // blob: workers, say): the model still runs, on this thread, and model.info.backend.thread says so.
-      return cpuExecutor(graph, options.maxRunBytes);
+      return cpuExecutor(graph, cpuOptions);
     }
   }
   const device = choice.device;
@@ -64,16 +82,20 @@ function outputName(graph: Graph): string {
 }
 
 /** The float32 CPU backend (the float64 one is the reference for tests, not for users); it caches plans per batch. */
-function cpuExecutor(graph: Graph, maxRunBytes: number | undefined): Executor {
-  let cpu: FastCpuExecutor | undefined = new FastCpuExecutor({ maxRunBytes });
+async function cpuExecutor(graph: Graph, options: FastCpuOptions): Promise<Executor> {
+  let cpu: FastCpuExecutor | undefined = new FastCpuExecutor(options);
+  const { threads, reason } = await cpu.threadInfo();
   const output = outputName(graph);
   return {
     thread: 'main',
     kernels: cpu.kernels,
+    threads,
+    ...(reason !== undefined && { threadsReason: reason }),
     run: async (input, batch) => live(cpu).run(graph, input, batch).get(output)!.data,
     // Only ordinary arrays and a WebAssembly memory: dropped here, so the collector takes them even while the app
     // still holds the disposed model.
     dispose: () => {
+      cpu?.dispose(); // its helper threads
       cpu = undefined;
     },
   };

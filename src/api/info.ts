@@ -58,6 +58,13 @@ export interface RunningBackend extends BackendInfo {
    * WebAssembly, or a Content-Security-Policy without 'wasm-unsafe-eval'), about 2–4× slower.
    */
   readonly kernels?: CpuKernels;
+  /** CPU only: threads each layer is split over (options.threads; default the hardware's, at most 4). */
+  readonly threads?: number;
+  /**
+   * CPU only, when fewer threads run than were asked for: why (no cross-origin isolation, so no SharedArrayBuffer; a
+   * page's own thread, which may not block; the JavaScript kernels).
+   */
+  readonly threadsReason?: string;
 }
 
 export function describeModel(graph: Graph, fileBytes: number, backend: RunningBackend): ModelInfo {

@@ -47,7 +47,7 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
     graph = graphFromFile(readTwnFile(bytes));
   }
   throwIfAborted(options.signal);
-  const executorOptions = { cpuWorker: options.cpuWorker, maxRunBytes };
+  const executorOptions = { cpuWorker: options.cpuWorker, maxRunBytes, threads: options.threads };
   const { choice, executor } = await prepare(optimize(graph), await chooseBackend(options), executorOptions);
   if (options.signal?.aborted) {
     executor.dispose();
@@ -68,7 +68,17 @@ async function readBytes(source: ModelSource, options: LoadOptions): Promise<Cac
 
 function backendInfo(choice: BackendChoice, executor: Executor): RunningBackend {
   const { kind, requested, reason, adapter } = choice;
-  return { kind, requested, reason, ...(adapter && { adapter }), thread: executor.thread, ...(executor.kernels && { kernels: executor.kernels }) };
+  const { thread, kernels, threads, threadsReason } = executor;
+  return {
+    kind,
+    requested,
+    reason,
+    ...(adapter && { adapter }),
+    thread,
+    ...(kernels && { kernels }),
+    ...(threads !== undefined && { threads }),
+    ...(threadsReason !== undefined && { threadsReason }),
+  };
 }
 
 /** Under 'auto', a graph the GPU cannot take (a device limit, say) still runs, on the CPU, and says why. */

@@ -1,4 +1,4 @@
-import type { CpuKernels } from '../backends/cpu-fast/index.js';
+import type { CpuKernels, FastCpuOptions, ThreadInfo } from '../backends/cpu-fast/index.js';
 import { TwnDeviceError } from '../errors.js';
 import { reviveError, type SerializedError } from './errors.js';
 import type { Graph } from '../graph/ir.js';
@@ -11,7 +11,7 @@ export type WorkerRequest =
       readonly type: 'load';
       readonly id: number;
       readonly graph: Graph;
-      readonly maxRunBytes?: number;
+      readonly options: FastCpuOptions;
       /** A Web Lock the worker holds for as long as it lives (see `watchLiveness`). */
       readonly livenessLock?: string;
     }
@@ -23,6 +23,7 @@ export type WorkerReply =
       readonly ok: true;
       readonly output?: Float32Array;
       readonly kernels?: CpuKernels;
+      readonly threads?: ThreadInfo;
       /** The worker took the liveness lock. */
       readonly holdsLock?: boolean;
     }
@@ -32,7 +33,7 @@ export type WorkerReply =
  * Runs the CPU backend in a dedicated module worker, which gets a structured-clone copy of the optimized graph (so the
  * file is parsed and validated once, on this thread).
  */
-export async function createWorkerExecutor(graph: Graph, maxRunBytes?: number): Promise<Executor> {
+export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions): Promise<Executor> {
   const worker = new CpuWorker({ name: 'twn-cpu' });
   type Answer = Extract<WorkerReply, { ok: true }>;
   const pending = new Map<number, { resolve(answer: Answer): void; reject(error: Error): void }>();
@@ -66,7 +67,7 @@ export async function createWorkerExecutor(graph: Graph, maxRunBytes?: number): 
   let loaded: Answer;
   try {
     const lock = livenessLock || undefined;
-    loaded = await call({ type: 'load', id: nextId++, graph, maxRunBytes, livenessLock: lock }, []);
+    loaded = await call({ type: 'load', id: nextId++, graph, options, livenessLock: lock }, []);
   } catch (error) {
     worker.terminate();
     throw error;
@@ -78,6 +79,8 @@ export async function createWorkerExecutor(graph: Graph, maxRunBytes?: number): 
   return {
     thread: 'worker',
     ...(loaded.kernels && { kernels: loaded.kernels }),
+    ...(loaded.threads && { threads: loaded.threads.threads }),
+    ...(loaded.threads?.reason !== undefined && { threadsReason: loaded.threads.reason }),
     run: async (input, batch) => {
       const copy = input.slice();
       return (await call({ type: 'run', id: nextId++, input: copy, batch }, [copy.buffer])).output!;

@@ -93,7 +93,8 @@ export class FastCpuExecutor {
     const pool = await ThreadPool.start(this.arena, threads);
     if (typeof pool === 'string') return { threads: 1, reason: pool };
     this.pool = pool;
-    return { threads: pool.threads };
+    const ready = await pool.whenReady(HELPER_START_MS);
+    return ready === threads - 1 ? { threads } : { threads: 1 + ready, reason: `${ready} of ${threads - 1} helper threads started` };
   }
 
   run(model: Graph | ExecutionPlan, input: Float32Array | Float64Array, batch: number): Map<string, FastTensor> {
@@ -198,7 +199,6 @@ export class FastCpuExecutor {
     const threadStride = Math.ceil(wasmSteps.reduce((most, step) => Math.max(most, step?.threadScratchBytes ?? 0), 0) / 16) * 16;
     const threadScratch = regions.allocate(threads * threadStride);
     if (stepScratch === undefined || threadScratch === undefined) return regionsFailed(regions);
-    const jsCompiled = wasmSteps.every((step) => step !== undefined) ? undefined : this.compileJs(plan.graph);
     type Phase = { readonly tasks: Int32Array; readonly address: number };
     type ArenaStep = ({ readonly phases: Phase[] } | { readonly js: BoundStep; readonly values: readonly string[] }) & {
       readonly node: GraphNode;
@@ -208,7 +208,8 @@ export class FastCpuExecutor {
       const { node } = planStep;
       const wasmStep = wasmSteps[i];
       if (wasmStep === undefined) {
-        steps.push({ node, js: jsCompiled!.get(node.name)!(planStep), values: [...node.inputs, node.outputs[0]!] });
+        // Only the ops without WebAssembly kernels (cheap, weightless ones) are compiled for JavaScript.
+        steps.push({ node, js: requiredFastOp(node.op)(node, plan.graph)(planStep), values: [...node.inputs, node.outputs[0]!] });
         continue;
       }
       const io = { inputs: node.inputs.map(address), output: address(node.outputs[0]!), scratch: stepScratch };
@@ -245,6 +246,9 @@ export class FastCpuExecutor {
 }
 
 type WasmCompiledNode = NonNullable<ReturnType<WasmOp>>;
+
+/** How long threadInfo() waits for helpers to compile the kernels (they join whenever they are ready anyway). */
+const HELPER_START_MS = 10_000;
 
 export interface ThreadInfo {
   readonly threads: number;

@@ -135,6 +135,13 @@ export class ThreadPool {
     return Atomics.load(this.block, CONTROL.READY);
   }
 
+  /** Resolves with the helpers ready once all are, or after `timeoutMs` with those that are by then. */
+  async whenReady(timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.ready < this.helpers.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    return this.ready;
+  }
+
   /** Runs one phase: `tasks` (a copy of what is stored at `address`), thread scratch from `scratch`, `stride` apart. */
   run(tasks: Int32Array, address: number, scratch: number, stride: number): void {
     const count = tasks.length / TASK_INTS;

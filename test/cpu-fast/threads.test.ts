@@ -1,0 +1,50 @@
+/**
+ * Helper threads (Node worker_threads sharing the WebAssembly memory): the same outputs, bit for bit, for every thread
+ * count, at batch 1 and batch 3, once every helper has started (threadInfo); and the reasons given when threads cannot
+ * run.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { FastCpuExecutor } from '../../src/backends/cpu-fast/index.js';
+import { readTwnFile } from '../../src/format/reader.js';
+import { graphFromFile } from '../../src/graph/from-file.js';
+import { buildResNet18, buildVgg7 } from '../../src/models/index.js';
+import { seededRandom } from '../../src/models/random.js';
+
+const executors: FastCpuExecutor[] = [];
+afterAll(() => executors.forEach((executor) => executor.dispose()));
+
+async function started(threads: number): Promise<FastCpuExecutor> {
+  const executor = new FastCpuExecutor({ threads });
+  executors.push(executor);
+  expect(await executor.threadInfo()).toEqual({ threads });
+  return executor;
+}
+
+describe('FastCpuExecutor threads', () => {
+  const nets = [
+    { name: 'VGG-7 ×0.25', bytes: () => buildVgg7({ seed: 3, widthMultiplier: 0.25 }), pixels: 3 * 32 * 32 },
+    { name: 'ResNet-18 CIFAR', bytes: () => buildResNet18({ seed: 4, variant: 'cifar' }), pixels: 3 * 32 * 32 },
+  ];
+
+  it.each(nets)('$name: 1–4 threads give identical logits at batch 1 and 3', async ({ bytes, pixels }) => {
+    const graph = graphFromFile(readTwnFile(bytes()));
+    const random = seededRandom(11);
+    const input = Float32Array.from({ length: 3 * pixels }, () => random.uniform(0, 1));
+    const single = new FastCpuExecutor();
+    const expected = [1, 3].map((batch) => single.run(graph, input.subarray(0, batch * pixels), batch).get('logits')!.data);
+    for (const threads of [2, 3, 4]) {
+      const executor = await started(threads);
+      for (const [i, batch] of [1, 3].entries()) {
+        for (let repeat = 0; repeat < 2; repeat++) {
+          expect(executor.run(graph, input.subarray(0, batch * pixels), batch).get('logits')!.data, `${threads} threads, batch ${batch}`).toEqual(expected[i]);
+        }
+      }
+    }
+  });
+
+  it('one thread, with the reason, for the JavaScript kernels; threads: 1 needs no reason', async () => {
+    const js = new FastCpuExecutor({ kernels: 'js', threads: 4 });
+    expect(await js.threadInfo()).toEqual({ threads: 1, reason: 'the JavaScript kernels run on one thread' });
+    expect(await new FastCpuExecutor({ threads: 1 }).threadInfo()).toEqual({ threads: 1 });
+  });
+});
