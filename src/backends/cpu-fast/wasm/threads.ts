@@ -25,6 +25,11 @@ interface Helper {
   terminate(): unknown;
 }
 
+/** Helpers that failed to start (a page policy, an engine without shared memory in workers), counted as they fail. */
+interface Failures {
+  count: number;
+}
+
 export interface HelperStart {
   readonly memory: WebAssembly.Memory;
   readonly modules: readonly Uint8Array<ArrayBuffer>[];
@@ -81,6 +86,7 @@ export class ThreadPool {
     private readonly arena: WasmArena,
     control: number,
     private readonly helpers: readonly Helper[],
+    private readonly failures: Failures,
   ) {
     this.block = new Int32Array(arena.memory.buffer, control, CONTROL.SIZE);
   }
@@ -96,6 +102,7 @@ export class ThreadPool {
     const modules = kernelModules({ shared: true, maximumPages: SHARED_MAXIMUM_PAGES });
     const start = (index: number): HelperStart => ({ memory: arena.memory, modules, names: Object.keys(TASK), control, index });
     const helpers: Helper[] = [];
+    const failures: Failures = { count: 0 };
     const isNode = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
     try {
       if (isNode) {
@@ -106,6 +113,7 @@ export class ThreadPool {
           const source = `(${helperMain.toString()})(require('node:worker_threads').workerData)`;
           const worker = new Worker(source, { eval: true, workerData: start(index) });
           worker.unref(); // never keeps a process alive
+          worker.on('error', () => failures.count++);
           helpers.push(worker);
         }
       } else {
@@ -113,6 +121,7 @@ export class ThreadPool {
         const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
         for (let index = 1; index < threads; index++) {
           const worker = new Worker(url, { name: `twn-cpu-helper-${index}` });
+          worker.addEventListener('error', () => failures.count++);
           worker.postMessage(start(index));
           helpers.push(worker);
         }
@@ -122,7 +131,7 @@ export class ThreadPool {
       for (const helper of helpers) helper.terminate();
       return `helper threads could not start (${error instanceof Error ? error.message : String(error)})`;
     }
-    return new ThreadPool(arena, control, helpers);
+    return new ThreadPool(arena, control, helpers, failures);
   }
 
   /** Threads working on a phase once every helper is up: the running one and the helpers. */
@@ -135,10 +144,12 @@ export class ThreadPool {
     return Atomics.load(this.block, CONTROL.READY);
   }
 
-  /** Resolves with the helpers ready once all are, or after `timeoutMs` with those that are by then. */
+  /** Resolves with the helpers ready once every helper is ready or failed, or after `timeoutMs` (those ready then). */
   async whenReady(timeoutMs: number): Promise<number> {
     const deadline = Date.now() + timeoutMs;
-    while (this.ready < this.helpers.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (this.ready + this.failures.count < this.helpers.length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     return this.ready;
   }
 
