@@ -1,4 +1,4 @@
-import { FastCpuExecutor, type CpuKernels, type FastCpuOptions } from '../backends/cpu-fast/index.js';
+import { FastCpuExecutor, threadsPayOff, type CpuKernels, type FastCpuOptions } from '../backends/cpu-fast/index.js';
 import { TwnDeviceError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import type { WebGpuModel } from '../backends/webgpu/executor.js';
@@ -41,7 +41,13 @@ async function defaultThreads(): Promise<number> {
 /** `graph` is already optimized. */
 export async function createExecutor(graph: Graph, choice: BackendChoice, options: ExecutorOptions): Promise<Executor> {
   if (choice.kind === 'cpu' || !choice.device) {
-    const cpuOptions = { maxRunBytes: options.maxRunBytes, threads: options.threads ?? (await defaultThreads()) };
+    const requested = options.threads ?? (await defaultThreads());
+    // A small model runs on one thread whatever was asked: helpers would only add hand-off time.
+    if (requested > 1 && !threadsPayOff(graph)) {
+      const single = await createExecutor(graph, choice, { ...options, threads: 1 });
+      return { ...single, threadsReason: 'the model is too small for threads to pay off (under 5 M multiply-adds per image)' };
+    }
+    const cpuOptions = { maxRunBytes: options.maxRunBytes, threads: requested };
     if (options.cpuWorker === false || !workersAvailable()) return cpuExecutor(graph, cpuOptions);
     try {
       // Loaded on demand, like the GPU kernels: Node never evaluates the inlined worker.

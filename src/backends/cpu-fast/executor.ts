@@ -1,6 +1,7 @@
 import { TwnInputError } from '../../errors.js';
 import type { Graph, GraphNode } from '../../graph/ir.js';
 import { optimize } from '../../graph/passes/optimize.js';
+import { inferShapes } from '../../graph/shapes.js';
 import { elementCount, formatShape } from '../../ops/tensor.js';
 import { BatchCache } from '../../plan/batch-cache.js';
 import { planGraph, type ExecutionPlan, type RunLimits } from '../../plan/plan.js';
@@ -246,6 +247,25 @@ export class FastCpuExecutor {
 }
 
 type WasmCompiledNode = NonNullable<ReturnType<WasmOp>>;
+
+/**
+ * Multiply-adds per image below which one thread is faster: handing out a phase costs tens of microseconds, and
+ * LeNet-5 (~0.4 M) runs whole in under a millisecond.
+ */
+const THREADS_MIN_WORK = 5_000_000;
+
+/** Whether `graph` (optimized) has enough work per image for helper threads to pay off. */
+export function threadsPayOff(graph: Graph): boolean {
+  const shapes = inferShapes(graph, 1);
+  let work = 0;
+  for (const node of graph.nodes) {
+    const weight = node.params.weight === undefined ? undefined : graph.tensors.get(node.params.weight);
+    if (weight === undefined) continue;
+    const output = shapes.get(node.outputs[0]!)!;
+    work += (elementCount(weight.shape) * elementCount(output)) / (weight.shape[0] ?? 1);
+  }
+  return work >= THREADS_MIN_WORK;
+}
 
 /** How long threadInfo() waits for helpers to compile the kernels (they join whenever they are ready anyway). */
 const HELPER_START_MS = 10_000;

@@ -1,1 +1,1 @@
-export { FastCpuExecutor, type CpuKernels, type FastCpuOptions, type FastTensor, type ThreadInfo } from './executor.js';
+export { FastCpuExecutor, threadsPayOff, type CpuKernels, type FastCpuOptions, type FastTensor, type ThreadInfo } from './executor.js';
