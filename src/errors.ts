@@ -32,6 +32,7 @@ export type FormatErrorCode =
   | 'RESERVED_NONZERO'
   | 'HEADER_NOT_UTF8'
   | 'HEADER_NOT_JSON'
+  | 'DUPLICATE_KEY'
   | 'SCHEMA'
   | 'TOO_MANY_NODES'
   | 'TOO_MANY_TENSORS'

@@ -142,6 +142,9 @@ function validateMetadata(value: unknown, path: string): Record<string, unknown>
   optional('granularity', (v, at) => expectOneOf(v, at, ['per-layer', 'per-channel'] as const));
   optional('fullPrecisionLayers', (v, at) => expectStringArray(v, at));
   optional('recipe', expectObject);
+  optional('width', (v, at) => {
+    if (!(expectFiniteNumber(v, at) > 0)) fail(at, `width is a channel multiplier > 0, got ${String(v)}`);
+  });
   optional('accuracy', (v, at) => {
     const accuracy = expectObject(v, at);
     if (accuracy.top1 !== undefined) {

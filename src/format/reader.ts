@@ -5,7 +5,7 @@
 import { TwnFormatError } from '../errors.js';
 import type { Tensor } from '../graph/ir.js';
 import { crc32 } from './crc32.js';
-import { validateHeader, type ParsedHeader, type TensorEntry } from './header-schema.js';
+import { member, validateHeader, type ParsedHeader, type TensorEntry } from './header-schema.js';
 import { findInvalidTernaryWord, ternaryRows, ternaryRowWords } from './ternary-pack.js';
 import { DATA_ALIGNMENT, MAX_HEADER_BYTES, TWN_MAGIC, TWN_VERSION, type TwnFile } from './types.js';
 
@@ -39,10 +39,13 @@ export function readTwnFile(bytes: Uint8Array): TwnFile {
 }
 
 function readLayout(bytes: Uint8Array, view: DataView): { headerLength: number; dataStart: number } {
+  // The magic first, on the bytes there are: a short file that is not a .twn file at all says so (FORMAT.md §8).
+  if (TWN_MAGIC.some((byte, i) => i < bytes.length && bytes[i] !== byte)) {
+    throw new TwnFormatError('BAD_MAGIC', 'not a .twn file (magic is not "TWN!")', { offset: 0 });
+  }
   if (bytes.length < PREAMBLE_BYTES) {
     throw new TwnFormatError('TRUNCATED', `a .twn file starts with ${PREAMBLE_BYTES} bytes, got ${bytes.length}`, { offset: bytes.length });
   }
-  if (TWN_MAGIC.some((byte, i) => bytes[i] !== byte)) throw new TwnFormatError('BAD_MAGIC', 'not a .twn file (magic is not "TWN!")', { offset: 0 });
   const version = view.getUint32(4, true);
   if (version !== TWN_VERSION) {
     throw new TwnFormatError('UNSUPPORTED_VERSION', `format version ${version}, this reader reads ${TWN_VERSION}`, { offset: 4 });
@@ -85,7 +88,53 @@ function parseHeaderJson(headerBytes: Uint8Array): unknown {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new TwnFormatError('HEADER_NOT_JSON', 'the header is JSON but not an object', { offset: PREAMBLE_BYTES });
   }
+  const duplicate = findDuplicateKey(text);
+  if (duplicate !== undefined) {
+    throw new TwnFormatError('DUPLICATE_KEY', 'a key appears twice in one object (JSON.parse would keep the last)', { path: duplicate });
+  }
   return json;
+}
+
+/**
+ * The JSON path of the first key that repeats within one object of `text` (valid JSON), compared after unescaping,
+ * or undefined. One linear pass with an explicit stack: JSON.parse keeps the last of duplicate keys silently, so a
+ * second `dataCrc32` or tensor entry would otherwise override the first unnoticed.
+ */
+function findDuplicateKey(text: string): string | undefined {
+  interface Container {
+    readonly path: string;
+    /** Keys seen so far; undefined for an array. */
+    readonly keys: Set<string> | undefined;
+    index: number;
+    member: string;
+  }
+  const stack: Container[] = [];
+  let expectingKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    const top = stack[stack.length - 1];
+    if (c === '"') {
+      const start = i;
+      for (i++; text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      if (!expectingKey || top?.keys === undefined) continue;
+      const raw = text.slice(start + 1, i);
+      const key = raw.includes('\\') ? (JSON.parse(text.slice(start, i + 1)) as string) : raw;
+      if (top.keys.has(key)) return `${top.path}${member(key)}`;
+      top.keys.add(key);
+      top.member = member(key);
+      expectingKey = false;
+    } else if (c === '{' || c === '[') {
+      const path = top === undefined ? '$' : top.keys === undefined ? `${top.path}[${top.index}]` : `${top.path}${top.member}`;
+      stack.push({ path, keys: c === '{' ? new Set() : undefined, index: 0, member: '' });
+      expectingKey = c === '{';
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      if (top?.keys === undefined) top!.index++;
+      else expectingKey = true;
+    }
+  }
+  return undefined;
 }
 
 /** Bracket depth outside strings; a linear scan that does not itself recurse. */

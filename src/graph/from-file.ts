@@ -5,6 +5,7 @@ import { checkArity, type OpDef } from '../ops/op.js';
 import { getOp } from '../ops/registry.js';
 import type { Graph, GraphNode } from './ir.js';
 import { freshName, takenNames } from './names.js';
+import { elementCount } from '../ops/tensor.js';
 import { inferShapes } from './shapes.js';
 
 const nodePath = (index: number) => `$.nodes[${index}]`;
@@ -57,8 +58,20 @@ export function graphFromFile(file: TwnFile): Graph {
     tensors: file.tensors,
     metadata: file.metadata,
   };
-  inferShapes(graph, 1, (node) => paths.get(node)!);
+  const shapes = inferShapes(graph, 1, (node) => paths.get(node)!);
+  checkLabels(file, shapes.get(file.outputs[0]!)!);
   return graph;
+}
+
+/** `input.labels` is empty, or names every class: one label per value of the first output (FORMAT.md §3). */
+function checkLabels(file: TwnFile, firstOutputShape: readonly number[]): void {
+  const classes = elementCount(firstOutputShape.slice(1));
+  const labels = file.input.labels.length;
+  if (labels !== 0 && labels !== classes) {
+    throw new TwnFormatError('BAD_OUTPUT', `${labels} labels, but output "${file.outputs[0]}" has ${classes} values per image`, {
+      path: '$.input.labels',
+    });
+  }
 }
 
 function storedOp(node: StoredNode, index: number): OpDef {

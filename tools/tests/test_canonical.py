@@ -7,6 +7,7 @@ import pytest
 
 from tools.twn.canonical import canonical_json, js_number
 from tools.twn.export import canonical_bytes
+from tools.twn.twn_reader import TwnReadError, read_twn
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "demo" / "models"
 SHIPPED = sorted(MODELS_DIR.glob("*.twn"))
@@ -33,3 +34,13 @@ def test_strings_objects_and_arrays_as_javascript_writes_them():
     value = {"a\"b": ["\\", "\n\t\b\f\r", "\u0001", "é\u2028", "\ud800"], "k": [True, False, None, {}]}
     assert canonical_json(value) == '{"a\\"b":["\\\\","\\n\\t\\b\\f\\r","\\u0001","é\u2028","\\ud800"],' \
         '"k":[true,false,null,{}]}'
+
+
+def test_duplicate_keys_are_rejected():
+    blob = SHIPPED[0].read_bytes()
+    header_length = int.from_bytes(blob[8:12], "little")
+    header = blob[16:16 + header_length]
+    doubled = header.replace(b'"dataCrc32":', b'"dataCrc32":0,"dataCrc32":', 1)[:header_length]
+    assert len(doubled) == header_length  # the padding absorbed the extra bytes
+    with pytest.raises(TwnReadError, match="DUPLICATE_KEY"):
+        read_twn(blob[:16] + doubled + blob[16 + header_length:])

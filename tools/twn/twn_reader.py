@@ -58,6 +58,14 @@ def unpack_ternary2(words: np.ndarray, shape: list[int]) -> np.ndarray:
     return CODE_TO_VALUE[codes[:, :row_length]].reshape(shape)
 
 
+def _object_without_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    """FORMAT.md §1: a key twice in one object is DUPLICATE_KEY (json.loads would keep the last silently)."""
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise TwnReadError(f"DUPLICATE_KEY {next(k for k in keys if keys.count(k) > 1)!r}")
+    return dict(pairs)
+
+
 def read_twn(source: str | Path | bytes) -> TwnFile:
     blob = source if isinstance(source, bytes) else Path(source).read_bytes()
     if len(blob) < PREAMBLE_BYTES:
@@ -77,7 +85,7 @@ def read_twn(source: str | Path | bytes) -> TwnFile:
         raise TwnReadError("TRUNCATED")
     if any(blob[header_end:data_offset]):
         raise TwnReadError("RESERVED_NONZERO: alignment padding")
-    header = json.loads(blob[PREAMBLE_BYTES:header_end].decode("utf-8"))
+    header = json.loads(blob[PREAMBLE_BYTES:header_end].decode("utf-8"), object_pairs_hook=_object_without_duplicates)
     data = blob[data_offset:]
     if len(data) != header["dataLength"]:
         raise TwnReadError("DATA_LENGTH_MISMATCH")
