@@ -142,7 +142,7 @@ function lower(model: OnnxModel, options: ConvertOptions, weightOptions: (node: 
     if (handler === undefined) {
       throw new TwnConvertError(
         'UNSUPPORTED_OP',
-        `(${node.opType}) has no .twn counterpart; supported: ` + `${Object.keys(HANDLERS).join(', ')}`,
+        `(${node.opType}) has no .twn counterpart; supported: ${Object.keys(HANDLERS).join(', ')}`,
         { node: node.name },
       );
     }

@@ -190,7 +190,7 @@ function decodeTensor(tensor: TensorProto, where: string): OnnxTensor {
   if (tensor.dataLocation === 1) {
     throw new TwnConvertError(
       'UNSUPPORTED_DTYPE',
-      `tensor "${tensor.name}" keeps its data in an external file; ` + 'export with the weights inside the .onnx file',
+      `tensor "${tensor.name}" keeps its data in an external file; export with the weights inside the .onnx file`,
       { node: where },
     );
   }
@@ -198,20 +198,29 @@ function decodeTensor(tensor: TensorProto, where: string): OnnxTensor {
     const typeName = ELEMENT_NAMES[type] ?? `type ${type}`;
     throw new TwnConvertError(
       'UNSUPPORTED_DTYPE',
-      `tensor "${tensor.name}" holds ${typeName}; ` + 'only float32, float64, int32 and int64 are read',
+      `tensor "${tensor.name}" holds ${typeName}; only float32, float64, int32 and int64 are read`,
       { node: where },
     );
   }
-  const data = new Float64Array(count);
+  // The element count is checked against the bytes the message holds before anything of that size is allocated.
   const raw = tensor.rawData;
+  const values: readonly Int64[] =
+    type === FLOAT
+      ? tensor.floatData
+      : type === INT32
+        ? tensor.int32Data
+        : type === DOUBLE
+          ? tensor.doubleData
+          : tensor.int64Data;
+  const held = raw.length > 0 ? raw.length / ELEMENT_BYTES[type]! : values.length;
+  if (held !== count) {
+    const what = raw.length > 0 ? `${raw.length} data bytes` : `${values.length} values`;
+    throw new TwnConvertError('MALFORMED_MODEL', `tensor "${tensor.name}" has ${what} for dims [${dims.join(', ')}]`, {
+      node: where,
+    });
+  }
+  const data = new Float64Array(count);
   if (raw.length > 0) {
-    if (raw.length !== count * ELEMENT_BYTES[type]!) {
-      throw new TwnConvertError(
-        'MALFORMED_MODEL',
-        `tensor "${tensor.name}" has ${raw.length} data bytes for dims ` + `[${dims.join(', ')}]`,
-        { node: where },
-      );
-    }
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     for (let i = 0; i < count; i++) {
       if (type === FLOAT) data[i] = view.getFloat32(4 * i, true);
@@ -220,21 +229,6 @@ function decodeTensor(tensor: TensorProto, where: string): OnnxTensor {
       else data[i] = Number(view.getBigInt64(8 * i, true));
     }
   } else {
-    const values: readonly Int64[] =
-      type === FLOAT
-        ? tensor.floatData
-        : type === INT32
-          ? tensor.int32Data
-          : type === DOUBLE
-            ? tensor.doubleData
-            : tensor.int64Data;
-    if (values.length !== count) {
-      throw new TwnConvertError(
-        'MALFORMED_MODEL',
-        `tensor "${tensor.name}" has ${values.length} values for dims ` + `[${dims.join(', ')}]`,
-        { node: where },
-      );
-    }
     values.forEach((value, i) => (data[i] = typeof value === 'number' ? value : value.toNumber()));
   }
   return { dims, data, dataType: type };

@@ -133,6 +133,12 @@ describe('convertOnnx rejects', () => {
       ),
     );
     expectFailure(short, 'MALFORMED_MODEL', 'model.body.fc2.bias', /3 values for dims \[10\]/);
+    // dims claiming 2^40 elements: reported from the sizes alone, nothing of that size allocated.
+    const huge = editedLeNet((model) => {
+      const bias = initializerNamed(model, 'model.body.fc2.bias');
+      Object.assign(bias, floatTensor(bias.name, [2 ** 40], [1, 2, 3]));
+    });
+    expectFailure(huge, 'MALFORMED_MODEL', 'model.body.fc2.bias', /3 values for dims \[1099511627776\]/);
   });
 
   it('element types it does not read, and weights in external files (UNSUPPORTED_DTYPE)', () => {
