@@ -34,7 +34,10 @@ export function benchModel(name: string): BenchModel {
 }
 
 /** The model's .twn bytes; `readFile` reads a repository path (fs in Node, fetch in a page). */
-export async function benchModelBytes(name: string, readFile: (path: string) => Promise<Uint8Array>): Promise<Uint8Array> {
+export async function benchModelBytes(
+  name: string,
+  readFile: (path: string) => Promise<Uint8Array>,
+): Promise<Uint8Array> {
   const { source } = benchModel(name);
   return 'build' in source ? source.build() : readFile(source.file);
 }

@@ -44,12 +44,19 @@ const { values: flags } = parseArgs({
 });
 
 /** Cross-origin isolation, which SharedArrayBuffer (ORT's threads) needs; on every response, workers included. */
-const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
 
 /** ONNX Runtime Web's dist/ files as they are under /ort/, untouched by Vite. */
 function serveOnnxRuntime(): Plugin {
   const dist = resolve('node_modules/onnxruntime-web/dist');
-  const types: Record<string, string> = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+  const types: Record<string, string> = {
+    '.mjs': 'text/javascript',
+    '.js': 'text/javascript',
+    '.wasm': 'application/wasm',
+  };
   return {
     name: 'serve-onnxruntime-web',
     configureServer(server) {
@@ -94,7 +101,14 @@ async function main(): Promise<void> {
     optimizeDeps: { noDiscovery: true },
     plugins: [serveOnnxRuntime()],
     // No file watching or hot reload: a checkout changing under a long run must not reload the page mid-measurement.
-    server: { host: '127.0.0.1', port: Number(flags.port), strictPort: true, headers: ISOLATION_HEADERS, hmr: false, watch: null },
+    server: {
+      host: '127.0.0.1',
+      port: Number(flags.port),
+      strictPort: true,
+      headers: ISOLATION_HEADERS,
+      hmr: false,
+      watch: null,
+    },
   });
   await server.listen();
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--enable-unsafe-webgpu'] });
@@ -105,7 +119,8 @@ async function main(): Promise<void> {
     for (const suite of suites) {
       for (const threads of suite === 'cpu' ? list(flags.threads).map(Number) : [1]) {
         const page = await browser.newPage();
-        page.on('console', (message) => console.log(`  [${suite}${suite === 'cpu' ? ` ×${threads}` : ''}] ${message.text()}`));
+        const tag = suite === 'cpu' ? `${suite} ×${threads}` : suite;
+        page.on('console', (message) => console.log(`  [${tag}] ${message.text()}`));
         page.on('pageerror', (error) => console.error(`  [page error] ${error.message}`));
         const environment = await openSuite(page, `http://127.0.0.1:${flags.port}`, suite, threads);
         pages.push({ suite, threads, ...environment });

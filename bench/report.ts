@@ -37,7 +37,8 @@ export function machineLoad(): string {
   }
 }
 
-const ms = (value: number | undefined) => (value === undefined ? '–' : value >= 100 ? value.toFixed(0) : value.toFixed(1));
+const ms = (value: number | undefined) =>
+  value === undefined ? '–' : value >= 100 ? value.toFixed(0) : value.toFixed(1);
 
 /** One Markdown table per suite; columns follow the contenders of the suite's first row. */
 export function formatTables(rows: readonly BenchRow[]): string {
@@ -80,7 +81,12 @@ function formatSuite(suite: string, rows: readonly BenchRow[]): string {
 }
 
 /** Prints the tables between two load readings and writes `{ ...environment, loadBefore, loadAfter, rows }`. */
-export function report(path: string, environment: Record<string, unknown>, loadBefore: string, rows: readonly BenchRow[]): void {
+export function report(
+  path: string,
+  environment: Record<string, unknown>,
+  loadBefore: string,
+  rows: readonly BenchRow[],
+): void {
   const loadAfter = machineLoad();
   console.log(`\n${formatTables(rows)}\n`);
   console.log(`load before: ${loadBefore}\nload after:  ${loadAfter}`);

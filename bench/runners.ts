@@ -53,7 +53,10 @@ export function webGpuRunner(): Runner {
     async prepare(graph) {
       const model = await compileWebGpu(graph, (await acquired).device);
       const output = graph.outputs[0]!;
-      return { run: async (input, batch) => (await model.run(input, batch)).get(output)!, dispose: () => model.dispose() };
+      return {
+        run: async (input, batch) => (await model.run(input, batch)).get(output)!,
+        dispose: () => model.dispose(),
+      };
     },
     close() {
       void acquired.then(({ device }) => device.destroy());
@@ -88,11 +91,16 @@ export function cpuReferenceRunner(): Runner {
 export function cpuFastRunner(): Runner {
   return {
     name: 'cpu-fast',
-    describe: async () => ({ description: `float32 CPU backend, ${new FastCpuExecutor().kernels} kernels, Node ${process.version}` }),
+    describe: async () => ({
+      description: `float32 CPU backend, ${new FastCpuExecutor().kernels} kernels, Node ${process.version}`,
+    }),
     async prepare(graph) {
       const executor = new FastCpuExecutor();
       const output = graph.outputs[0]!;
-      return { run: async (input, batch) => executor.run(graph, input, batch).get(output)!.data, dispose: () => undefined };
+      return {
+        run: async (input, batch) => executor.run(graph, input, batch).get(output)!.data,
+        dispose: () => undefined,
+      };
     },
     close: () => undefined,
   };

@@ -41,8 +41,12 @@ const ICD_DIRECTORIES = ['/etc/vulkan/icd.d', '/usr/share/vulkan/icd.d', '/usr/l
  */
 function chooseVulkanDriver(): string {
   if (process.env.VK_ICD_FILENAMES) return `VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}`;
-  const installed = ICD_DIRECTORIES.filter(existsSync).flatMap((directory) => readdirSync(directory).map((f) => `${directory}/${f}`));
-  if (installed.length > 0 || !existsSync(SWIFTSHADER_ICD)) return `system Vulkan drivers: ${installed.join(', ') || 'none'}`;
+  const installed = ICD_DIRECTORIES.filter(existsSync).flatMap((directory) =>
+    readdirSync(directory).map((file) => `${directory}/${file}`),
+  );
+  if (installed.length > 0 || !existsSync(SWIFTSHADER_ICD)) {
+    return `system Vulkan drivers: ${installed.join(', ') || 'none'}`;
+  }
   process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   return `no system Vulkan driver; VK_ICD_FILENAMES=${SWIFTSHADER_ICD}`;
 }
@@ -67,13 +71,16 @@ async function main(): Promise<void> {
   const environments: Record<string, unknown> = {};
   for (const runner of runners) environments[runner.name] = await runner.describe();
   console.log(`Vulkan: ${vulkan}`);
-  for (const [name, description] of Object.entries(environments)) console.log(`${name}: ${JSON.stringify(description)}`);
+  for (const [name, description] of Object.entries(environments)) {
+    console.log(`${name}: ${JSON.stringify(description)}`);
+  }
   const loadBefore = machineLoad();
   console.log(`load: ${loadBefore}`);
 
   const rows: BenchRow[] = [];
   for (const model of models) {
-    const graph = graphFromFile(readTwnFile(await benchModelBytes(model, async (path) => new Uint8Array(await readFile(path)))));
+    const bytes = await benchModelBytes(model, async (path) => new Uint8Array(await readFile(path)));
+    const graph = graphFromFile(readTwnFile(bytes));
     const maxRounds = flags.rounds === undefined ? BENCH_MODELS[model]!.iterations : Number(flags.rounds);
     const prepared: PreparedModel[] = [];
     const coldStartMs: number[] = [];
@@ -102,8 +109,10 @@ async function main(): Promise<void> {
           runs: times[i]!.length,
           ...(batch === batches[0] && { coldStartMs: coldStartMs[i] }),
         }));
-        console.log(`${model} batch ${batch}: ${results.map((r) => `${r.name} ${r.medianMs.toFixed(1)} ms ×${r.runs}`).join(', ')}`);
-        rows.push({ suite: 'Node', model, batch, results, maxRelativeDifference: maxRelativeDifference(outputs[0]!, outputs.slice(1)) });
+        const summary = results.map((r) => `${r.name} ${r.medianMs.toFixed(1)} ms ×${r.runs}`).join(', ');
+        console.log(`${model} batch ${batch}: ${summary}`);
+        const difference = maxRelativeDifference(outputs[0]!, outputs.slice(1));
+        rows.push({ suite: 'Node', model, batch, results, maxRelativeDifference: difference });
       }
     } finally {
       for (const ready of prepared) ready.dispose();

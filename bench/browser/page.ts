@@ -111,7 +111,12 @@ async function warmUp(contender: Contender, input: Float32Array, batch: number):
  * a warm-up of each (its output is what is compared) and rounds that run every contender in turn, until
  * `maxRounds` or `budgetMs`.
  */
-async function benchOne(model: string, batches: readonly number[], maxRounds: number, budgetMs: number): Promise<BenchRow[]> {
+async function benchOne(
+  model: string,
+  batches: readonly number[],
+  maxRounds: number,
+  budgetMs: number,
+): Promise<BenchRow[]> {
   const bytes = await benchModelBytes(model, fetchRepositoryFile);
   const graph = optimize(graphFromFile(readTwnFile(bytes)));
   const sampleShape = graph.input.shape;
@@ -142,7 +147,9 @@ async function benchOne(model: string, batches: readonly number[], maxRounds: nu
       const times = contenders.map(() => [] as number[]);
       const started = performance.now();
       for (let round = 0; moreRounds(round, performance.now() - started, maxRounds, budgetMs); round++) {
-        for (const [i, contender] of contenders.entries()) times[i]!.push((await timed(() => contender.run(input, batch)))[1]);
+        for (const [i, contender] of contenders.entries()) {
+          times[i]!.push((await timed(() => contender.run(input, batch)))[1]);
+        }
       }
       const results: ContenderResult[] = contenders.map((contender, i) => ({
         name: contender.name,

@@ -96,8 +96,8 @@ function linear(builder: OnnxGraphBuilder, node: GraphNode, graph: Graph, activa
   if (bias !== undefined) inputs.push(builder.constant(`${node.name}.bias`, [bias.length], bias));
   const output = node.outputs[0]!;
   const residual = node.inputs[1];
-  const steps = [residual === undefined ? undefined : 'Add', activation === 'relu' ? 'Relu' : undefined].filter(Boolean);
-  let value = steps.length === 0 ? output : builder.fresh(`${output}/linear`);
+  const fused = residual !== undefined || activation === 'relu';
+  let value = fused ? builder.fresh(`${output}/linear`) : output;
   if (node.op === 'conv2d') {
     const attrs = conv2dAttrs(node);
     builder.node('Conv', inputs, value, {
@@ -127,7 +127,8 @@ function emit(builder: OnnxGraphBuilder, node: GraphNode, graph: Graph): void {
       const { mean, std } = normalizeAttrs(node);
       const m = perChannel(mean);
       const s = perChannel(std);
-      const centred = builder.node('Sub', [x, builder.constant(`${node.name}.mean`, m.shape, m.values)], builder.fresh(`${y}/centred`));
+      const meanName = builder.constant(`${node.name}.mean`, m.shape, m.values);
+      const centred = builder.node('Sub', [x, meanName], builder.fresh(`${y}/centred`));
       builder.node('Div', [centred, builder.constant(`${node.name}.std`, s.shape, s.values)], y);
       return;
     }
@@ -138,14 +139,17 @@ function emit(builder: OnnxGraphBuilder, node: GraphNode, graph: Graph): void {
     case 'batchnorm': {
       const stats = batchnormStats(node, graph.tensors);
       const roles = { gamma: stats.gamma, beta: stats.beta, mean: stats.mean, var: stats.variance };
-      const params = Object.entries(roles).map(([role, values]) => builder.constant(`${node.name}.${role}`, [values.length], values));
+      const params = Object.entries(roles).map(([role, values]) =>
+        builder.constant(`${node.name}.${role}`, [values.length], values),
+      );
       builder.node('BatchNormalization', [x, ...params], y, { epsilon: { float: stats.epsilon } });
       return;
     }
     case 'maxpool':
     case 'avgpool': {
       const window = poolAttrs(node);
-      const attrs = { kernel_shape: window.kernel, strides: window.stride, pads: [...window.padding, ...window.padding] };
+      const pads = [...window.padding, ...window.padding];
+      const attrs = { kernel_shape: window.kernel, strides: window.stride, pads };
       if (node.op === 'maxpool') builder.node('MaxPool', [x], y, attrs);
       else builder.node('AveragePool', [x], y, { ...attrs, count_include_pad: 0 });
       return;
@@ -179,7 +183,8 @@ function valueInfo(name: string, shape?: readonly (number | string)[]): ProtoWri
   if (shape !== undefined) {
     const dims = new ProtoWriter();
     for (const extent of shape) {
-      dims.message(1, typeof extent === 'number' ? new ProtoWriter().int(1, extent) : new ProtoWriter().string(2, extent));
+      const dimension = new ProtoWriter();
+      dims.message(1, typeof extent === 'number' ? dimension.int(1, extent) : dimension.string(2, extent));
     }
     tensorType.message(2, dims);
   }

@@ -39,7 +39,10 @@ describe('ONNX twin of each op case, run by ONNX Runtime, against the float64 re
   it.each(OP_CASES.map((spec) => [spec.name, spec] as const))('%s', async (_, spec) => {
     const opCase = spec.build();
     const feeds = Object.fromEntries(
-      opCase.inputs.map((input, i) => [opCase.node.inputs[i]!, { data: Float32Array.from(input.data), shape: input.shape }]),
+      opCase.inputs.map((input, i) => [
+        opCase.node.inputs[i]!,
+        { data: Float32Array.from(input.data), shape: input.shape },
+      ]),
     );
     const result = checkAgainstReference(opCase, await runTwin(opCase.graph, feeds, { inputShapes: 'unspecified' }));
     expect(result.pass, result.message).toBe(true);
@@ -48,7 +51,8 @@ describe('ONNX twin of each op case, run by ONNX Runtime, against the float64 re
 
 const NETS = [
   { name: 'LeNet-5, explicit batchnorm, per-channel α, float first/last', batch: 3,
-    build: () => buildLeNet5({ seed: 11, foldBatchNorm: false, granularity: 'per-channel', fullPrecisionFirstLast: true }) },
+    build: () =>
+      buildLeNet5({ seed: 11, foldBatchNorm: false, granularity: 'per-channel', fullPrecisionFirstLast: true }) },
   { name: 'VGG-7 ×0.25', batch: 2, build: () => buildVgg7({ seed: 12, widthMultiplier: 0.25 }) },
   // The reference takes seconds per ResNet-18 run, so only its optimized graph (fused residual Add + ReLU) runs.
   { name: 'ResNet-18 CIFAR, explicit batchnorm', batch: 1, optimizedOnly: true,
@@ -64,7 +68,8 @@ describe('ONNX twin of whole nets against the float64 reference executor', () =>
         const random = seededRandom(net.batch);
         const shape = [net.batch, ...graph.input.shape];
         const input = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random.uniform(0, 1));
-        const expected = new CpuExecutor().run(planGraph(stored, net.batch), input, net.batch).get(stored.outputs[0]!)!.data;
+        const plan = planGraph(stored, net.batch);
+        const expected = new CpuExecutor().run(plan, input, net.batch).get(stored.outputs[0]!)!.data;
         const actual = await runTwin(graph, { [graph.input.name]: { data: input, shape } });
         const comparison = compareToReference(actual, expected, OP_RELATIVE_TOLERANCE);
         expect(comparison.pass, comparison.message).toBe(true);
