@@ -146,17 +146,36 @@ function showNotice(text: string, tone: 'info' | 'warning'): void {
 function explainSupport(): void {
   const webgpuOption = document.querySelector<HTMLInputElement>('input[name="backend"][value="webgpu"]');
   if (support.state !== 'available' && webgpuOption) webgpuOption.disabled = true;
-  document.body.dataset.webgpu = support.state === 'available' ? (support.software ? 'software' : 'hardware') : support.state;
+  document.body.dataset.webgpu =
+    support.state === 'available' ? (support.software ? 'software' : 'hardware') : support.state;
   if (support.state === 'no-api') {
-    showNotice('WebGPU is not available in this browser, so the models run on your CPU instead — still in the page, just slower for large models. Chrome and Edge 113+ and Safari 26+ support WebGPU.', 'warning');
+    showNotice(
+      'WebGPU is not available in this browser, so the models run on your CPU instead — still in the page, just ' +
+        'slower for large models. Chrome and Edge 113+ and Safari 26+ support WebGPU.',
+      'warning',
+    );
   } else if (support.state === 'no-adapter') {
-    showNotice('This browser supports WebGPU but found no usable GPU, so the models run on your CPU instead.', 'warning');
+    showNotice(
+      'This browser supports WebGPU but found no usable GPU, so the models run on your CPU instead.',
+      'warning',
+    );
   } else if (support.software && backend === 'webgpu') {
-    showNotice(`Running on WebGPU as chosen: the only adapter here is a software renderer (${support.name}), so expect it to be slower than the CPU path. Pick Auto to go back to the CPU.`, 'info');
+    showNotice(
+      `Running on WebGPU as chosen: the only adapter here is a software renderer (${support.name}), so expect it ` +
+        'to be slower than the CPU path. Pick Auto to go back to the CPU.',
+      'info',
+    );
   } else if (support.software && backend === 'cpu') {
-    showNotice(`Running on the CPU as chosen. The only WebGPU adapter here is a software renderer (${support.name}).`, 'info');
+    showNotice(
+      `Running on the CPU as chosen. The only WebGPU adapter here is a software renderer (${support.name}).`,
+      'info',
+    );
   } else if (support.software) {
-    showNotice(`The only WebGPU adapter here is a software renderer (${support.name}), which is slower than the CPU path, so Auto runs on the CPU. Pick WebGPU above to try it anyway.`, 'info');
+    showNotice(
+      `The only WebGPU adapter here is a software renderer (${support.name}), which is slower than the CPU path, ` +
+        'so Auto runs on the CPU. Pick WebGPU above to try it anyway.',
+      'info',
+    );
   } else {
     byId('notice').hidden = true;
   }
@@ -166,18 +185,30 @@ function markUntrained(slot: SlotId, why: string): void {
   const card = byId(slot === 'digits' ? 'draw' : 'photo');
   card.classList.add('untrained');
   card.querySelector('.untrained-banner')?.remove();
-  card.prepend(h('div', { class: 'untrained-banner', 'data-testid': `${slot}-untrained` }, h('strong', {}, 'Model not yet trained'), h('span', {}, why)));
+  card.prepend(
+    h(
+      'div',
+      { class: 'untrained-banner', 'data-testid': `${slot}-untrained` },
+      h('strong', {}, 'Model not yet trained'),
+      h('span', {}, why),
+    ),
+  );
 }
 
 function describeBackend(info: ModelInfo): string {
   const { kind, reason, adapter, thread, kernels } = info.backend;
   const code = kernels === 'wasm-simd' ? 'WebAssembly SIMD' : 'JavaScript';
-  const name = kind === 'webgpu' ? `WebGPU${adapter ? ` · ${adapter.name}` : ''}` : `CPU (${code}${thread === 'worker' ? ', in a Web Worker' : ''})`;
+  const name =
+    kind === 'webgpu'
+      ? `WebGPU${adapter ? ` · ${adapter.name}` : ''}`
+      : `CPU (${code}${thread === 'worker' ? ', in a Web Worker' : ''})`;
   return `${name} — ${reason}`;
 }
 
 function updateSummary(): void {
-  const infos = [...handles.values()].flatMap((handle) => (handle.model && !handle.model.disposed ? [handle.model.info] : []));
+  const infos = [...handles.values()].flatMap((handle) =>
+    handle.model && !handle.model.disposed ? [handle.model.info] : [],
+  );
   const first = infos[0];
   if (!first) return;
   byId('stat-size').textContent = formatBytes(infos.reduce((sum, info) => sum + info.fileBytes, 0));
@@ -192,12 +223,15 @@ function updateSummary(): void {
 }
 
 function renderInside(): void {
-  const slot = (document.querySelector<HTMLInputElement>('input[name="inside-model"]:checked')?.value ?? 'digits') as SlotId;
+  const slot = (document.querySelector<HTMLInputElement>('input[name="inside-model"]:checked')?.value ??
+    'digits') as SlotId;
   const handle = handles.get(slot);
   const info = handle?.model?.info;
   const body = byId('inside-body');
   if (!handle || !info?.metadata.trained) {
-    body.replaceChildren(h('p', { class: 'muted' }, `The ${handle?.entry.slot.title ?? ''} model has not been trained yet.`));
+    body.replaceChildren(
+      h('p', { class: 'muted' }, `The ${handle?.entry.slot.title ?? ''} model has not been trained yet.`),
+    );
     return;
   }
   const [channels, height, width] = info.inputShape;
@@ -209,13 +243,27 @@ function renderInside(): void {
         'div',
         {},
         h('h3', {}, handle.entry.slot.title),
-        h('p', { class: 'muted' }, `${provenance(info)}${paperNote(handle.entry.manifest)} · input ${channels}×${height}×${width} · ${info.parameters.toLocaleString('en-US')} parameters`),
+        h(
+          'p',
+          { class: 'muted' },
+          `${provenance(info)}${paperNote(handle.entry.manifest)} · input ${channels}×${height}×${width} · ` +
+            `${info.parameters.toLocaleString('en-US')} parameters`,
+        ),
       ),
       sizeComparison(info),
     ),
     baselineNote(info, handle.entry.fullPrecision) ?? '',
     layerTable(info),
-    h('p', { class: 'legend' }, h('span', { class: 'swatch minus' }), '−1', h('span', { class: 'swatch zero' }), '0 (pruned by the threshold Δ)', h('span', { class: 'swatch plus' }), '+1'),
+    h(
+      'p',
+      { class: 'legend' },
+      h('span', { class: 'swatch minus' }),
+      '−1',
+      h('span', { class: 'swatch zero' }),
+      '0 (pruned by the threshold Δ)',
+      h('span', { class: 'swatch plus' }),
+      '+1',
+    ),
   );
 }
 
@@ -233,7 +281,9 @@ function baselineNote(info: ModelInfo, baseline: ManifestEntry | undefined): HTM
     'p',
     { class: 'baseline' },
     h('strong', {}, 'Against full precision: '),
-    `the same network trained with 32-bit weights scores ${formatPercent(baseline.top1, 2)} (${points >= 0 ? '+' : '−'}${Math.abs(points).toFixed(2)} points for ternary) and takes ${formatBytes(baseline.twnBytes)}.`,
+    `the same network trained with 32-bit weights scores ${formatPercent(baseline.top1, 2)} ` +
+      `(${points >= 0 ? '+' : '−'}${Math.abs(points).toFixed(2)} points for ternary) ` +
+      `and takes ${formatBytes(baseline.twnBytes)}.`,
   );
 }
 
@@ -242,12 +292,18 @@ async function loadAll(): Promise<void> {
   for (const [slot, handle] of handles) {
     const strip = strips.get(slot);
     if (!handle.entry.url) {
-      markUntrained(slot, `The ${handle.entry.slot.title} network has not been shipped yet${handle.entry.manifest?.status ? ` (${handle.entry.manifest.status})` : ''}; this section comes alive once it is trained.`);
+      markUntrained(
+        slot,
+        `The ${handle.entry.slot.title} network has not been shipped yet` +
+          `${handle.entry.manifest?.status ? ` (${handle.entry.manifest.status})` : ''}; ` +
+          'this section comes alive once it is trained.',
+      );
       await strip?.classifyAll(undefined);
       continue;
     }
     const model = await handle.load(backend, (loaded, total) => {
-      byId('backend-status').textContent = `Downloading ${handle.entry.slot.title}: ${formatBytes(loaded)}${total ? ` of ${formatBytes(total)}` : ''}`;
+      byId('backend-status').textContent =
+        `Downloading ${handle.entry.slot.title}: ${formatBytes(loaded)}${total ? ` of ${formatBytes(total)}` : ''}`;
     });
     if (!model.info.metadata.trained) {
       markUntrained(slot, `${handle.entry.file} holds random weights, not a trained network, so it is not shown here.`);
@@ -322,7 +378,9 @@ async function start(): Promise<void> {
       void loadAllReportingErrors();
     }),
   );
-  document.querySelectorAll<HTMLInputElement>('input[name="inside-model"]').forEach((radio) => radio.addEventListener('change', renderInside));
+  document
+    .querySelectorAll<HTMLInputElement>('input[name="inside-model"]')
+    .forEach((radio) => radio.addEventListener('change', renderInside));
   await loadAllReportingErrors();
 }
 

@@ -12,7 +12,9 @@ try {
   await page.waitForSelector('body[data-ready="true"]', { timeout: 300_000 });
   const summary = await page.evaluate(() => ({
     backend: document.querySelector('#backend-status')?.textContent?.trim() ?? '',
-    galleries: [...document.querySelectorAll('.gallery-summary')].map((e) => `${e.closest('.gallery-set')?.id}: ${e.textContent?.trim()}`),
+    galleries: [...document.querySelectorAll('.gallery-summary')].map(
+      (e) => `${e.closest('.gallery-set')?.id}: ${e.textContent?.trim()}`,
+    ),
   }));
   console.log(`demo: ${url}`);
   if (summary.backend) console.log(`backend: ${summary.backend}`);

@@ -52,16 +52,29 @@ export function catalog(): CatalogEntry[] {
   return SLOTS.map((slot) => {
     // The manifest lists each architecture's ternary model first.
     const manifest = entries.find((entry) => matches(entry, slot));
-    const fullPrecision = entries.find((entry) => matches(entry, slot) && entry.weightMode === 'float' && entry.trained === true);
-    const file = manifest?.file ?? Object.keys(modelUrls).map(baseName).find((name) => name.startsWith(slot.architecture));
+    const fullPrecision = entries.find(
+      (entry) => matches(entry, slot) && entry.weightMode === 'float' && entry.trained === true,
+    );
+    const file =
+      manifest?.file ??
+      Object.keys(modelUrls)
+        .map(baseName)
+        .find((name) => name.startsWith(slot.architecture));
     const url = file === undefined ? undefined : modelUrls[`../models/${baseName(file)}`];
-    return { slot, manifest, fullPrecision, ...(url !== undefined && manifest?.trained !== false ? { url, file: baseName(file!) } : {}) };
+    return {
+      slot,
+      manifest,
+      fullPrecision,
+      ...(url !== undefined && manifest?.trained !== false ? { url, file: baseName(file!) } : {}),
+    };
   });
 }
 
 function manifestEntries(manifest: unknown): ManifestEntry[] {
   const list = Array.isArray(manifest) ? manifest : (manifest as { models?: unknown } | undefined)?.models;
-  return Array.isArray(list) ? list.filter((entry): entry is ManifestEntry => typeof entry === 'object' && entry !== null) : [];
+  return Array.isArray(list)
+    ? list.filter((entry): entry is ManifestEntry => typeof entry === 'object' && entry !== null)
+    : [];
 }
 
 function matches(entry: ManifestEntry, slot: Slot): boolean {

@@ -55,7 +55,10 @@ export class DrawPad {
   /** Pointer position in canvas pixels, whatever size CSS gives the canvas. */
   #point(event: PointerEvent): { x: number; y: number } {
     const rect = this.canvas.getBoundingClientRect();
-    return { x: ((event.clientX - rect.left) / rect.width) * this.canvas.width, y: ((event.clientY - rect.top) / rect.height) * this.canvas.height };
+    return {
+      x: ((event.clientX - rect.left) / rect.width) * this.canvas.width,
+      y: ((event.clientY - rect.top) / rect.height) * this.canvas.height,
+    };
   }
 
   #stroke(from: { x: number; y: number }, to: { x: number; y: number }): void {

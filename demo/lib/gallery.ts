@@ -31,14 +31,28 @@ export interface GalleryStrip {
 }
 
 /** A row of real test images with their true labels; `onPick` receives a clicked image. */
-export function galleryStrip(id: string, set: GallerySet, onPick: (image: HTMLImageElement, entry: GalleryImage) => void): GalleryStrip {
+export function galleryStrip(
+  id: string,
+  set: GallerySet,
+  onPick: (image: HTMLImageElement, entry: GalleryImage) => void,
+): GalleryStrip {
   const summary = h('p', { class: 'gallery-summary', 'data-testid': `${id}-summary` }, 'Waiting for the model…');
   const tiles = set.images.map((entry) => {
-    const image = h('img', { src: `${import.meta.env.BASE_URL}gallery/${entry.file}`, alt: `test image ${entry.testIndex}, a ${entry.labelName}`, width: '64', height: '64' });
+    const image = h('img', {
+      src: `${import.meta.env.BASE_URL}gallery/${entry.file}`,
+      alt: `test image ${entry.testIndex}, a ${entry.labelName}`,
+      width: '64',
+      height: '64',
+    });
     const verdict = h('span', { class: 'tile-prediction' }, '…');
     const tile = h(
       'button',
-      { class: 'tile', type: 'button', 'data-truth': entry.labelName, title: `Test image #${entry.testIndex}: ${entry.labelName}` },
+      {
+        class: 'tile',
+        type: 'button',
+        'data-truth': entry.labelName,
+        title: `Test image #${entry.testIndex}: ${entry.labelName}`,
+      },
       image,
       h('span', { class: 'tile-truth' }, entry.labelName),
       verdict,
@@ -46,7 +60,13 @@ export function galleryStrip(id: string, set: GallerySet, onPick: (image: HTMLIm
     tile.addEventListener('click', () => onPick(image, entry));
     return { entry, image, tile, verdict };
   });
-  const element = h('div', { class: 'gallery-set', id }, h('div', { class: 'tiles' }, ...tiles.map(({ tile }) => tile)), summary, h('p', { class: 'source' }, set.source));
+  const element = h(
+    'div',
+    { class: 'gallery-set', id },
+    h('div', { class: 'tiles' }, ...tiles.map(({ tile }) => tile)),
+    summary,
+    h('p', { class: 'source' }, set.source),
+  );
 
   async function classifyAll(model: TwnModel | undefined): Promise<void> {
     if (!model) {
@@ -75,7 +95,9 @@ export function galleryStrip(id: string, set: GallerySet, onPick: (image: HTMLIm
       verdict.textContent = `${right ? '✓' : '✗'} ${best?.label ?? '?'}`;
     }
     summary.dataset.correct = String(correct);
-    summary.textContent = `${correct} of ${tiles.length} right · ${formatMs(totalMs / tiles.length)} per image on ${model.info.backend.kind === 'webgpu' ? 'WebGPU' : 'the CPU'}`;
+    const where = model.info.backend.kind === 'webgpu' ? 'WebGPU' : 'the CPU';
+    const perImage = formatMs(totalMs / tiles.length);
+    summary.textContent = `${correct} of ${tiles.length} right · ${perImage} per image on ${where}`;
   }
 
   return { element, sample: tiles[0]?.image, classifyAll };

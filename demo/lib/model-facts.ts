@@ -17,7 +17,13 @@ export function sizeComparison(info: ModelInfo): HTMLElement {
   const bar = (label: string, bytes: number, className: string) => {
     const fill = h('span', { class: `size-fill ${className}` });
     fill.style.width = `${Math.max((bytes / info.fp32Bytes) * 100, 0.8)}%`;
-    return h('div', { class: 'size-row' }, h('span', { class: 'size-label' }, label), h('span', { class: 'size-track' }, fill), h('span', { class: 'size-value' }, formatBytes(bytes)));
+    return h(
+      'div',
+      { class: 'size-row' },
+      h('span', { class: 'size-label' }, label),
+      h('span', { class: 'size-track' }, fill),
+      h('span', { class: 'size-value' }, formatBytes(bytes)),
+    );
   };
   return h(
     'div',
@@ -33,7 +39,11 @@ export function layerTable(info: ModelInfo): HTMLElement {
   const table = h(
     'table',
     { class: 'layers' },
-    h('thead', {}, h('tr', {}, ...['Layer', 'Weights', '−1 · 0 · +1', 'Zeros', 'α', 'Size'].map((title) => h('th', {}, title)))),
+    h(
+      'thead',
+      {},
+      h('tr', {}, ...['Layer', 'Weights', '−1 · 0 · +1', 'Zeros', 'α', 'Size'].map((title) => h('th', {}, title))),
+    ),
     h('tbody', {}, ...info.layers.map(layerRow)),
   );
   // Narrow screens scroll the table, not the page; a hint says so there, and shadows show which side hides more.
@@ -53,7 +63,13 @@ function layerRow(layer: LayerInfo): HTMLElement {
     return part;
   };
   const mix = ternary
-    ? h('div', { class: 'mix' }, segment(layer.negativeFraction, 'minus'), segment(layer.zeroFraction, 'zero'), segment(layer.positiveFraction, 'plus'))
+    ? h(
+        'div',
+        { class: 'mix' },
+        segment(layer.negativeFraction, 'minus'),
+        segment(layer.zeroFraction, 'zero'),
+        segment(layer.positiveFraction, 'plus'),
+      )
     : h('span', { class: 'fp-tag' }, 'full precision');
   const alpha = layer.alpha
     ? layer.alpha.count === 1
@@ -78,5 +94,7 @@ export function provenance(info: ModelInfo): string {
   const accuracy = metadata.accuracy?.top1;
   const dataset = metadata.dataset ?? 'its dataset';
   const width = typeof metadata.width === 'number' && metadata.width !== 1 ? ` · channels ×${metadata.width}` : '';
-  return accuracy === undefined ? `Trained on ${dataset}${width}` : `Trained on ${dataset}${width} · ${formatPercent(accuracy, 2)} test accuracy`;
+  return accuracy === undefined
+    ? `Trained on ${dataset}${width}`
+    : `Trained on ${dataset}${width} · ${formatPercent(accuracy, 2)} test accuracy`;
 }

@@ -30,7 +30,10 @@ export class ModelHandle {
     return this.#model;
   }
 
-  async load(backend: BackendRequest, onProgress: (loaded: number, total: number | undefined) => void): Promise<TwnModel> {
+  async load(
+    backend: BackendRequest,
+    onProgress: (loaded: number, total: number | undefined) => void,
+  ): Promise<TwnModel> {
     const url = this.entry.url;
     if (url === undefined) throw new Error(`no trained ${this.entry.slot.title} model has been shipped`);
     this.#model?.dispose();

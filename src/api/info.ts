@@ -31,7 +31,12 @@ export interface ModelMetadata {
   readonly trained: boolean;
   readonly architecture?: string;
   readonly dataset?: string;
-  readonly accuracy?: { readonly top1?: number; readonly split?: string; readonly images?: number; readonly note?: string };
+  readonly accuracy?: {
+    readonly top1?: number;
+    readonly split?: string;
+    readonly images?: number;
+    readonly note?: string;
+  };
   readonly [key: string]: unknown;
 }
 
@@ -50,7 +55,7 @@ export interface ModelInfo {
   readonly backend: RunningBackend;
 }
 
-/** The backend, the thread it runs on ('worker' for the CPU backend in a browser, unless turned off), and its kernels. */
+/** The backend, the thread it runs on ('worker' for the CPU backend in browsers unless turned off), its kernels. */
 export interface RunningBackend extends BackendInfo {
   readonly thread: ExecutionThread;
   /**

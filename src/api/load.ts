@@ -82,13 +82,23 @@ function backendInfo(choice: BackendChoice, executor: Executor): RunningBackend 
 }
 
 /** Under 'auto', a graph the GPU cannot take (a device limit, say) still runs, on the CPU, and says why. */
-async function prepare(graph: Graph, choice: BackendChoice, options: ExecutorOptions): Promise<{ choice: BackendChoice; executor: Executor }> {
+async function prepare(
+  graph: Graph,
+  choice: BackendChoice,
+  options: ExecutorOptions,
+): Promise<{ choice: BackendChoice; executor: Executor }> {
   try {
     return { choice, executor: await createExecutor(graph, choice, options) };
   } catch (error) {
     if (choice.ownsDevice) choice.device?.destroy();
     if (choice.kind !== 'webgpu' || choice.requested !== 'auto' || !(error instanceof TwnDeviceError)) throw error;
-    const fallback: BackendChoice = { ...choice, kind: 'cpu', device: undefined, ownsDevice: false, reason: `WebGPU cannot run this model (${error.message})` };
+    const fallback: BackendChoice = {
+      ...choice,
+      kind: 'cpu',
+      device: undefined,
+      ownsDevice: false,
+      reason: `WebGPU cannot run this model (${error.message})`,
+    };
     return { choice: fallback, executor: await createExecutor(graph, fallback, options) };
   }
 }

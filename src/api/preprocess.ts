@@ -130,8 +130,10 @@ function drawToPixels(image: DrawableImage, width: number, height: number): Imag
 }
 
 function drawableSize(image: DrawableImage): [number, number] {
-  if (typeof HTMLImageElement !== 'undefined' && image instanceof HTMLImageElement) return [image.naturalWidth, image.naturalHeight];
-  if (typeof VideoFrame !== 'undefined' && image instanceof VideoFrame) return [image.displayWidth, image.displayHeight];
+  if (typeof HTMLImageElement !== 'undefined' && image instanceof HTMLImageElement)
+    return [image.naturalWidth, image.naturalHeight];
+  if (typeof VideoFrame !== 'undefined' && image instanceof VideoFrame)
+    return [image.displayWidth, image.displayHeight];
   const sized = image as { width?: unknown; height?: unknown };
   if (typeof sized.width !== 'number' || typeof sized.height !== 'number') {
     throw new TwnInputError('INPUT_TYPE', `classify() takes ${ACCEPTED_INPUTS}`);
@@ -148,7 +150,10 @@ function createContext(width: number, height: number): OffscreenCanvasRenderingC
         : undefined;
   const context = canvas?.getContext('2d', { willReadFrequently: true });
   if (!context) {
-    throw new TwnInputError('NO_CANVAS', 'no 2D canvas here to draw the image: pass ImageData-like pixels { width, height, data } instead');
+    throw new TwnInputError(
+      'NO_CANVAS',
+      'no 2D canvas here to draw the image: pass ImageData-like pixels { width, height, data } instead',
+    );
   }
   return context as OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D;
 }
@@ -157,16 +162,24 @@ function createContext(width: number, height: number): OffscreenCanvasRenderingC
 export function toPlanes(pixels: ImageDataLike, layout: ImageSpec['colorLayout']): Float32Array[] {
   // A 0×0 image would resize to an all-zero tensor and classify as a blank image; a fractional or negative size could
   // pass the length check below (2.5 × 1.6 = 4 pixels).
-  for (const [axis, extent] of [['width', pixels.width], ['height', pixels.height]] as const) {
-    if (!Number.isSafeInteger(extent) || extent < 1) throw new TwnInputError('INPUT_SHAPE', `image ${axis} must be a positive integer, got ${extent}`);
+  for (const [axis, extent] of [
+    ['width', pixels.width],
+    ['height', pixels.height],
+  ] as const) {
+    if (!Number.isSafeInteger(extent) || extent < 1)
+      throw new TwnInputError('INPUT_SHAPE', `image ${axis} must be a positive integer, got ${extent}`);
   }
   checkPixelCount(pixels.width, pixels.height);
   const count = pixels.width * pixels.height;
   if (pixels.data.length !== count * 4) {
-    throw new TwnInputError('INPUT_SHAPE', `RGBA data of ${pixels.width}×${pixels.height} needs ${count * 4} bytes, got ${pixels.data.length}`);
+    throw new TwnInputError(
+      'INPUT_SHAPE',
+      `RGBA data of ${pixels.width}×${pixels.height} needs ${count * 4} bytes, got ${pixels.data.length}`,
+    );
   }
   const data = pixels.data;
-  const channel = (offset: number): Float32Array => Float32Array.from({ length: count }, (_, i) => (data[i * 4 + offset] ?? 0) / 255);
+  const channel = (offset: number): Float32Array =>
+    Float32Array.from({ length: count }, (_, i) => (data[i * 4 + offset] ?? 0) / 255);
   if (layout === 'rgb') return [channel(0), channel(1), channel(2)];
   const gray = new Float32Array(count);
   for (let i = 0; i < count; i++) {
@@ -179,13 +192,20 @@ export function toPlanes(pixels: ImageDataLike, layout: ImageSpec['colorLayout']
  * Separable bilinear resize with half-pixel centres; when shrinking, the triangle filter widens with the scale so
  * every source pixel contributes (antialiased, as PIL's and torchvision's bilinear resize).
  */
-export function resizeBilinear(plane: Float32Array, sourceWidth: number, sourceHeight: number, width: number, height: number): Float32Array {
+export function resizeBilinear(
+  plane: Float32Array,
+  sourceWidth: number,
+  sourceHeight: number,
+  width: number,
+  height: number,
+): Float32Array {
   if (sourceWidth === width && sourceHeight === height) return plane;
   const columns = axisWeights(sourceWidth, width);
   const rows = axisWeights(sourceHeight, height);
   const horizontal = new Float32Array(sourceHeight * width);
   for (let y = 0; y < sourceHeight; y++) {
-    for (let x = 0; x < width; x++) horizontal[y * width + x] = columns.apply(x, (j) => plane[y * sourceWidth + j] ?? 0);
+    for (let x = 0; x < width; x++)
+      horizontal[y * width + x] = columns.apply(x, (j) => plane[y * sourceWidth + j] ?? 0);
   }
   const out = new Float32Array(height * width);
   for (let y = 0; y < height; y++) {
@@ -206,7 +226,9 @@ function axisWeights(sourceSize: number, size: number): AxisWeights {
     const center = (i + 0.5) * scale;
     const first = Math.max(0, Math.floor(center - support));
     const last = Math.min(sourceSize, Math.ceil(center + support));
-    const weights = Array.from({ length: last - first }, (_, k) => Math.max(0, 1 - Math.abs((first + k + 0.5 - center) / support)));
+    const weights = Array.from({ length: last - first }, (_, k) =>
+      Math.max(0, 1 - Math.abs((first + k + 0.5 - center) / support)),
+    );
     const total = weights.reduce((sum, weight) => sum + weight, 0);
     return { first, weights: weights.map((weight) => weight / total) };
   });

@@ -27,7 +27,10 @@ export function decodeImage(bytes: Uint8Array): ImageDataLike {
   } catch (error) {
     if (error instanceof TwnInputError) throw error;
     if (/maxResolutionInMP/.test(String(error))) {
-      throw new TwnInputError('IMAGE_TOO_LARGE', `the JPEG is larger than the ${MAX_IMAGE_PIXELS / 1e6}-megapixel limit`);
+      throw new TwnInputError(
+        'IMAGE_TOO_LARGE',
+        `the JPEG is larger than the ${MAX_IMAGE_PIXELS / 1e6}-megapixel limit`,
+      );
     }
     throw new TwnInputError('IMAGE_DECODE_FAILED', `cannot decode image: ${(error as Error).message}`);
   }

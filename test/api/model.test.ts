@@ -53,8 +53,14 @@ describe('model files in Node', () => {
 
   it('fails with a typed error naming the file when it is missing, a directory, or over maxBytes', async () => {
     const missing = join(dir, 'missing.twn');
-    await expect(loadModel(missing)).rejects.toMatchObject({ code: 'FETCH_FAILED', message: expect.stringContaining(missing) });
-    await expect(loadModel(dir)).rejects.toMatchObject({ code: 'FETCH_FAILED', message: expect.stringMatching(/not a regular file/) });
+    await expect(loadModel(missing)).rejects.toMatchObject({
+      code: 'FETCH_FAILED',
+      message: expect.stringContaining(missing),
+    });
+    await expect(loadModel(dir)).rejects.toMatchObject({
+      code: 'FETCH_FAILED',
+      message: expect.stringMatching(/not a regular file/),
+    });
     await expect(loadModel(file, { maxBytes: 100 })).rejects.toMatchObject({ code: 'MODEL_TOO_LARGE' });
   });
 });
@@ -69,7 +75,9 @@ describe('classify', () => {
     expect(run).toHaveBeenCalledTimes(1);
     expect(run.mock.calls[0]![1]).toBe(3);
     run.mockRestore();
-    expect(together.map((predictions) => predictions.map((p) => p.index))).toEqual(alone.map((p) => p.map((q) => q.index)));
+    expect(together.map((predictions) => predictions.map((p) => p.index))).toEqual(
+      alone.map((p) => p.map((q) => q.index)),
+    );
     together.forEach((predictions, i) =>
       predictions.forEach((p, j) => expect(p.probability).toBeCloseTo(alone[i]![j]!.probability, 5)),
     );
@@ -87,7 +95,10 @@ describe('classify', () => {
     for (const bad of [null, undefined, 'digit.png', 7, {}]) {
       const call = model.classify(bad as never);
       await expect(call).rejects.toBeInstanceOf(TwnInputError);
-      await expect(call).rejects.toMatchObject({ code: 'INPUT_TYPE', message: expect.stringContaining('{ width, height, data }') });
+      await expect(call).rejects.toMatchObject({
+        code: 'INPUT_TYPE',
+        message: expect.stringContaining('{ width, height, data }'),
+      });
     }
     await expect(model.classify(bar(28, 28), null as never)).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
     await expect(model.classify([])).rejects.toMatchObject({ code: 'INPUT_SHAPE' });
@@ -110,7 +121,9 @@ describe('classify', () => {
     }
     const fromJpeg = await nodeModel.classify(jpegBytes);
     expect(fromJpeg[0]!.index).toBe(expected[0]!.index);
-    await expect(nodeModel.classify(new Uint8Array([1, 2, 3, 4]))).rejects.toMatchObject({ code: 'IMAGE_DECODE_FAILED' });
+    await expect(nodeModel.classify(new Uint8Array([1, 2, 3, 4]))).rejects.toMatchObject({
+      code: 'IMAGE_DECODE_FAILED',
+    });
     nodeModel.dispose();
   });
 

@@ -13,7 +13,9 @@ interface Served {
   ifNoneMatch: string | undefined;
 }
 
-test('the persistent cache: no request with reuse, a 304 when unchanged, a changed file downloaded again', async ({ page }) => {
+test('the persistent cache: no request with reuse, a 304 when unchanged, a changed file downloaded again', async ({
+  page,
+}) => {
   let current: keyof typeof versions = '"v1"';
   const served: Served[] = [];
   await page.route(`**${MODEL_URL}`, async (route: Route) => {
@@ -21,7 +23,11 @@ test('the persistent cache: no request with reuse, a 304 when unchanged, a chang
     const status = ifNoneMatch === current ? 304 : 200;
     served.push({ status, ifNoneMatch });
     if (status === 304) return route.fulfill({ status, headers: { etag: current } });
-    return route.fulfill({ status, headers: { etag: current, 'content-type': 'application/octet-stream' }, body: Buffer.from(versions[current]) });
+    return route.fulfill({
+      status,
+      headers: { etag: current, 'content-type': 'application/octet-stream' },
+      body: Buffer.from(versions[current]),
+    });
   });
   await page.goto('/');
   await expect(page.locator('#status')).toHaveText('ready');
@@ -39,7 +45,10 @@ test('the persistent cache: no request with reuse, a 304 when unchanged, a chang
       { entry: `/@fs${REPO}/src/index.ts`, url: MODEL_URL, mode },
     );
   const clear = () =>
-    page.evaluate(async (entry) => ((await import(entry)) as typeof import('../../src/index.js')).clearModelCache(), `/@fs${REPO}/src/index.ts`);
+    page.evaluate(
+      async (entry) => ((await import(entry)) as typeof import('../../src/index.js')).clearModelCache(),
+      `/@fs${REPO}/src/index.ts`,
+    );
 
   await clear();
   const first = await load('revalidate');

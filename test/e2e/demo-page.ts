@@ -46,7 +46,18 @@ function ellipse(cx: number, cy: number, rx: number, ry: number, points = 16): [
 
 /** MNIST-style digits: a slightly slanted "1", an oval "0", a "7" with a straight bar. */
 export const DIGITS: Readonly<Record<string, Strokes>> = {
-  '1': [[[0.52, 0.18], [0.48, 0.84]]],
+  '1': [
+    [
+      [0.52, 0.18],
+      [0.48, 0.84],
+    ],
+  ],
   '0': [ellipse(0.5, 0.5, 0.2, 0.32)],
-  '7': [[[0.28, 0.2], [0.72, 0.2], [0.45, 0.85]]],
+  '7': [
+    [
+      [0.28, 0.2],
+      [0.72, 0.2],
+      [0.45, 0.85],
+    ],
+  ],
 };

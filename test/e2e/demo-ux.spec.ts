@@ -4,13 +4,17 @@ import { hasTrainedModel, openDemo } from './demo-page.js';
 
 /** Every bar label in the card shows its whole text (none cut to "automo…"). */
 async function labelsFit(page: Page, bars: string): Promise<{ label: string; fits: boolean }[]> {
-  return page.locator(`${bars} .bar-label`).evaluateAll((labels) =>
-    labels.map((label) => ({ label: label.textContent ?? '', fits: label.scrollWidth <= label.clientWidth })),
-  );
+  return page
+    .locator(`${bars} .bar-label`)
+    .evaluateAll((labels) =>
+      labels.map((label) => ({ label: label.textContent ?? '', fits: label.scrollWidth <= label.clientWidth })),
+    );
 }
 
 test.describe('demo, as a visitor uses it', () => {
-  test('an uploaded photo shows in the preview, the upload prompt stays, labels fit, one verdict is called a prediction', async ({ page }, testInfo) => {
+  test('an uploaded photo shows in the preview, the upload prompt stays, labels fit, one verdict is called a prediction', async ({
+    page,
+  }, testInfo) => {
     await openDemo(page);
     test.skip(!(await hasTrainedModel(page, 'objects')), 'no trained VGG-7 shipped');
     // The sample photo is up, and the card still invites an upload.
@@ -38,12 +42,16 @@ test.describe('demo, as a visitor uses it', () => {
     await page.locator('#photo').screenshot({ path: testInfo.outputPath('photo-upload.png') });
   });
 
-  test('an error shows in the card that caused it, not in a banner above, and clears on the next success', async ({ page }) => {
+  test('an error shows in the card that caused it, not in a banner above, and clears on the next success', async ({
+    page,
+  }) => {
     await openDemo(page);
     test.skip(!(await hasTrainedModel(page, 'objects')), 'no trained VGG-7 shipped');
     const error = page.getByTestId('photo-error');
     await expect(error).toBeHidden();
-    await page.locator('#upload').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image') });
+    await page
+      .locator('#upload')
+      .setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image') });
     await expect(error).toBeVisible();
     await expect(error).toContainText('notes.txt');
     await expect(page.locator('#photo').getByRole('alert')).toHaveText(/notes\.txt/);
@@ -58,7 +66,9 @@ test.describe('demo, as a visitor uses it', () => {
     test.skip(!(await hasTrainedModel(page, 'digits')), 'no trained model shipped');
     for (const model of ['digits', 'objects']) {
       await page.locator(`input[name="inside-model"][value="${model}"]`).check({ force: true });
-      const figures = await page.locator('body').evaluate((body) => [...new Set((body.textContent ?? '').match(/\d+(\.\d+)?×(?![\d])/g))]);
+      const figures = await page
+        .locator('body')
+        .evaluate((body) => [...new Set((body.textContent ?? '').match(/\d+(\.\d+)?×(?![\d])/g))]);
       const stat = await page.locator('#stat-ratio').textContent();
       expect(figures).toEqual([stat]);
     }
@@ -76,16 +86,23 @@ test.describe('demo, as a visitor uses it', () => {
     await expect(page.locator('#stat-ratio')).toHaveText(`${(fp32Bytes / fileBytes).toFixed(1)}×`);
   });
 
-  test('the notice follows the backend switch: WebGPU picked on a software adapter no longer says Auto runs on the CPU', async ({ page }) => {
+  test('the notice follows the backend switch: WebGPU picked on a software adapter no longer says Auto runs on the CPU', async ({
+    page,
+  }) => {
     await openDemo(page);
-    test.skip((await page.locator('body').getAttribute('data-webgpu')) !== 'software', 'needs a software WebGPU adapter');
+    test.skip(
+      (await page.locator('body').getAttribute('data-webgpu')) !== 'software',
+      'needs a software WebGPU adapter',
+    );
     await expect(page.locator('#notice')).toContainText('Auto runs on the CPU');
     await page.locator('input[name="backend"][value="webgpu"]').check({ force: true });
     await expect(page.locator('#notice')).toContainText('Running on WebGPU as chosen');
     await expect(page.locator('#notice')).not.toContainText('Auto runs on the CPU');
   });
 
-  test('on a phone: the section links stay reachable, and the layer table says it scrolls sideways', async ({ browser }, testInfo) => {
+  test('on a phone: the section links stay reachable, and the layer table says it scrolls sideways', async ({
+    browser,
+  }, testInfo) => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     try {
       await openDemo(page);

@@ -28,15 +28,22 @@ test.describe('demo', () => {
     }
   });
 
-  test('classifies every gallery image as the float64 reference does, and marks it against the truth', async ({ page }, testInfo) => {
+  test('classifies every gallery image as the float64 reference does, and marks it against the truth', async ({
+    page,
+  }, testInfo) => {
     await openDemo(page);
-    for (const [slot, id] of [['digits', 'gallery-mnist-set'], ['objects', 'gallery-cifar10-set']] as const) {
+    for (const [slot, id] of [
+      ['digits', 'gallery-mnist-set'],
+      ['objects', 'gallery-cifar10-set'],
+    ] as const) {
       const summary = page.getByTestId(`${id}-summary`);
       if (!(await hasTrainedModel(page, slot))) {
         await expect(summary).toHaveText(/No trained model/);
         continue;
       }
-      const modelFile = await page.locator(slot === 'digits' ? '#digits-model' : '#objects-model').getAttribute('data-file');
+      const modelFile = await page
+        .locator(slot === 'digits' ? '#digits-model' : '#objects-model')
+        .getAttribute('data-file');
       const tiles = await page.locator(`#${id} .tile`).evaluateAll((elements) =>
         elements.map((tile) => ({
           image: new URL((tile.querySelector('img') as HTMLImageElement).src).pathname,
@@ -45,9 +52,14 @@ test.describe('demo', () => {
           marked: tile.classList.contains('right') ? 'right' : tile.classList.contains('wrong') ? 'wrong' : 'unmarked',
         })),
       );
-      const expected = referencePredictions(`demo/models/${modelFile}`, tiles.map(({ image }) => `demo/public${image}`));
+      const expected = referencePredictions(
+        `demo/models/${modelFile}`,
+        tiles.map(({ image }) => `demo/public${image}`),
+      );
       expect(tiles.map(({ predicted }) => predicted)).toEqual(expected);
-      expect(tiles.map(({ marked }) => marked)).toEqual(tiles.map(({ truth, predicted }) => (truth === predicted ? 'right' : 'wrong')));
+      expect(tiles.map(({ marked }) => marked)).toEqual(
+        tiles.map(({ truth, predicted }) => (truth === predicted ? 'right' : 'wrong')),
+      );
       const right = tiles.filter(({ truth, predicted }) => truth === predicted).length;
       expect(Number(await summary.getAttribute('data-correct'))).toBe(right);
     }
@@ -58,7 +70,10 @@ test.describe('demo', () => {
     await openDemo(page);
     test.skip((await page.locator('body').getAttribute('data-webgpu')) === 'no-api', 'no WebGPU in this browser');
     test.skip(!(await hasTrainedModel(page, 'digits')), 'no trained LeNet-5 shipped in demo/models yet');
-    const predictions = () => page.locator('#gallery-mnist-set .tile').evaluateAll((tiles) => tiles.map((tile) => (tile as HTMLElement).dataset.predicted));
+    const predictions = () =>
+      page
+        .locator('#gallery-mnist-set .tile')
+        .evaluateAll((tiles) => tiles.map((tile) => (tile as HTMLElement).dataset.predicted));
     await chooseBackend(page, 'cpu');
     const cpu = await predictions();
     await chooseBackend(page, 'webgpu');
@@ -66,7 +81,9 @@ test.describe('demo', () => {
     expect(await predictions()).toEqual(cpu);
   });
 
-  test('classifies an uploaded photo (5 most likely classes), or says the model is not trained yet', async ({ page }, testInfo) => {
+  test('classifies an uploaded photo (5 most likely classes), or says the model is not trained yet', async ({
+    page,
+  }, testInfo) => {
     await openDemo(page);
     if (!(await hasTrainedModel(page, 'objects'))) {
       await expect(page.getByTestId('objects-untrained')).toContainText('Model not yet trained');

@@ -15,9 +15,11 @@ export function referencePredictions(modelPath: string, imagePaths: readonly str
   const input = new Float64Array(imagePaths.length * channels * plane);
   imagePaths.forEach((path, n) => {
     const png = PNG.sync.read(readFileSync(path));
-    if (png.width !== width || png.height !== height) throw new Error(`${path}: ${png.width}×${png.height}, model takes ${width}×${height}`);
+    if (png.width !== width || png.height !== height)
+      throw new Error(`${path}: ${png.width}×${png.height}, model takes ${width}×${height}`);
     // pngjs always yields RGBA; a grayscale PNG has R = G = B.
-    for (let c = 0; c < channels; c++) for (let i = 0; i < plane; i++) input[(n * channels + c) * plane + i] = png.data[i * 4 + c]! / 255;
+    for (let c = 0; c < channels; c++)
+      for (let i = 0; i < plane; i++) input[(n * channels + c) * plane + i] = png.data[i * 4 + c]! / 255;
   });
   const logits = new CpuExecutor().run(graph, input, imagePaths.length).get(graph.outputs[0]!)!;
   const classes = logits.shape[1]!;

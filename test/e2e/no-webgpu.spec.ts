@@ -25,7 +25,9 @@ test.describe('without WebGPU', () => {
     await page.screenshot({ path: testInfo.outputPath('no-webgpu.png') });
   });
 
-  test('under a strict Content-Security-Policy: JavaScript kernels on the page thread, same answers', async ({ page }) => {
+  test('under a strict Content-Security-Policy: JavaScript kernels on the page thread, same answers', async ({
+    page,
+  }) => {
     // No 'wasm-unsafe-eval' (WebAssembly cannot compile) and no blob: workers (the inlined worker cannot start).
     await page.route('**/*', async (route) => {
       if (route.request().resourceType() !== 'document') return route.continue();

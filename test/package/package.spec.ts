@@ -50,17 +50,32 @@ test('the tarball holds the built library, its types and the CLI, and nothing el
   expect(files).toContain('package/dist/lib/node.js');
   expect(files).toContain('package/dist/types/node/index.d.ts');
   expect(files).toContain('package/LICENSE');
-  expect(files.filter((file) => !/^package\/(dist\/(lib|types)\/|package\.json$|README\.md$|LICENSE)/.test(file))).toEqual([]);
+  expect(
+    files.filter((file) => !/^package\/(dist\/(lib|types)\/|package\.json$|README\.md$|LICENSE)/.test(file)),
+  ).toEqual([]);
 });
 
-test('a Vite app built from the tarball classifies an image in the browser, as the CLI does in Node', async ({ page }) => {
-  const cli = JSON.parse(run(join(app, 'node_modules/.bin/twn'), ['classify', 'public/model.twn', 'public/digit.png', '--top', '3', '--backend', 'cpu', '--json'], app)) as CliResult;
+test('a Vite app built from the tarball classifies an image in the browser, as the CLI does in Node', async ({
+  page,
+}) => {
+  const cli = JSON.parse(
+    run(
+      join(app, 'node_modules/.bin/twn'),
+      ['classify', 'public/model.twn', 'public/digit.png', '--top', '3', '--backend', 'cpu', '--json'],
+      app,
+    ),
+  ) as CliResult;
   const expected = cli.results[0]!.predictions;
   for (const backend of ['auto', 'webgpu'] as const) {
     await page.goto(`${base}/?backend=${backend}`);
     await expect(page.locator('#result, #error').filter({ hasText: /./ })).toBeVisible({ timeout: 120_000 });
     expect(await page.locator('#error').textContent()).toBe('');
-    const shown = JSON.parse((await page.locator('#result').textContent()) ?? '') as { backend: string; thread: string; kernels?: string; predictions: { index: number; probability: number }[] };
+    const shown = JSON.parse((await page.locator('#result').textContent()) ?? '') as {
+      backend: string;
+      thread: string;
+      kernels?: string;
+      predictions: { index: number; probability: number }[];
+    };
     if (backend === 'webgpu') expect(shown.backend).toBe('webgpu');
     // The CPU backend (auto on a software adapter) runs in the worker inlined into the package, on WebAssembly SIMD.
     else if (shown.backend === 'cpu') expect([shown.thread, shown.kernels]).toEqual(['worker', 'wasm-simd']);
@@ -75,8 +90,16 @@ test('a browser app installs no Dawn: webgpu is an optional peer dependency', ()
 });
 
 test('in Node, twn-webgpu/node loads a model by path and classifies PNG bytes as the CLI does', () => {
-  const cli = JSON.parse(run(join(app, 'node_modules/.bin/twn'), ['classify', 'public/model.twn', 'public/digit.png', '--top', '3', '--backend', 'cpu', '--json'], app)) as CliResult;
-  const shown = JSON.parse(run(process.execPath, ['node-build/node.js', 'public/model.twn', 'public/digit.png'], app)) as {
+  const cli = JSON.parse(
+    run(
+      join(app, 'node_modules/.bin/twn'),
+      ['classify', 'public/model.twn', 'public/digit.png', '--top', '3', '--backend', 'cpu', '--json'],
+      app,
+    ),
+  ) as CliResult;
+  const shown = JSON.parse(
+    run(process.execPath, ['node-build/node.js', 'public/model.twn', 'public/digit.png'], app),
+  ) as {
     thread: string;
     predictions: { index: number; probability: number }[];
   };
@@ -123,4 +146,3 @@ test('the installed CLI inspects a model and fails in one line on a bad one', ()
   expect(failure.status).toBe(1);
   expect(failure.stderr).toMatch(/^twn: error: public\/digit\.png: .*\[BAD_MAGIC\]\n$/);
 });
-

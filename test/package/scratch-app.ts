@@ -7,9 +7,16 @@ export const REPO = join(import.meta.dirname, '..', '..');
 
 /** `npm pack` of this repository (its prepare script builds dist/) into `dir`; returns the tarball's path. */
 export function packRepository(dir: string): string {
-  const output = execFileSync('npm', ['pack', '--pack-destination', dir, '--json'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const output = execFileSync('npm', ['pack', '--pack-destination', dir, '--json'], {
+    cwd: REPO,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   // prepare's own output precedes npm's JSON report.
-  const report = JSON.parse(output.slice(output.indexOf('\n[') + 1)) as { filename: string; files: { path: string }[] }[];
+  const report = JSON.parse(output.slice(output.indexOf('\n[') + 1)) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
   const packed = report[0];
   if (!packed) throw new Error(`npm pack printed no report: ${output}`);
   return join(dir, packed.filename);
@@ -25,9 +32,22 @@ export function writeScratchApp(dir: string, tarball: string, model: Uint8Array,
   mkdirSync(join(dir, 'public'), { recursive: true });
   writeFileSync(
     join(dir, 'package.json'),
-    JSON.stringify({ name: 'twn-scratch-app', private: true, type: 'module', dependencies: { 'twn-webgpu': `file:${tarball}` }, devDependencies: { vite: version('vite'), '@types/node': version('@types/node') } }, null, 2),
+    JSON.stringify(
+      {
+        name: 'twn-scratch-app',
+        private: true,
+        type: 'module',
+        dependencies: { 'twn-webgpu': `file:${tarball}` },
+        devDependencies: { vite: version('vite'), '@types/node': version('@types/node') },
+      },
+      null,
+      2,
+    ),
   );
-  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>scratch</title><pre id="result"></pre><pre id="error"></pre><script type="module" src="/main.ts"></script>\n');
+  writeFileSync(
+    join(dir, 'index.html'),
+    '<!doctype html><title>scratch</title><pre id="result"></pre><pre id="error"></pre><script type="module" src="/main.ts"></script>\n',
+  );
   writeFileSync(
     join(dir, 'main.ts'),
     `import { loadModel, TwnError, type BackendRequest, type Prediction } from 'twn-webgpu';
@@ -52,7 +72,13 @@ try {
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { ...compilerOptions, module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2022', 'DOM'], types: [] },
+      compilerOptions: {
+        ...compilerOptions,
+        module: 'ESNext',
+        moduleResolution: 'Bundler',
+        lib: ['ES2022', 'DOM'],
+        types: [],
+      },
       include: ['main.ts'],
     }),
   );
@@ -114,9 +140,19 @@ export async function freePort(): Promise<number> {
 
 /** `vite preview` of the built app; resolves once it answers. */
 export async function preview(dir: string, port: number): Promise<ChildProcess> {
-  const server = spawn(process.execPath, ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: dir, stdio: 'ignore' });
+  const server = spawn(
+    process.execPath,
+    ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
+    { cwd: dir, stdio: 'ignore' },
+  );
   for (let attempt = 0; attempt < 100; attempt++) {
-    if (await fetch(`http://127.0.0.1:${port}/`).then((response) => response.ok, () => false)) return server;
+    if (
+      await fetch(`http://127.0.0.1:${port}/`).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      return server;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   server.kill();
