@@ -36,8 +36,8 @@ export function validateHeader(json: unknown): ParsedHeader {
   return {
     input: validateInput(root.input, '$.input'),
     outputs: expectStringArray(root.outputs, '$.outputs', 1),
-    nodes: expectCountWithin(expectArray(root.nodes, '$.nodes'), MAX_NODES, 'TOO_MANY_NODES', '$.nodes').map((node, i) =>
-      validateNode(node, `$.nodes[${i}]`),
+    nodes: expectCountWithin(expectArray(root.nodes, '$.nodes'), MAX_NODES, 'TOO_MANY_NODES', '$.nodes').map(
+      (node, i) => validateNode(node, `$.nodes[${i}]`),
     ),
     tensors: validateTensorTable(root.tensors, '$.tensors'),
     dataLength: expectSafeInteger(root.dataLength, '$.dataLength', 0),
@@ -199,7 +199,12 @@ function expectArray(value: unknown, path: string, minLength = 0, maxLength = In
 }
 
 /** A declared limit (docs/FORMAT.md §8), checked before any entry is looked at. */
-function expectCountWithin<T>(items: T[], limit: number, code: 'TOO_MANY_NODES' | 'TOO_MANY_TENSORS', path: string): T[] {
+function expectCountWithin<T>(
+  items: T[],
+  limit: number,
+  code: 'TOO_MANY_NODES' | 'TOO_MANY_TENSORS',
+  path: string,
+): T[] {
   if (items.length > limit) {
     const what = code === 'TOO_MANY_NODES' ? 'nodes' : 'tensors';
     throw new TwnFormatError(code, `${items.length} ${what}, more than the limit of ${limit}`, { path });

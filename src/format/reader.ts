@@ -90,7 +90,8 @@ function parseHeaderJson(headerBytes: Uint8Array): unknown {
   }
   const duplicate = findDuplicateKey(text);
   if (duplicate !== undefined) {
-    throw new TwnFormatError('DUPLICATE_KEY', 'a key appears twice in one object (JSON.parse would keep the last)', { path: duplicate });
+    const message = 'a key appears twice in one object (JSON.parse would keep the last)';
+    throw new TwnFormatError('DUPLICATE_KEY', message, { path: duplicate });
   }
   return json;
 }
@@ -124,7 +125,8 @@ function findDuplicateKey(text: string): string | undefined {
       top.member = member(key);
       expectingKey = false;
     } else if (c === '{' || c === '[') {
-      const path = top === undefined ? '$' : top.keys === undefined ? `${top.path}[${top.index}]` : `${top.path}${top.member}`;
+      const inside = top?.keys === undefined ? `[${top?.index}]` : top.member;
+      const path = top === undefined ? '$' : `${top.path}${inside}`;
       stack.push({ path, keys: c === '{' ? new Set() : undefined, index: 0, member: '' });
       expectingKey = c === '{';
     } else if (c === '}' || c === ']') {

@@ -68,9 +68,8 @@ function checkLabels(file: TwnFile, firstOutputShape: readonly number[]): void {
   const classes = elementCount(firstOutputShape.slice(1));
   const labels = file.input.labels.length;
   if (labels !== 0 && labels !== classes) {
-    throw new TwnFormatError('BAD_OUTPUT', `${labels} labels, but output "${file.outputs[0]}" has ${classes} values per image`, {
-      path: '$.input.labels',
-    });
+    const message = `${labels} labels, but output "${file.outputs[0]}" has ${classes} values per image`;
+    throw new TwnFormatError('BAD_OUTPUT', message, { path: '$.input.labels' });
   }
 }
 
@@ -149,7 +148,9 @@ function checkOutputs(file: TwnFile): void {
 function topologicalOrder(nodes: readonly StoredNode[]): number[] {
   const producer = new Map<string, number>();
   nodes.forEach((node, index) => node.outputs.forEach((value) => producer.set(value, index)));
-  const listedOrderWorks = nodes.every((node, index) => node.inputs.every((value) => (producer.get(value) ?? -1) < index));
+  const readsOnlyEarlier = (node: StoredNode, index: number) =>
+    node.inputs.every((value) => (producer.get(value) ?? -1) < index);
+  const listedOrderWorks = nodes.every(readsOnlyEarlier);
   if (listedOrderWorks) return nodes.map((_, index) => index);
 
   const consumers: number[][] = nodes.map(() => []);

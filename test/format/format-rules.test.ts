@@ -48,11 +48,15 @@ describe('§1 the first checks: the magic on the bytes there are, then the lengt
 });
 
 describe('§1 whitespace in the header', () => {
-  const spaced = (ws: string) => editHeaderText(valid, (text) => text.replaceAll(',"', `,${ws}"`).replace('{', `{${ws}`));
-  it.each([' ', '\t', '\n', '\r\n', ' \t\r\n'])('JSON whitespace %j between tokens and at the end is accepted', (ws) => {
-    const bytes = editHeaderText(spaced(ws), (text) => `${text}${ws}`);
-    expect(readTwnFile(bytes)).toEqual(readTwnFile(valid));
-  });
+  const spaced = (ws: string) =>
+    editHeaderText(valid, (text) => text.replaceAll(',"', `,${ws}"`).replace('{', `{${ws}`));
+  it.each([' ', '\t', '\n', '\r\n', ' \t\r\n'])(
+    'JSON whitespace %j between tokens and at the end is accepted',
+    (ws) => {
+      const bytes = editHeaderText(spaced(ws), (text) => `${text}${ws}`);
+      expect(readTwnFile(bytes)).toEqual(readTwnFile(valid));
+    },
+  );
   it.each(['\u00a0', '\u2028', '\u0000', '\u000b', '\ufeff'])('%j outside a string is HEADER_NOT_JSON', (ws) => {
     expectFailure(spaced(ws), 'HEADER_NOT_JSON');
   });
@@ -60,7 +64,10 @@ describe('§1 whitespace in the header', () => {
 
 describe('§1 nesting depth: the top-level object is level 1', () => {
   // metadata is level 2, so an array nested `n` deep inside it reaches level 2 + n.
-  const nested = (n: number) => editHeaderText(valid, (text) => text.replace('"trained":false', `"trained":false,"x":${'['.repeat(n)}${']'.repeat(n)}`));
+  const nested = (n: number) =>
+    editHeaderText(valid, (text) =>
+      text.replace('"trained":false', `"trained":false,"x":${'['.repeat(n)}${']'.repeat(n)}`),
+    );
   it('64 levels are read', () => expect(readTwnFile(nested(62)).metadata.x).toBeDefined());
   it('65 levels are HEADER_NOT_JSON', () => expectFailure(nested(63), 'HEADER_NOT_JSON'));
 });
@@ -68,11 +75,26 @@ describe('§1 nesting depth: the top-level object is level 1', () => {
 describe('§1 duplicate keys', () => {
   it.each([
     ['a second dataCrc32', (t: string) => t.replace('"dataCrc32":', '"dataCrc32":0,"dataCrc32":'), '$.dataCrc32'],
-    ['a tensor entry listed twice', (t: string) => t.replace('"tensors":{', '"tensors":{"fc.bias":{"dtype":"f32","shape":[2],"offset":128,"length":8},'), '$.tensors["fc.bias"]'],
+    [
+      'a tensor entry listed twice',
+      (t: string) =>
+        t.replace('"tensors":{', '"tensors":{"fc.bias":{"dtype":"f32","shape":[2],"offset":128,"length":8},'),
+      '$.tensors["fc.bias"]',
+    ],
     ['a key repeated in a node', (t: string) => t.replace('"op":"dense"', '"op":"dense","op":"relu"'), '$.nodes[1].op'],
-    ['a repeat spelled with an escape', (t: string) => t.replace('"dataLength":', '"\\u0064ataLength":136,"dataLength":'), '$.dataLength'],
-    ['a repeat inside an attribute object', (t: string) => t.replace('"attrs":{}', '"attrs":{"a":1,"a":2}'), '$.nodes[0].attrs.a'],
-  ])('%s → DUPLICATE_KEY at %s', (_, edit, path) => expectFailure(editHeaderText(valid, edit), 'DUPLICATE_KEY', path));
+    [
+      'a repeat spelled with an escape',
+      (t: string) => t.replace('"dataLength":', '"\\u0064ataLength":136,"dataLength":'),
+      '$.dataLength',
+    ],
+    [
+      'a repeat inside an attribute object',
+      (t: string) => t.replace('"attrs":{}', '"attrs":{"a":1,"a":2}'),
+      '$.nodes[0].attrs.a',
+    ],
+  ])('%s → DUPLICATE_KEY at %s', (_, edit, path) => {
+    expectFailure(editHeaderText(valid, edit), 'DUPLICATE_KEY', path);
+  });
 
   it('the same key in different objects is fine', () => {
     expect(readTwnFile(valid).nodes.map((node) => node.name)).toEqual(['flatten', 'fc']);
@@ -99,23 +121,48 @@ describe('§2 integers are judged by value, not spelling', () => {
     expect(readTwnFile(bytes)).toEqual(readTwnFile(valid));
   });
   it('64.5 is not an integer: SCHEMA', () => {
-    expectFailure(editHeaderText(valid, (text) => text.replace('"offset":64,', '"offset":64.5,')), 'SCHEMA', '$.tensors["fc.alpha"].offset');
+    expectFailure(
+      editHeaderText(valid, (text) => text.replace('"offset":64,', '"offset":64.5,')),
+      'SCHEMA',
+      '$.tensors["fc.alpha"].offset',
+    );
   });
 });
 
 describe('§3 labels', () => {
   it('empty, or one per output value; another count is BAD_OUTPUT at $.input.labels', () => {
     expect(graphFromFile(readTwnFile(editHeader(valid, (json) => (json.input.labels = [])))).input.labels).toEqual([]);
-    expectFailure(editHeader(valid, (json) => (json.input.labels = ['only one'])), 'BAD_OUTPUT', '$.input.labels');
-    expectFailure(editHeader(valid, (json) => json.input.labels.push('three')), 'BAD_OUTPUT', '$.input.labels');
+    expectFailure(
+      editHeader(valid, (json) => (json.input.labels = ['only one'])),
+      'BAD_OUTPUT',
+      '$.input.labels',
+    );
+    expectFailure(
+      editHeader(valid, (json) => json.input.labels.push('three')),
+      'BAD_OUTPUT',
+      '$.input.labels',
+    );
   });
-  it('required', () => expectFailure(editHeader(valid, (json) => delete json.input.labels), 'SCHEMA', '$.input.labels'));
+  it('required', () =>
+    expectFailure(
+      editHeader(valid, (json) => delete json.input.labels),
+      'SCHEMA',
+      '$.input.labels',
+    ));
 });
 
 describe('§4 nodes', () => {
   it('exactly one output per node: SCHEMA otherwise', () => {
-    expectFailure(editHeader(valid, (json) => (json.nodes[0].outputs = ['flat', 'flat2'])), 'SCHEMA', '$.nodes[0].outputs');
-    expectFailure(editHeader(valid, (json) => (json.nodes[0].outputs = [])), 'SCHEMA', '$.nodes[0].outputs');
+    expectFailure(
+      editHeader(valid, (json) => (json.nodes[0].outputs = ['flat', 'flat2'])),
+      'SCHEMA',
+      '$.nodes[0].outputs',
+    );
+    expectFailure(
+      editHeader(valid, (json) => (json.nodes[0].outputs = [])),
+      'SCHEMA',
+      '$.nodes[0].outputs',
+    );
   });
 
   it('layer defaults: α = 1 for f32, a length-1 α applies to every channel, scale 1 and bias 0 when absent', () => {
@@ -133,7 +180,9 @@ describe('§4 nodes', () => {
     expectLogits(ternaryNoBias, [0.5 * (2 - 1), 0.5 * (1 - 0)]); // α = 0.5 on both rows, no scale, no bias
     const float = workedExampleFile();
     float.nodes[1]!.params = { weight: 'fc.weight' };
-    float.tensors = new Map([['fc.weight', { dtype: 'f32', shape: [2, 3], data: Float32Array.of(1, 0, -1, 0, -1, 1) }]]);
+    float.tensors = new Map([
+      ['fc.weight', { dtype: 'f32', shape: [2, 3], data: Float32Array.of(1, 0, -1, 0, -1, 1) }],
+    ]);
     expectLogits(float, [2 - 1, 1 - 0]); // α = 1 for f32
   });
 
@@ -144,18 +193,39 @@ describe('§4 nodes', () => {
     ['strings', ['2', '2']],
   ])('pool attributes are [h, w] integer pairs: %s is BAD_ATTRIBUTE', (_, kernel) => {
     const file = smallFile();
-    file.nodes.splice(3, 0, { name: 'pool', op: 'maxpool', inputs: ['relu1'], outputs: ['pool'], attrs: { kernel: kernel as number[] }, params: {} });
+    file.nodes.splice(3, 0, {
+      name: 'pool',
+      op: 'maxpool',
+      inputs: ['relu1'],
+      outputs: ['pool'],
+      attrs: { kernel: kernel as number[] },
+      params: {},
+    });
     file.nodes[4]!.inputs = ['pool'];
-    expectFailure(editHeader(written(smallFile()), (json) => (json.nodes = file.nodes)), 'BAD_ATTRIBUTE', '$.nodes[3].attrs.kernel');
+    expectFailure(
+      editHeader(written(smallFile()), (json) => (json.nodes = file.nodes)),
+      'BAD_ATTRIBUTE',
+      '$.nodes[3].attrs.kernel',
+    );
   });
 
   it('a kernel attribute other than the weight’s is BAD_ATTRIBUTE at attrs.kernel', () => {
-    expectFailure(editHeader(written(smallFile()), (json) => (json.nodes[0].attrs.kernel = [5, 5])), 'BAD_ATTRIBUTE', '$.nodes[0].attrs.kernel');
+    expectFailure(
+      editHeader(written(smallFile()), (json) => (json.nodes[0].attrs.kernel = [5, 5])),
+      'BAD_ATTRIBUTE',
+      '$.nodes[0].attrs.kernel',
+    );
   });
 
   it('a normalize node in a file is UNKNOWN_OP at its op', () => {
     const bytes = editHeader(valid, (json) => {
-      json.nodes.unshift({ name: 'n', op: 'normalize', inputs: ['image'], outputs: ['n'], attrs: { mean: [0], std: [1] } });
+      json.nodes.unshift({
+        name: 'n',
+        op: 'normalize',
+        inputs: ['image'],
+        outputs: ['n'],
+        attrs: { mean: [0], std: [1] },
+      });
     });
     expectFailure(bytes, 'UNKNOWN_OP', '$.nodes[0].op');
   });
@@ -164,35 +234,75 @@ describe('§4 nodes', () => {
 describe('§7 metadata width', () => {
   it('a finite number > 0', () => {
     expect(readTwnFile(editHeader(valid, (json) => (json.metadata.width = 0.5))).metadata.width).toBe(0.5);
-    expectFailure(editHeader(valid, (json) => (json.metadata.width = 0)), 'SCHEMA', '$.metadata.width');
-    expectFailure(editHeader(valid, (json) => (json.metadata.width = '0.5')), 'SCHEMA', '$.metadata.width');
+    expectFailure(
+      editHeader(valid, (json) => (json.metadata.width = 0)),
+      'SCHEMA',
+      '$.metadata.width',
+    );
+    expectFailure(
+      editHeader(valid, (json) => (json.metadata.width = '0.5')),
+      'SCHEMA',
+      '$.metadata.width',
+    );
   });
 });
 
 describe('§8 order of checks', () => {
   it.each([
-    ['UNSUPPORTED_DTYPE (schema) before a misaligned offset', (json: any) => Object.assign(json.tensors['fc.alpha'], { dtype: 'f16', offset: 66 }), 'UNSUPPORTED_DTYPE'],
-    ['TENSOR_MISALIGNED before out of bounds', (json: any) => (json.tensors['fc.bias'].offset = 1002), 'TENSOR_MISALIGNED'],
-    ['TENSOR_OUT_OF_BOUNDS before the length', (json: any) => Object.assign(json.tensors['fc.bias'], { offset: 1000, length: 12 }), 'TENSOR_OUT_OF_BOUNDS'],
-    ['an earlier tensor’s length before a later one’s alignment', (json: any) => {
-      json.tensors['fc.weight'].length = 12;
-      json.tensors['fc.bias'].offset = 130;
-    }, 'TENSOR_SIZE_MISMATCH'],
-    ['UNKNOWN_OP before DUPLICATE_NAME', (json: any) => {
-      json.nodes[1].name = 'flatten';
-      json.nodes[1].op = 'gelu';
-    }, 'UNKNOWN_OP'],
-    ['UNDEFINED_INPUT before BAD_ATTRIBUTE', (json: any) => {
-      json.nodes[0].attrs = { bogus: 1 };
-      json.nodes[1].inputs = ['nowhere'];
-    }, 'UNDEFINED_INPUT'],
-    ['UNUSED_TENSOR before BAD_PARAM', (json: any) => {
-      json.nodes[1].params = { weight: 'fc.weight', bias: 'fc.bias' };
-    }, 'UNUSED_TENSOR'],
-    ['BAD_OUTPUT before CYCLE', (json: any) => {
-      json.nodes[0].inputs = ['logits'];
-      json.outputs = ['nothing'];
-    }, 'BAD_OUTPUT'],
+    [
+      'UNSUPPORTED_DTYPE (schema) before a misaligned offset',
+      (json: any) => Object.assign(json.tensors['fc.alpha'], { dtype: 'f16', offset: 66 }),
+      'UNSUPPORTED_DTYPE',
+    ],
+    [
+      'TENSOR_MISALIGNED before out of bounds',
+      (json: any) => (json.tensors['fc.bias'].offset = 1002),
+      'TENSOR_MISALIGNED',
+    ],
+    [
+      'TENSOR_OUT_OF_BOUNDS before the length',
+      (json: any) => Object.assign(json.tensors['fc.bias'], { offset: 1000, length: 12 }),
+      'TENSOR_OUT_OF_BOUNDS',
+    ],
+    [
+      'an earlier tensor’s length before a later one’s alignment',
+      (json: any) => {
+        json.tensors['fc.weight'].length = 12;
+        json.tensors['fc.bias'].offset = 130;
+      },
+      'TENSOR_SIZE_MISMATCH',
+    ],
+    [
+      'UNKNOWN_OP before DUPLICATE_NAME',
+      (json: any) => {
+        json.nodes[1].name = 'flatten';
+        json.nodes[1].op = 'gelu';
+      },
+      'UNKNOWN_OP',
+    ],
+    [
+      'UNDEFINED_INPUT before BAD_ATTRIBUTE',
+      (json: any) => {
+        json.nodes[0].attrs = { bogus: 1 };
+        json.nodes[1].inputs = ['nowhere'];
+      },
+      'UNDEFINED_INPUT',
+    ],
+    [
+      'UNUSED_TENSOR before BAD_PARAM',
+      (json: any) => {
+        json.nodes[1].params = { weight: 'fc.weight', bias: 'fc.bias' };
+      },
+      'UNUSED_TENSOR',
+    ],
+    [
+      'BAD_OUTPUT before CYCLE',
+      (json: any) => {
+        json.nodes[0].inputs = ['logits'];
+        json.outputs = ['nothing'];
+      },
+      'BAD_OUTPUT',
+    ],
     ['CYCLE before SHAPE_MISMATCH', (json: any) => (json.nodes[0].inputs = ['logits']), 'CYCLE'],
   ])('%s', (_, edit, code) => expectFailure(editHeader(valid, edit), code));
 

@@ -7,8 +7,16 @@ import { defaultSeeds, fuzz } from './fuzz.js';
 
 describe('fuzzer, seeded slice', () => {
   it('400 mutants of the shipped and builder-made models: typed errors or correct runs only', async () => {
-    const stats = fuzz({ seed: 2026, seeds: await defaultSeeds(), maxCases: 400, maxMillis: 100_000, caseBudgetMillis: 15_000 });
-    expect(stats.failures.map(({ index, seed, description, why }) => `#${index} ${seed}: ${description}: ${why}`)).toEqual([]);
+    const stats = fuzz({
+      seed: 2026,
+      seeds: await defaultSeeds(),
+      maxCases: 400,
+      maxMillis: 100_000,
+      caseBudgetMillis: 15_000,
+    });
+    expect(
+      stats.failures.map(({ index, seed, description, why }) => `#${index} ${seed}: ${description}: ${why}`),
+    ).toEqual([]);
     // The header edits keep lengths and the CRC valid, so the slice reaches checks deep in the reader and the graph.
     for (const code of ['SCHEMA', 'CHECKSUM_MISMATCH', 'BAD_ATTRIBUTE', 'UNDEFINED_INPUT', 'ok']) {
       expect(stats.outcomes.get(code), code).toBeGreaterThan(0);

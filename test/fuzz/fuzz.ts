@@ -15,7 +15,14 @@ import { elementCount } from '../../src/ops/tensor.js';
 import { planGraph, type ExecutionPlan } from '../../src/plan/plan.js';
 import { compareToReference } from '../op-cases/compare.js';
 import {
-  adversarialGraph, mutateBytes, mutateData, mutateHeader, mutateHeaderText, truncateOrExtend, type Mutant, type Random,
+  adversarialGraph,
+  mutateBytes,
+  mutateData,
+  mutateHeader,
+  mutateHeaderText,
+  truncateOrExtend,
+  type Mutant,
+  type Random,
 } from './mutations.js';
 
 export interface SeedFile {
@@ -85,10 +92,20 @@ const TOTAL_WEIGHT = MUTATORS.reduce((sum, [weight]) => sum + weight, 0);
 
 export function fuzz(options: FuzzOptions): FuzzStats {
   const random = mulberry32(options.seed);
-  const stats: FuzzStats = { cases: 0, millis: 0, outcomes: new Map(), failures: [], slowest: undefined, worstMemory: undefined };
+  const stats: FuzzStats = {
+    cases: 0,
+    millis: 0,
+    outcomes: new Map(),
+    failures: [],
+    slowest: undefined,
+    worstMemory: undefined,
+  };
   const started = performance.now();
   let lastProgress = started;
-  while (stats.cases < (options.maxCases ?? Infinity) && performance.now() - started < (options.maxMillis ?? Infinity)) {
+  while (
+    stats.cases < (options.maxCases ?? Infinity) &&
+    performance.now() - started < (options.maxMillis ?? Infinity)
+  ) {
     const seed = options.seeds[Math.floor(random() * options.seeds.length)]!;
     const mutant = mutate(seed.bytes, random);
     const fuzzCase: FuzzCase = { index: stats.cases, seed: seed.name, ...mutant };
@@ -103,7 +120,11 @@ export function fuzz(options: FuzzOptions): FuzzStats {
     if (stats.worstMemory === undefined || perFileByte > stats.worstMemory.perFileByte) {
       stats.worstMemory = { perFileByte, allocated: result.allocated, case: label, bytes: fuzzCase.bytes.length };
     }
-    const why = result.failure ?? (result.millis > options.caseBudgetMillis ? `took ${result.millis.toFixed(0)} ms of CPU, over the budget of ${options.caseBudgetMillis}` : undefined);
+    const why =
+      result.failure ??
+      (result.millis > options.caseBudgetMillis
+        ? `took ${result.millis.toFixed(0)} ms of CPU, over the budget of ${options.caseBudgetMillis}`
+        : undefined);
     if (why !== undefined) {
       const failure = { ...fuzzCase, why };
       stats.failures.push(failure);
@@ -203,7 +224,10 @@ export async function defaultSeeds(): Promise<SeedFile[]> {
     .map((name) => ({ name, bytes: new Uint8Array(readFileSync(`demo/models/${name}`)) }));
   return [
     ...shipped,
-    { name: 'builder lenet5 per-channel, f32 first/last', bytes: buildLeNet5({ seed: 3, granularity: 'per-channel', fullPrecisionFirstLast: true }) },
+    {
+      name: 'builder lenet5 per-channel, f32 first/last',
+      bytes: buildLeNet5({ seed: 3, granularity: 'per-channel', fullPrecisionFirstLast: true }),
+    },
     { name: 'tiny resnet, explicit batchnorm', bytes: writeTwnFile(tinyResNetFile({ seed: 4, foldBatchNorm: false })) },
     { name: 'tiny resnet, folded', bytes: writeTwnFile(tinyResNetFile({ seed: 5, foldBatchNorm: true })) },
     { name: 'small conv-bn-relu-dense-softmax', bytes: writeTwnFile(smallFile()) },

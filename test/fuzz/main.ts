@@ -4,7 +4,7 @@
  * memory per file byte. Failing inputs are saved to fuzz-failures/ with their description.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { uptime } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { defaultSeeds, fuzz, type FuzzStats } from './fuzz.js';
 
 function option(name: string, fallback: number): number {
@@ -17,19 +17,22 @@ function option(name: string, fallback: number): number {
 function report(stats: FuzzStats): string {
   const outcomes = [...stats.outcomes].sort((a, b) => b[1] - a[1]).map(([code, count]) => `  ${code}: ${count}`);
   const memory = stats.worstMemory;
+  const rate = (1000 * stats.cases) / stats.millis;
   return [
-    `cases: ${stats.cases} in ${(stats.millis / 1000).toFixed(0)} s (${((1000 * stats.cases) / stats.millis).toFixed(1)} cases/s, wall)`,
+    `cases: ${stats.cases} in ${(stats.millis / 1000).toFixed(0)} s (${rate.toFixed(1)} cases/s, wall)`,
     `failures: ${stats.failures.length}`,
     'outcomes:',
     ...outcomes,
     `slowest: ${stats.slowest?.millis.toFixed(0)} ms of CPU, ${stats.slowest?.bytes} bytes, ${stats.slowest?.case}`,
-    `most memory per file byte: ${memory?.perFileByte.toFixed(1)} (${memory?.allocated} bytes for ${memory?.bytes}), ${memory?.case}`,
+    `most memory per file byte: ${memory?.perFileByte.toFixed(1)}`,
+    `  (${memory?.allocated} bytes for ${memory?.bytes}), ${memory?.case}`,
   ].join('\n');
 }
 
 const minutes = option('minutes', 1);
 const seed = option('seed', Date.now() % 2 ** 31);
-console.log(`fuzz: seed ${seed}, ${minutes} min, load average ${process.platform === 'linux' ? (await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').trim() : 'n/a'}, up ${uptime().toFixed(0)} s`);
+const load = loadavg().map((average) => average.toFixed(2));
+console.log(`fuzz: seed ${seed}, ${minutes} min, load average ${load.join(' ')} on ${cpus().length} cores`);
 const stats = fuzz({
   seed,
   seeds: await defaultSeeds(),

@@ -24,12 +24,68 @@ const int = (random: Random, below: number) => Math.floor(random() * below);
 
 /** Values that sit on or across the boundaries the schema and the ops check. */
 const INTERESTING: readonly Json[] = [
-  0, 1, -1, 2, 3, 4, 8, 15, 16, 64, 255, 1.5, -0.5, 1e-30, 65536, 2 ** 26, 2 ** 31, 2 ** 32, 2 ** 53, 1e308, -1e308,
-  '', 'relu', 'none', 'f16', 'ternary2', 'f32', 'rgb', 'gray', '__proto__', 'image', true, false, null, [], {},
-  [0, 0], [1, 1], [3, 3], [15, 15], [16, 16], [0], [1, 2, 3], [1, 100000, 100000], [3, 32, 32], ['a'], [2 ** 31, 2 ** 31],
+  0,
+  1,
+  -1,
+  2,
+  3,
+  4,
+  8,
+  15,
+  16,
+  64,
+  255,
+  1.5,
+  -0.5,
+  1e-30,
+  65536,
+  2 ** 26,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53,
+  1e308,
+  -1e308,
+  '',
+  'relu',
+  'none',
+  'f16',
+  'ternary2',
+  'f32',
+  'rgb',
+  'gray',
+  '__proto__',
+  'image',
+  true,
+  false,
+  null,
+  [],
+  {},
+  [0, 0],
+  [1, 1],
+  [3, 3],
+  [15, 15],
+  [16, 16],
+  [0],
+  [1, 2, 3],
+  [1, 100000, 100000],
+  [3, 32, 32],
+  ['a'],
+  [2 ** 31, 2 ** 31],
 ];
-const OPS = ['conv2d', 'dense', 'batchnorm', 'relu', 'maxpool', 'avgpool', 'global_avgpool', 'add', 'flatten', 'softmax',
-  'normalize', 'gelu'];
+const OPS = [
+  'conv2d',
+  'dense',
+  'batchnorm',
+  'relu',
+  'maxpool',
+  'avgpool',
+  'global_avgpool',
+  'add',
+  'flatten',
+  'softmax',
+  'normalize',
+  'gelu',
+];
 
 /** Every container and key in the header, so an edit can land anywhere. */
 function locations(root: JsonObject): { parent: JsonObject | Json[]; key: string | number }[] {
@@ -37,7 +93,8 @@ function locations(root: JsonObject): { parent: JsonObject | Json[]; key: string
   const walk = (value: Json) => {
     if (Array.isArray(value)) value.forEach((item, i) => (found.push({ parent: value, key: i }), walk(item)));
     else if (typeof value === 'object' && value !== null) {
-      for (const key of Object.keys(value)) found.push({ parent: value as JsonObject, key }), walk((value as JsonObject)[key]);
+      for (const key of Object.keys(value))
+        found.push({ parent: value as JsonObject, key }), walk((value as JsonObject)[key]);
     }
   };
   walk(root);
@@ -78,7 +135,8 @@ function editJson(json: JsonObject, random: Random): string {
       return `duplicate ${at}`;
     case 4: {
       const value = slot[key];
-      if (typeof value === 'number') slot[key] = pick(random, [value + 1, value - 1, value * 2, -value, value + 64, value / 2]);
+      if (typeof value === 'number')
+        slot[key] = pick(random, [value + 1, value - 1, value * 2, -value, value + 64, value / 2]);
       else slot[key] = Array.isArray(value) ? [...value].reverse() : value;
       return `nudge ${at}`;
     }
@@ -121,27 +179,45 @@ function editText(text: string, random: Random): { text: string; description: st
       if (spot === undefined) return { text, description: 'no key to duplicate' };
       const value = pick(random, ['0', '1', '"x"', '[]', '{}', 'null']);
       const at = spot.index! + 1;
-      return { text: `${text.slice(0, at)}"${spot[1]}":${value},${text.slice(at)}`, description: `duplicate key "${spot[1]}"` };
+      return {
+        text: `${text.slice(0, at)}"${spot[1]}":${value},${text.slice(at)}`,
+        description: `duplicate key "${spot[1]}"`,
+      };
     }
     case 1: {
       const at = spot === undefined ? 1 : spot.index! + 1;
       const ws = pick(random, [' ', '\t', '\n', '\r\n', '\u00a0', '\u2028']);
-      return { text: text.slice(0, at) + ws + text.slice(at), description: `whitespace ${JSON.stringify(ws)} in the header` };
+      return {
+        text: text.slice(0, at) + ws + text.slice(at),
+        description: `whitespace ${JSON.stringify(ws)} in the header`,
+      };
     }
     case 2: {
       const numbers = [...text.matchAll(/:(\d+)([,}\]])/g)];
       if (numbers.length === 0) return { text, description: 'no number to respell' };
       const number = pick(random, numbers);
-      const spelled = pick(random, [`${number[1]}.0`, `${Number(number[1]) / 10}e1`, `-0`, `0${number[1]}`, `${number[1]}e0`]);
+      const spelled = pick(random, [
+        `${number[1]}.0`,
+        `${Number(number[1]) / 10}e1`,
+        `-0`,
+        `0${number[1]}`,
+        `${number[1]}e0`,
+      ]);
       const at = number.index! + 1;
-      return { text: text.slice(0, at) + spelled + text.slice(at + number[1]!.length), description: `number ${number[1]} spelled ${spelled}` };
+      return {
+        text: text.slice(0, at) + spelled + text.slice(at + number[1]!.length),
+        description: `number ${number[1]} spelled ${spelled}`,
+      };
     }
     case 3:
       return { text: `\ufeff${text}`, description: 'byte-order mark' };
     case 4: {
       const depth = pick(random, [63, 64, 65, 5000]);
       const nested = '['.repeat(depth) + ']'.repeat(depth);
-      return { text: text.replace('"metadata":{', `"metadata":{"deep":${nested},`), description: `metadata nested ${depth} deep` };
+      return {
+        text: text.replace('"metadata":{', `"metadata":{"deep":${nested},`),
+        description: `metadata nested ${depth} deep`,
+      };
     }
     default:
       return { text: text.slice(0, int(random, text.length)), description: 'header text cut short' };
@@ -183,7 +259,10 @@ export function mutateData(bytes: Uint8Array, random: Random): Mutant {
   view.setUint32(at, word, true);
   const json = JSON.parse(header) as JsonObject;
   json.dataCrc32 = crc32(data);
-  return { description: `data word at ${at} = 0x${word.toString(16)}, CRC fixed`, bytes: assemble(JSON.stringify(json), data) };
+  return {
+    description: `data word at ${at} = 0x${word.toString(16)}, CRC fixed`,
+    bytes: assemble(JSON.stringify(json), data),
+  };
 }
 
 export function truncateOrExtend(bytes: Uint8Array, random: Random): Mutant {
@@ -202,9 +281,14 @@ export function adversarialGraph(random: Random): Mutant {
   const size = random() < 0.2 ? MAX_NODES - 2 + int(random, 6) : 1 + int(random, 4000);
   const kind = int(random, 5);
   const cyclic = kind === 3;
-  const file = kind === 0 ? parallelReaders(Math.ceil(size / 2)) : kind === 1 ? sharedWeightBlocks(Math.ceil(size / 3))
-    : reluChain(Math.max(size, 2), { cyclic, reversed: kind === 4 });
-  const description = `${['parallel readers', 'shared-weight blocks', 'chain', 'cyclic chain', 'reversed chain'][kind]}, ${file.nodes.length} nodes`;
+  const file =
+    kind === 0
+      ? parallelReaders(Math.ceil(size / 2))
+      : kind === 1
+        ? sharedWeightBlocks(Math.ceil(size / 3))
+        : reluChain(Math.max(size, 2), { cyclic, reversed: kind === 4 });
+  const kinds = ['parallel readers', 'shared-weight blocks', 'chain', 'cyclic chain', 'reversed chain'];
+  const description = `${kinds[kind]}, ${file.nodes.length} nodes`;
   // The writer reads its output back, so graphs it must refuse (too many nodes) go in through a header edit; the
   // reader checks no graph semantics, so one node may stand in while the tensors are written.
   const stub = { ...file, nodes: [file.nodes[0]!], outputs: [file.nodes[0]!.outputs[0]!] };

@@ -32,8 +32,25 @@ function expectRunsLikeReference(file: TwnFile): void {
   expectCloseToReference(fast.data, reference.data, 1e-4);
 }
 
-const ARRAY_METHODS = ['map', 'forEach', 'filter', 'flatMap', 'every', 'some', 'reduce', 'find', 'findIndex', 'indexOf',
-  'includes', 'sort', 'splice', 'shift', 'slice', 'concat', 'fill'] as const;
+const ARRAY_METHODS = [
+  'map',
+  'forEach',
+  'filter',
+  'flatMap',
+  'every',
+  'some',
+  'reduce',
+  'find',
+  'findIndex',
+  'indexOf',
+  'includes',
+  'sort',
+  'splice',
+  'shift',
+  'slice',
+  'concat',
+  'fill',
+] as const;
 
 /**
  * Elements visited by Array.prototype methods while `run` runs: each call counts its array's length. Re-sorting a
@@ -89,7 +106,9 @@ describe('linear-time load', () => {
       return assemble(JSON.stringify(json), data);
     };
     const work = (bytes: Uint8Array) =>
-      arrayWork(() => expect(() => graphFromFile(readTwnFile(bytes))).toThrow(expect.objectContaining({ code: 'CYCLE' })));
+      arrayWork(() =>
+        expect(() => graphFromFile(readTwnFile(bytes))).toThrow(expect.objectContaining({ code: 'CYCLE' })),
+      );
     expect(work(cycle(3600)) / work(cycle(900))).toBeLessThan(4.5);
     const error = (() => {
       try {
@@ -138,7 +157,11 @@ describe('declared limits', () => {
       json.nodes = new Array(MAX_NODES + 1).fill(0);
     });
     expect(() => readTwnFile(bytes)).toThrow(
-      expect.objectContaining({ code: 'TOO_MANY_NODES', path: '$.nodes', message: expect.stringContaining(`${MAX_NODES + 1} nodes, more than the limit of ${MAX_NODES}`) }),
+      expect.objectContaining({
+        code: 'TOO_MANY_NODES',
+        path: '$.nodes',
+        message: expect.stringContaining(`${MAX_NODES + 1} nodes, more than the limit of ${MAX_NODES}`),
+      }),
     );
   });
 
@@ -155,7 +178,9 @@ describe('declared limits', () => {
     const input = new Float32Array(1); // never looked at: the plan is refused first
     const refusal = expect.objectContaining({
       code: 'RUN_TOO_LARGE',
-      message: expect.stringMatching(new RegExp(`batch ${batch} needs \\d+ bytes .* maxRunBytes = ${DEFAULT_MAX_RUN_BYTES}`)),
+      message: expect.stringMatching(
+        new RegExp(`batch ${batch} needs \\d+ bytes .* maxRunBytes = ${DEFAULT_MAX_RUN_BYTES}`),
+      ),
     });
     expect(() => planGraph(optimize(graph), batch)).toThrow(refusal);
     expect(() => new FastCpuExecutor().run(graph, input, batch)).toThrow(refusal);
@@ -172,6 +197,8 @@ describe('declared limits', () => {
     );
     const cpu = new FastCpuExecutor({ maxRunBytes: needed });
     expect(cpu.run(graph, new Float32Array(3 * 28 * 28), 3).size).toBe(1);
-    expect(() => cpu.run(graph, new Float32Array(4 * 28 * 28), 4)).toThrow(expect.objectContaining({ code: 'RUN_TOO_LARGE' }));
+    expect(() => cpu.run(graph, new Float32Array(4 * 28 * 28), 4)).toThrow(
+      expect.objectContaining({ code: 'RUN_TOO_LARGE' }),
+    );
   });
 });

@@ -18,7 +18,12 @@ export interface FusionContext {
  * A rule sees a producer whose value feeds exactly one input of one consumer and is not a graph output — so
  * nothing else can observe the value the fusion removes — and returns the fused node, or undefined to leave them.
  */
-export type FusionRule = (producer: GraphNode, consumer: GraphNode, value: string, context: FusionContext) => Fusion | undefined;
+export type FusionRule = (
+  producer: GraphNode,
+  consumer: GraphNode,
+  value: string,
+  context: FusionContext,
+) => Fusion | undefined;
 
 /**
  * Applies `rule` until nothing matches, in one sweep over the nodes: O(nodes + edges) plus the rule's own work.
