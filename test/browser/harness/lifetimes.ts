@@ -5,7 +5,9 @@
 import { acquireDevice } from '../../../src/backends/webgpu/device.js';
 import { readModelSource } from '../../../src/api/source.js';
 import { loadModel, type TwnModel } from '../../../src/index.js';
-import { buildLeNet5 } from '../../../src/models/index.js';
+import { writeTwnFile } from '../../../src/format/writer.js';
+import { buildLeNet5, MNIST } from '../../../src/models/index.js';
+import { NetworkBuilder } from '../../../src/models/network-builder.js';
 
 /** What a call ended with: 'ok', or the error's name and code. */
 export type Outcome = string;
@@ -13,6 +15,16 @@ export type Outcome = string;
 const lenet = buildLeNet5({ seed: 5 });
 const image = new Float32Array(28 * 28).fill(0.5);
 let workerModel: TwnModel | undefined;
+let soakModel: TwnModel | undefined;
+
+/** One strided conv and a dense layer on MNIST's input: thousands of runs fit in a test. */
+function tinyNet(): Uint8Array {
+  const net = new NetworkBuilder({ seed: 9 });
+  const conv = net.conv('conv', 'image', { inChannels: 1, outChannels: 2, kernel: 3, stride: 2 });
+  const features = net.flatten('flatten', conv);
+  const logits = net.dense('fc', features, { inFeatures: 338, outFeatures: 10, batchNorm: false, output: 'logits' });
+  return writeTwnFile(net.finish(MNIST, 10, logits, 'tiny'));
+}
 
 function outcome(error: unknown): Outcome {
   const { name, code } = error as { name?: string; code?: string };
@@ -55,6 +67,16 @@ export const lifetimes = {
   async runInWorker(waitMs: number): Promise<Outcome> {
     const timeout = new Promise<Outcome>((resolve) => setTimeout(() => resolve('pending'), waitMs));
     return Promise.race([settle(workerModel!.run(image)), timeout]);
+  },
+
+  /** Loads the tiny net on `backend` (a fresh WebGPU device, or the CPU in a worker) for `soak`. */
+  async loadForSoak(backend: 'webgpu' | 'cpu'): Promise<void> {
+    const options = backend === 'webgpu' ? { device: (await acquireDevice()).device } : { backend };
+    soakModel = await loadModel(tinyNet(), options);
+  },
+
+  async soak(runs: number): Promise<void> {
+    for (let i = 0; i < runs; i++) await soakModel!.run(image);
   },
 
   async download(url: string, idleTimeoutMs?: number): Promise<Outcome> {
