@@ -247,26 +247,28 @@ describe('§7 metadata width', () => {
   });
 });
 
+type HeaderEdit = Parameters<typeof editHeader>[1];
+
 describe('§8 order of checks', () => {
-  it.each([
+  const cases: [string, HeaderEdit, string][] = [
     [
       'UNSUPPORTED_DTYPE (schema) before a misaligned offset',
-      (json: any) => Object.assign(json.tensors['fc.alpha'], { dtype: 'f16', offset: 66 }),
+      (json) => Object.assign(json.tensors['fc.alpha'], { dtype: 'f16', offset: 66 }),
       'UNSUPPORTED_DTYPE',
     ],
     [
       'TENSOR_MISALIGNED before out of bounds',
-      (json: any) => (json.tensors['fc.bias'].offset = 1002),
+      (json) => (json.tensors['fc.bias'].offset = 1002),
       'TENSOR_MISALIGNED',
     ],
     [
       'TENSOR_OUT_OF_BOUNDS before the length',
-      (json: any) => Object.assign(json.tensors['fc.bias'], { offset: 1000, length: 12 }),
+      (json) => Object.assign(json.tensors['fc.bias'], { offset: 1000, length: 12 }),
       'TENSOR_OUT_OF_BOUNDS',
     ],
     [
       'an earlier tensor’s length before a later one’s alignment',
-      (json: any) => {
+      (json) => {
         json.tensors['fc.weight'].length = 12;
         json.tensors['fc.bias'].offset = 130;
       },
@@ -274,7 +276,7 @@ describe('§8 order of checks', () => {
     ],
     [
       'UNKNOWN_OP before DUPLICATE_NAME',
-      (json: any) => {
+      (json) => {
         json.nodes[1].name = 'flatten';
         json.nodes[1].op = 'gelu';
       },
@@ -282,7 +284,7 @@ describe('§8 order of checks', () => {
     ],
     [
       'UNDEFINED_INPUT before BAD_ATTRIBUTE',
-      (json: any) => {
+      (json) => {
         json.nodes[0].attrs = { bogus: 1 };
         json.nodes[1].inputs = ['nowhere'];
       },
@@ -290,21 +292,22 @@ describe('§8 order of checks', () => {
     ],
     [
       'UNUSED_TENSOR before BAD_PARAM',
-      (json: any) => {
+      (json) => {
         json.nodes[1].params = { weight: 'fc.weight', bias: 'fc.bias' };
       },
       'UNUSED_TENSOR',
     ],
     [
       'BAD_OUTPUT before CYCLE',
-      (json: any) => {
+      (json) => {
         json.nodes[0].inputs = ['logits'];
         json.outputs = ['nothing'];
       },
       'BAD_OUTPUT',
     ],
-    ['CYCLE before SHAPE_MISMATCH', (json: any) => (json.nodes[0].inputs = ['logits']), 'CYCLE'],
-  ])('%s', (_, edit, code) => expectFailure(editHeader(valid, edit), code));
+    ['CYCLE before SHAPE_MISMATCH', (json) => (json.nodes[0].inputs = ['logits']), 'CYCLE'],
+  ];
+  it.each(cases)('%s', (_, edit, code) => expectFailure(editHeader(valid, edit), code));
 
   it('CHECKSUM_MISMATCH before the contents', () => {
     const bytes = valid.slice();

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CpuExecutor } from '../../src/backends/cpu/executor.js';
 import { FastCpuExecutor } from '../../src/backends/cpu-fast/executor.js';
-import { TwnFormatError, TwnInputError } from '../../src/errors.js';
+import { type TwnFormatError, TwnInputError } from '../../src/errors.js';
 import { readTwnFile } from '../../src/format/reader.js';
 import { MAX_NODES, MAX_TENSORS, type TwnFile } from '../../src/format/types.js';
 import { writeTwnFile } from '../../src/format/writer.js';
