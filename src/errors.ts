@@ -62,7 +62,8 @@ export type FormatErrorCode =
  * IMAGE_TOO_LARGE (over 100 megapixels), IMAGE_DECODE_FAILED, NO_IMAGE_DECODER, NO_CANVAS, BAD_SOURCE, FETCH_FAILED
  * (a download or, in Node, a file), FETCH_TIMEOUT (a download idle past loadModel's idleTimeoutMs), MODEL_TOO_LARGE
  * (over loadModel's maxBytes),
- * RUN_TOO_LARGE (a batch whose activations exceed loadModel's maxRunBytes).
+ * RUN_TOO_LARGE (a batch whose activations exceed loadModel's maxRunBytes),
+ * BAD_LABELS (convertOnnx's labels do not number the model's classes).
  */
 export class TwnInputError extends TwnError {}
 

@@ -5,7 +5,7 @@
  * against the float model measured and reported. Package entry `twn-webgpu/convert`; the runtime does not import it.
  */
 import { preprocess, type ImageDataLike } from '../api/preprocess.js';
-import { TwnConvertError, TwnFormatError } from '../errors.js';
+import { TwnConvertError, TwnFormatError, TwnInputError } from '../errors.js';
 import { readTwnFile } from '../format/reader.js';
 import type { TwnFile } from '../format/types.js';
 import { writeTwnFile } from '../format/writer.js';
@@ -160,6 +160,7 @@ function lower(model: OnnxModel, options: ConvertOptions, weightOptions: (node: 
     return { file, graph: graphFromFile(readTwnFile(writeTwnFile(file))), layers: lowering.layers };
   } catch (error) {
     if (!(error instanceof TwnFormatError)) throw error;
+    if (error.path?.startsWith('$.input.labels')) throw new TwnInputError('BAD_LABELS', `labels: ${error.message}`);
     const index = /^\$\.nodes\[(\d+)\]/.exec(error.path ?? '')?.[1];
     const node = index === undefined ? undefined : lowering.nodes[Number(index)]?.name;
     throw new TwnConvertError(

@@ -125,6 +125,13 @@ describe('twn convert', () => {
     expect(stderr).toMatch(message);
   });
 
+  it('rejects labels that do not number the classes', async () => {
+    writeFileSync(path('three.txt'), 'a\nb\nc\n');
+    const { code, stderr } = await run('convert', LENET_ONNX, '-o', path('x.twn'), '--labels', path('three.txt'));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/labels: 3 labels, but output "logits" has 10 values per image.*\[BAD_LABELS\]\n$/);
+  });
+
   it('names the file, the ONNX node and the error code of an unsupported model', async () => {
     const { code, stderr } = await run('convert', path('tanh.onnx'), '-o', path('x.twn'));
     expect(code).toBe(1);
