@@ -25,28 +25,28 @@ export interface ConvertCommand {
 
 const GRANULARITIES: readonly Granularity[] = ['per-channel', 'per-layer'];
 
-/** Parses the arguments after `convert`. */
-export function parseConvertCommand(argv: readonly string[]): ConvertCommand {
-  let parsed;
+const OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  ternarize: { type: 'boolean' },
+  'keep-float': { type: 'string' },
+  granularity: { type: 'string' },
+  tolerance: { type: 'string' },
+  labels: { type: 'string' },
+  samples: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+function parseOptions(argv: readonly string[]) {
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        output: { type: 'string', short: 'o' },
-        ternarize: { type: 'boolean' },
-        'keep-float': { type: 'string' },
-        granularity: { type: 'string' },
-        tolerance: { type: 'string' },
-        labels: { type: 'string' },
-        samples: { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    });
+    return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: OPTIONS });
   } catch (error) {
     throw usage(describeOptionError(error));
   }
+}
+
+/** Parses the arguments after `convert`. */
+export function parseConvertCommand(argv: readonly string[]): ConvertCommand {
+  const parsed = parseOptions(argv);
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw usage('convert needs exactly one ONNX model');
   if (values.output === undefined) throw usage('convert needs -o <model.twn>');
