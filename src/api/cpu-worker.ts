@@ -18,7 +18,10 @@ function reply(message: WorkerReply, transfer: Transferable[] = []): void {
 /** Holds `lock` until this worker ends, so that the page learns of its end (worker-executor.ts); then `held(true)`. */
 function holdLivenessLock(lock: string | undefined, held: (holdsLock: boolean) => void): void {
   const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-  if (lock === undefined || locks === undefined) return held(false);
+  if (lock === undefined || locks === undefined) {
+    held(false);
+    return;
+  }
   locks
     .request(lock, () => {
       held(true);

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { DEFAULT_MAX_MODEL_BYTES } from '../api/source.js';
 import { loadModel, TwnInputError, type TwnModel } from '../index.js';
 import type { BackendRequest } from '../api/backend.js';
@@ -23,7 +23,7 @@ export const IMAGE_LIMIT: FileLimit = { maxBytes: MAX_IMAGE_FILE_BYTES, code: 'I
  * past the limit whatever the size said: /dev/zero, a pipe or a growing file cannot make it read gigabytes.
  */
 export async function readBytes(path: string, limit: FileLimit = MODEL_LIMIT): Promise<Uint8Array> {
-  let file;
+  let file: FileHandle;
   try {
     file = await open(path, 'r');
   } catch (error) {

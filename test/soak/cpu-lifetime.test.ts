@@ -3,7 +3,7 @@ import { writeTwnFile } from '../../src/format/writer.js';
 import { loadModel } from '../../src/index.js';
 import { buildVgg7 } from '../../src/models/index.js';
 import { smallFile } from '../graph/fixtures.js';
-import { describeTrend, heapTrend, settleAndCollect } from './heap.js';
+import { describeTrend, heapTrend, SOAK_TIMEOUT_MS, settleAndCollect } from './heap.js';
 
 const bytes = writeTwnFile(smallFile());
 const input = Float32Array.from({ length: 16 }, (_, i) => i / 16);
@@ -15,7 +15,7 @@ describe('CPU backend lifetimes', () => {
     model.dispose();
     console.log(describeTrend('CPU runs', trend));
     expect(trend.bytesPerStep).toBeLessThan(64);
-  });
+  }, SOAK_TIMEOUT_MS);
 
   it('300 load/run/dispose cycles leave the heap flat', async () => {
     const trend = await heapTrend(async () => {
@@ -25,7 +25,7 @@ describe('CPU backend lifetimes', () => {
     }, 300);
     console.log(describeTrend('CPU load/run/dispose', trend));
     expect(trend.bytesPerStep).toBeLessThan(4096);
-  });
+  }, SOAK_TIMEOUT_MS);
 
   it('a disposed model gives back its WebAssembly memory while the app still holds it', async () => {
     // VGG-7 at half width: its index lists and scratch take a few MiB of WebAssembly memory.

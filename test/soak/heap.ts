@@ -2,6 +2,12 @@
  * Heap measurement for the lifetime and soak tests. vitest.config.ts starts its workers (child processes) with
  * --expose-gc, so the tests can collect garbage before each sample.
  */
+/**
+ * A soak is a memory assertion, not a timing one: thousands of SwiftShader runs take ~1 min alone, several on a
+ * machine shared with the rest of the suite.
+ */
+export const SOAK_TIMEOUT_MS = 600_000;
+
 export function collectGarbage(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('these tests need node --expose-gc (set in vitest.config.ts)');

@@ -8,7 +8,7 @@ import type { Graph } from '../../src/graph/ir.js';
 import { loadModel } from '../../src/index.js';
 import { smallFile } from '../graph/fixtures.js';
 import { testDevice } from '../webgpu/test-device.js';
-import { describeTrend, heapTrend, settleAndCollect } from './heap.js';
+import { describeTrend, heapTrend, SOAK_TIMEOUT_MS, settleAndCollect } from './heap.js';
 
 // Dawn from the `webgpu` package, on SwiftShader in CI. A tiny graph (conv, batchnorm, dense, softmax), so that
 // thousands of runs fit in CI; the leaks these tests guard against were per run and per model, not per layer.
@@ -58,7 +58,7 @@ describe.skipIf(!device)('WebGPU lifetimes with a caller-owned device', () => {
     console.log(describeTrend('WebGPU load/run/dispose (shared device)', trend));
     // A retained model held its graph, pipelines and closures: ~14 KiB per cycle for this graph (~150 KiB LeNet-5).
     expect(trend.bytesPerStep).toBeLessThan(4096);
-  });
+  }, SOAK_TIMEOUT_MS);
 
   it('10,000 runs leave the heap flat', async () => {
     const model = await loadModel(bytes, { device: shared });
@@ -67,7 +67,7 @@ describe.skipIf(!device)('WebGPU lifetimes with a caller-owned device', () => {
     console.log(describeTrend('WebGPU runs', trend));
     // Racing the never-settling device.lost promise retained ~650 B per run.
     expect(trend.bytesPerStep).toBeLessThan(64);
-  });
+  }, SOAK_TIMEOUT_MS);
 });
 
 describe.skipIf(!device)('device loss', () => {
