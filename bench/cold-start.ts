@@ -3,7 +3,8 @@
  *
  * Cold start on WebGPU: model bytes in memory → first result (parse, compile every pipeline, upload, one batch-1
  * run), each repeat in a fresh Node process so no pipeline cache survives. Prints wall and process CPU milliseconds
- * (medians); CPU time is the steadier number on a shared machine, where wall time grows with the load (`uptime`).
+ * (medians; CPU time is the steadier number on a shared machine, where wall time grows with the load, `uptime`) and
+ * the GPU bytes of the uploaded parameters (ternary weights stay 2-bit packed).
  */
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -34,7 +35,8 @@ async function coldStart(model: string): Promise<void> {
   const compiled = await compileWebGpu(graph, device);
   await compiled.run(new Float32Array(graph.input.shape.reduce((a, b) => a * b, 1)), 1);
   const cpu = process.cpuUsage(cpuStart);
-  console.log(JSON.stringify({ wallMs: performance.now() - wallStart, cpuMs: (cpu.user + cpu.system) / 1000 }));
+  const wallMs = performance.now() - wallStart;
+  console.log(JSON.stringify({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000, weightBytes: compiled.weightBytes }));
   compiled.dispose();
   device.destroy();
 }
@@ -45,11 +47,12 @@ function main(): void {
   for (const model of flags.models.split(',')) {
     const runs = Array.from({ length: Number(flags.repeats) }, () => {
       const output = execFileSync(process.execPath, [script, '--child', model], { encoding: 'utf8' });
-      return JSON.parse(output.trim().split('\n').at(-1)!) as { wallMs: number; cpuMs: number };
+      return JSON.parse(output.trim().split('\n').at(-1)!) as { wallMs: number; cpuMs: number; weightBytes: number };
     });
     const wall = median(runs.map((run) => run.wallMs)).toFixed(0);
     const cpu = median(runs.map((run) => run.cpuMs)).toFixed(0);
-    console.log(`${model}: cold start ${wall} ms wall, ${cpu} ms CPU (median of ${runs.length})`);
+    const bytes = runs[0]!.weightBytes;
+    console.log(`${model}: cold start ${wall} ms wall, ${cpu} ms CPU (median of ${runs.length}); GPU parameters ${bytes} B`);
   }
   console.log(`load: ${execFileSync('uptime').toString().trim()}`);
 }

@@ -2,7 +2,7 @@
 // launch few workgroups. A workgroup computes GEMV_ROWS outputs × GEMV_SAMPLES samples: K_SLICES invocations per row
 // split its K into 16-column blocks (one packed ternary word), neighbours taking neighbouring blocks, then sum their
 // parts in workgroup memory. Vector lanes run along K (4 consecutive columns), so a single sample fills them.
-// Workgroup memory stays small (1 KiB): on SwiftShader a pipeline's compile time grows with it.
+// Workgroup memory stays small (256 bytes): on SwiftShader a pipeline's creation time grows with it.
 // The host appends linear.wgsl (sizes, bindings, epilogue) and the decode step (dense-ternary.wgsl or
 // dense-float.wgsl), which declares binding 4 (`weights`) and defines loadWeightBlock(block) and accumulateQuad(quad):
 // it adds columns 16·block + 4·quad … + 3 of row `row`, times `xs`, into `acc`.
@@ -11,13 +11,15 @@ const GEMV_ROWS = 8u;
 const K_SLICES = INVOCATIONS / GEMV_ROWS;
 const GEMV_SAMPLES = 4u;
 
-// Every invocation's part of its row's sums, [sample][row][slice].
-var<workgroup> partial: array<f32, GEMV_SAMPLES * INVOCATIONS>;
+// Every invocation's part of its row's sum for one sample, [row][slice].
+var<workgroup> partial: array<f32, INVOCATIONS>;
 
 // acc[n]: sample n of the workgroup, one lane per column of the quad.
 var<private> acc: array<vec4<f32>, GEMV_SAMPLES>;
 // The quad's inputs per sample.
 var<private> xs: array<vec4<f32>, GEMV_SAMPLES>;
+// This invocation's part of each sample's sum.
+var<private> sliceSums: array<f32, GEMV_SAMPLES>;
 // This invocation's weight row, clamped so that rows past O read valid memory (their sums are never stored).
 var<private> row: u32;
 
@@ -58,22 +60,23 @@ fn main(
   // unroll: literal indices into acc.
   for (var n = 0u; n < GEMV_SAMPLES; n++) {
     let sum = acc[n];
-    partial[n * INVOCATIONS + lane] = sum.x + sum.y + sum.z + sum.w;
+    sliceSums[n] = sum.x + sum.y + sum.z + sum.w;
   }
-  for (var stride = K_SLICES / 2u; stride > 0u; stride /= 2u) {
+  // One sample at a time, so that `partial` holds one value per invocation: workgroup memory is what makes a pipeline
+  // slow to create on SwiftShader.
+  for (var n = 0u; n < GEMV_SAMPLES; n++) {
     workgroupBarrier();
-    if (slice < stride) {
-      for (var n = 0u; n < GEMV_SAMPLES; n++) {
-        partial[n * INVOCATIONS + lane] += partial[n * INVOCATIONS + lane + stride];
+    partial[lane] = sliceSums[n];
+    for (var stride = K_SLICES / 2u; stride > 0u; stride /= 2u) {
+      workgroupBarrier();
+      if (slice < stride) {
+        partial[lane] += partial[lane + stride];
       }
     }
-  }
-  if (slice == 0u && o < shape.O) {
-    for (var n = 0u; n < GEMV_SAMPLES; n++) {
-      let sample = firstSample + n;
-      if (sample < samples) {
-        storeOutput(sample * shape.O + o, o, partial[n * INVOCATIONS + lane]);
-      }
+    workgroupBarrier();
+    let sample = firstSample + n;
+    if (slice == 0u && o < shape.O && sample < samples) {
+      storeOutput(sample * shape.O + o, o, partial[lane]);
     }
   }
 }
