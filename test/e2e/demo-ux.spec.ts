@@ -66,9 +66,12 @@ test.describe('demo, as a visitor uses it', () => {
     test.skip(!(await hasTrainedModel(page, 'digits')), 'no trained model shipped');
     for (const model of ['digits', 'objects']) {
       await page.locator(`input[name="inside-model"][value="${model}"]`).check({ force: true });
-      const figures = await page
-        .locator('body')
-        .evaluate((body) => [...new Set((body.textContent ?? '').match(/\d+(\.\d+)?×(?![\d])/g))]);
+      // innerText, not textContent: the rendered text, where neighbouring elements ("32", "15.6×") stay apart.
+      const figures = await page.locator('body').evaluate((body) => {
+        // biome-ignore lint/performance/useDomNodeTextContent: the layout's line breaks are what separate the figures
+        const text = (body as HTMLElement).innerText;
+        return [...new Set(text.match(/\d+(\.\d+)?×(?![\d])/g))];
+      });
       const stat = await page.locator('#stat-ratio').textContent();
       expect(figures).toEqual([stat]);
     }
