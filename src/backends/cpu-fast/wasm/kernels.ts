@@ -462,7 +462,8 @@ function dense(kind: 'ternary' | 'float'): FunctionSpec {
 function windowPool(reduce: 'max' | 'mean'): FunctionSpec {
   return taskFunction(`${reduce === 'max' ? 'max' : 'avg'}Pool`, (locals) => {
     const P = POOL_FIELDS;
-    const plane = locals.i32(), input = locals.i32(), out = locals.i32(), outY = locals.i32(), outX = locals.i32(), yFrom = locals.i32(), yTo = locals.i32(), xFrom = locals.i32(), xTo = locals.i32(), y = locals.i32(), x = locals.i32(), top = locals.i32();
+    const plane = locals.i32(), input = locals.i32(), out = locals.i32(), outY = locals.i32(), outX = locals.i32(), yFrom = locals.i32(), yTo = locals.i32(), xFrom = locals.i32(), xTo = locals.i32(), row = locals.i32(), at = locals.i32(), top = locals.i32();
+    const rowEnd = locals.i32();
     const [acc, value] = [locals.f32(), locals.f32()];
     const f = (index: number): Code => field(DESC, index);
     const clamp = (from: number, to: number, origin: Code, kernel: number, extent: number): Code => [
@@ -487,17 +488,15 @@ function windowPool(reduce: 'max' | 'mean'): FunctionSpec {
             [get(outX), f(P.OUT_WIDTH), op.i32LtS],
             clamp(xFrom, xTo, [get(outX), f(P.STRIDE_X), op.i32Mul, f(P.PAD_LEFT), op.i32Sub], P.KERNEL_W, P.WIDTH),
             op.f32Const(reduce === 'max' ? -Infinity : 0), set(acc),
-            get(yFrom), set(y),
+            // Window rows by address: no multiply per element.
+            get(input), get(yFrom), f(P.WIDTH), op.i32Mul, get(xFrom), op.i32Add, int(2), op.i32Shl, op.i32Add, set(row),
+            get(input), get(yTo), f(P.WIDTH), op.i32Mul, get(xFrom), op.i32Add, int(2), op.i32Shl, op.i32Add, set(top),
             whileLoop(
-              lessThan(y, yTo),
-              get(xFrom), set(x),
-              whileLoop(
-                lessThan(x, xTo),
-                get(input), get(y), f(P.WIDTH), op.i32Mul, get(x), op.i32Add, int(2), op.i32Shl, op.i32Add, op.f32Load(), set(value),
-                combine,
-                increment(x, int(1)),
-              ),
-              increment(y, int(1)),
+              lessThan(row, top),
+              get(row), set(at),
+              get(row), get(xTo), get(xFrom), op.i32Sub, int(2), op.i32Shl, op.i32Add, set(rowEnd),
+              whileLoop(lessThan(at, rowEnd), get(at), op.f32Load(), set(value), combine, increment(at, int(4))),
+              increment(row, [f(P.WIDTH), int(2), op.i32Shl]),
             ),
             reduce === 'mean'
               ? [get(acc), get(yTo), get(yFrom), op.i32Sub, get(xTo), get(xFrom), op.i32Sub, op.i32Mul, op.f32ConvertI32S, op.f32Div, set(acc)]
