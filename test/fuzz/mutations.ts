@@ -112,6 +112,9 @@ function namesIn(json: JsonObject): string[] {
   return [...names];
 }
 
+const isObject = (value: Json): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /** One structural edit of the parsed header; returns its description. */
 function editJson(json: JsonObject, random: Random): string {
   const spots = locations(json);
@@ -143,7 +146,9 @@ function editJson(json: JsonObject, random: Random): string {
     case 5: {
       const nodes = json.nodes;
       if (!Array.isArray(nodes) || nodes.length === 0) return 'no nodes to edit';
-      const node = pick(random, nodes) as JsonObject;
+      // An earlier edit may have turned the node into a number or null: only objects get an op.
+      const node = pick(random, nodes);
+      if (!isObject(node)) return 'no node object to edit';
       node.op = pick(random, OPS);
       return `op of a node → ${String(node.op)}`;
     }
@@ -158,11 +163,13 @@ function editJson(json: JsonObject, random: Random): string {
     }
     default: {
       // A node reads a value produced after it: a cycle when that value depends on this node.
-      const nodes = json.nodes as JsonObject[] | undefined;
+      const nodes = json.nodes;
       if (!Array.isArray(nodes) || nodes.length < 2) return 'no nodes to loop';
       const i = int(random, nodes.length - 1);
-      const later = nodes[i + 1 + int(random, nodes.length - i - 1)] as JsonObject;
-      const inputs = (nodes[i] as JsonObject).inputs;
+      const node = nodes[i];
+      const later = nodes[i + 1 + int(random, nodes.length - i - 1)];
+      if (!isObject(node) || !isObject(later)) return 'no node objects to loop';
+      const inputs = node.inputs;
       const outputs = later.outputs;
       if (Array.isArray(inputs) && Array.isArray(outputs) && inputs.length > 0) inputs[0] = outputs[0];
       return 'a node reads a later value';
