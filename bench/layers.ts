@@ -11,7 +11,13 @@ import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { acquireDevice } from '../src/backends/webgpu/device.js';
-import { bindDispatch, compileDispatch, destroyDispatch, encodeDispatch } from '../src/backends/webgpu/dispatch.js';
+import {
+  bindDispatch,
+  compileDispatch,
+  destroyDispatch,
+  encodeDispatch,
+  ParameterUploads,
+} from '../src/backends/webgpu/dispatch.js';
 import { getKernel } from '../src/backends/webgpu/kernels/registry.js';
 import { PipelineFactory, uploadBuffer } from '../src/backends/webgpu/pipelines.js';
 import { readTwnFile } from '../src/format/reader.js';
@@ -56,7 +62,8 @@ async function measureLayer(device: GPUDevice, model: string, layer: string, bat
   const outputShape = single.outputShapes[0]!;
   const kernelPlan = getKernel(node.op)!.plan({ node, graph, inputShapes: single.inputShapes, outputShape });
   if (kernelPlan.kind !== 'dispatch') throw new Error(`${layer} has no dispatch`);
-  const compiled = await compileDispatch(device, new PipelineFactory(device), kernelPlan, layer);
+  const parameters = new ParameterUploads(device);
+  const compiled = await compileDispatch(device, new PipelineFactory(device), parameters, kernelPlan, layer);
   const random = seededRandom(7);
   const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
   const inputs = step.inputShapes.map((shape, i) =>
@@ -96,6 +103,7 @@ async function measureLayer(device: GPUDevice, model: string, layer: string, bat
   const adds = weight.dtype === 'ternary2' ? nonzeroCodes(weight.data as Uint32Array) * positions : NaN;
   for (const buffer of [...inputs, output, placeholder]) buffer.destroy();
   destroyDispatch(compiled);
+  parameters.destroy();
   const rate = (adds / ms / 1e6).toFixed(3);
   return `${model} ${layer} batch ${batch}: ${ms.toFixed(1)} ms wall, ${cpuMs.toFixed(1)} ms CPU, ${rate} G adds/s`;
 }

@@ -3,7 +3,13 @@
  * (test/webgpu/kernels.test.ts) and in Chromium by the browser harness (test/browser/harness/checks.ts).
  */
 import { BUFFER_USAGE, MAP_MODE_READ } from '../../src/backends/webgpu/gpu-constants.js';
-import { bindDispatch, compileDispatch, destroyDispatch, encodeDispatch } from '../../src/backends/webgpu/dispatch.js';
+import {
+  bindDispatch,
+  compileDispatch,
+  destroyDispatch,
+  encodeDispatch,
+  ParameterUploads,
+} from '../../src/backends/webgpu/dispatch.js';
 import { getKernel } from '../../src/backends/webgpu/kernels/registry.js';
 import { PipelineFactory, uploadBuffer } from '../../src/backends/webgpu/pipelines.js';
 import { getOp } from '../../src/ops/registry.js';
@@ -24,7 +30,8 @@ export async function runOnGpu(device: GPUDevice, { graph, node, inputs, maxWork
   const plan = kernel.plan({ node, graph, inputShapes, outputShape: outputShape! });
   if (plan.kind === 'alias') return Float32Array.from(inputs[0]!.data);
 
-  const compiled = await compileDispatch(device, new PipelineFactory(device), plan, node.name);
+  const parameters = new ParameterUploads(device);
+  const compiled = await compileDispatch(device, new PipelineFactory(device), parameters, plan, node.name);
   const inputBuffers = inputs.map((input, i) => uploadBuffer(device, Float32Array.from(input.data), `in${i}`));
   const outputBytes = 4 * batch * outputShape!.slice(1).reduce((a, b) => a * b, 1);
   const output = device.createBuffer({ size: outputBytes, usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC });
@@ -43,6 +50,7 @@ export async function runOnGpu(device: GPUDevice, { graph, node, inputs, maxWork
   } finally {
     for (const buffer of [...inputBuffers, output, staging, placeholder]) buffer.destroy();
     destroyDispatch(compiled);
+    parameters.destroy();
   }
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDevice } from './test-device.js';
+import { CpuExecutor } from '../../src/backends/cpu/executor.js';
 import { compileWebGpu } from '../../src/backends/webgpu/executor.js';
 import { TwnDeviceError, TwnInputError } from '../../src/errors.js';
 import { readTwnFile } from '../../src/format/reader.js';
@@ -9,6 +10,7 @@ import type { Graph } from '../../src/graph/ir.js';
 import { buildLeNet5 } from '../../src/models/index.js';
 import { BATCH_SIZES_KEPT } from '../../src/plan/batch-cache.js';
 import { planGraph } from '../../src/plan/plan.js';
+import { sharedWeightBlocks } from '../fuzz/adversarial-graphs.js';
 
 interface DeviceSpy {
   readonly device: GPUDevice;
@@ -198,6 +200,26 @@ describe('resources', () => {
     // Per batch size: one buffer per slot and one readback buffer; nothing more on later runs.
     expect(spy.calls.createBuffer - buffersAfterCompile).toBe(2 * (plan.slots.length + 1));
     model.dispose();
+  });
+
+  it('uploads a weight shared by several layers once', async () => {
+    const blocks = 12;
+    const graph = optimize(graphFromFile(sharedWeightBlocks(blocks)));
+    const weight = graph.tensors.get('w')!;
+    const convs = graph.nodes.filter((node) => node.params.weight === 'w');
+    expect(convs).toHaveLength(blocks);
+    const spy = spyOn(device);
+    const model = await compileWebGpu(graph, spy.device);
+    // One packed weight buffer for all 12 convolutions, plus each one's own multiplier and bias (one channel each)
+    // and the input normalisation's scale and shift (one channel). Uploading per layer would make it 152.
+    expect(model.weightBytes).toBe(Math.max(4, weight.data.byteLength) + blocks * 8 + 8);
+    const input = new Float32Array(graph.input.shape.reduce((a, b) => a * b, 1)).fill(0.5);
+    const cpu = new CpuExecutor().run(graph, input, 1).get(graph.outputs[0]!)!;
+    const gpu = (await model.run(input, 1)).get(graph.outputs[0]!)!;
+    expect(Math.max(...gpu.map((value, i) => Math.abs(value - cpu.data[i]!)))).toBeLessThan(1e-4);
+    model.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(spy.live.size).toBe(0);
   });
 
   it('one upload and one submit per run', async () => {

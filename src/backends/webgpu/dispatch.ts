@@ -11,21 +11,53 @@ export interface CompiledDispatch {
   readonly paramBuffers: readonly (GPUBuffer | undefined)[];
 }
 
+/**
+ * The parameter buffers of one compiled graph, keyed by the parameter's array: a tensor read by several nodes (a
+ * weight shared across layers) is uploaded once and bound by each of them.
+ */
+export class ParameterUploads {
+  readonly #buffers = new Map<Float32Array | Uint32Array, GPUBuffer>();
+
+  constructor(private readonly device: GPUDevice) {}
+
+  upload(data: Float32Array | Uint32Array, label: string): GPUBuffer {
+    let buffer = this.#buffers.get(data);
+    if (buffer === undefined) {
+      buffer = uploadBuffer(this.device, data, label);
+      this.#buffers.set(data, buffer);
+    }
+    return buffer;
+  }
+
+  /** Bytes on the device, each shared buffer counted once. */
+  get bytes(): number {
+    let total = 0;
+    for (const buffer of this.#buffers.values()) total += buffer.size;
+    return total;
+  }
+
+  destroy(): void {
+    for (const buffer of this.#buffers.values()) buffer.destroy();
+  }
+}
+
 export async function compileDispatch(
   device: GPUDevice,
   pipelines: PipelineFactory,
+  parameters: ParameterUploads,
   plan: DispatchPlan,
   label: string,
 ): Promise<CompiledDispatch> {
+  // Parameter buffers belong to `parameters` (they may be shared); only the sizes uniform is this dispatch's own.
   const paramBuffers = plan.bindings.map((binding) => {
-    if (binding.kind === 'param') return uploadBuffer(device, binding.data, `${label}.${binding.role}`);
+    if (binding.kind === 'param') return parameters.upload(binding.data, `${label}.${binding.role}`);
     if (binding.kind !== 'uniform') return undefined;
     return uploadBuffer(device, binding.data, `${label}.${binding.role}`, BUFFER_USAGE.UNIFORM);
   });
   try {
     return { label, plan, pipeline: await pipelines.create(plan, label), paramBuffers };
   } catch (error) {
-    for (const buffer of paramBuffers) buffer?.destroy();
+    destroyDispatch({ plan, paramBuffers });
     throw error;
   }
 }
@@ -77,6 +109,7 @@ export function encodeDispatch(
   pass.dispatchWorkgroups(grid[0], grid[1]);
 }
 
-export function destroyDispatch(compiled: CompiledDispatch): void {
-  for (const buffer of compiled.paramBuffers) buffer?.destroy();
+/** Destroys the dispatch's own (uniform) buffers; shared parameters go with their `ParameterUploads`. */
+export function destroyDispatch(compiled: Pick<CompiledDispatch, 'plan' | 'paramBuffers'>): void {
+  compiled.paramBuffers.forEach((buffer, i) => compiled.plan.bindings[i]!.kind === 'uniform' && buffer?.destroy());
 }

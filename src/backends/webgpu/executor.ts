@@ -5,7 +5,14 @@ import { checkBatch } from '../../graph/shapes.js';
 import { planGraph, type ExecutionPlan, type RunLimits } from '../../plan/plan.js';
 import { BatchCache } from '../../plan/batch-cache.js';
 import { deviceLossInfo, deviceLostError, lossWithin, watchDeviceLoss, type DeviceLossListener } from './device.js';
-import { bindDispatch, compileDispatch, destroyDispatch, encodeDispatch, type CompiledDispatch } from './dispatch.js';
+import {
+  bindDispatch,
+  compileDispatch,
+  destroyDispatch,
+  encodeDispatch,
+  ParameterUploads,
+  type CompiledDispatch,
+} from './dispatch.js';
 import { BUFFER_USAGE, MAP_MODE_READ } from './gpu-constants.js';
 import { product, type KernelPlan } from './kernel.js';
 import { getKernel } from './kernels/registry.js';
@@ -53,26 +60,33 @@ export async function compileWebGpu(source: Graph, device: GPUDevice, limits: Ru
   throwIfLost(device);
 
   const pipelines = new PipelineFactory(device);
+  const parameters = new ParameterUploads(device);
+  const destroyAll = (results: SettledDispatches) => {
+    destroyCompiled(results);
+    parameters.destroy();
+  };
   const settled = await withErrorScopes(
     device,
     'compiling the graph',
     () =>
       Promise.allSettled(
         kernelPlans.map((kernelPlan, i) =>
-          kernelPlan.kind === 'dispatch' ? compileDispatch(device, pipelines, kernelPlan, plan.steps[i]!.node.name) : undefined,
+          kernelPlan.kind === 'dispatch'
+            ? compileDispatch(device, pipelines, parameters, kernelPlan, plan.steps[i]!.node.name)
+            : undefined,
         ),
       ),
-    destroyCompiled,
+    destroyAll,
   );
   // Pipelines and buffers are made without complaint on a destroyed device, so a loss must be looked for, and given a
   // task to be announced.
   if (deviceLossInfo(device) ?? (await lossWithin(device, 0))) {
-    destroyCompiled(settled);
+    destroyAll(settled);
     throwIfLost(device);
   }
   const failed = settled.find((result) => result.status === 'rejected');
   if (failed) {
-    destroyCompiled(settled);
+    destroyAll(settled);
     throw new TwnDeviceError('PIPELINE_FAILED', `creating a compute pipeline failed: ${String(failed.reason)}`);
   }
   return new CompiledGraph(
@@ -80,6 +94,7 @@ export async function compileWebGpu(source: Graph, device: GPUDevice, limits: Ru
     device,
     limits,
     settled.map((result) => (result as PromiseFulfilledResult<CompiledDispatch | undefined>).value),
+    parameters,
   );
 }
 
@@ -152,9 +167,10 @@ class CompiledGraph implements WebGpuModel, DeviceLossListener {
     private readonly device: GPUDevice,
     private readonly limits: RunLimits,
     private readonly dispatches: readonly (CompiledDispatch | undefined)[],
+    private readonly parameters: ParameterUploads,
   ) {
     this.placeholder = uploadBuffer(device, new Float32Array(1), 'absent optional input');
-    this.weightBytes = dispatches.reduce((total, dispatch) => total + (dispatch ? parameterBytes(dispatch) : 0), 0);
+    this.weightBytes = parameters.bytes;
     this.unwatchLoss = watchDeviceLoss(device, this);
   }
 
@@ -186,6 +202,7 @@ class CompiledGraph implements WebGpuModel, DeviceLossListener {
     this.disposed = true;
     this.unwatchLoss();
     for (const dispatch of this.dispatches) if (dispatch) destroyDispatch(dispatch);
+    this.parameters.destroy();
     this.placeholder.destroy();
     this.batches.clear();
   }
@@ -293,12 +310,6 @@ class CompiledGraph implements WebGpuModel, DeviceLossListener {
       return { plan, slots, bindGroups, staging, outputs };
     }, destroyBatch);
   }
-}
-
-/** Bytes of a dispatch's parameter buffers, not counting the few bytes of its sizes uniform. */
-function parameterBytes(dispatch: CompiledDispatch): number {
-  const params = dispatch.paramBuffers.filter((_, i) => dispatch.plan.bindings[i]!.kind === 'param');
-  return params.reduce((sum, buffer) => sum + buffer!.size, 0);
 }
 
 function destroyBatch(resources: BatchResources): void {
