@@ -55,9 +55,8 @@ test('the tarball holds the built library, its types and the CLI, and nothing el
   ).toEqual([]);
 });
 
-test('a Vite app built from the tarball classifies an image in the browser, as the CLI does in Node', async ({
-  page,
-}) => {
+/** The installed CLI's top 3 for the scratch app's digit, on the CPU: what every other entry point must agree with. */
+function cliPredictions(): CliResult['results'][number]['predictions'] {
   const cli = JSON.parse(
     run(
       join(app, 'node_modules/.bin/twn'),
@@ -65,7 +64,13 @@ test('a Vite app built from the tarball classifies an image in the browser, as t
       app,
     ),
   ) as CliResult;
-  const expected = cli.results[0]!.predictions;
+  return cli.results[0]!.predictions;
+}
+
+test('a Vite app built from the tarball classifies an image in the browser, as the CLI does in Node', async ({
+  page,
+}) => {
+  const expected = cliPredictions();
   for (const backend of ['auto', 'webgpu'] as const) {
     await page.goto(`${base}/?backend=${backend}`);
     await expect(page.locator('#result, #error').filter({ hasText: /./ })).toBeVisible({ timeout: 120_000 });
@@ -90,13 +95,7 @@ test('a browser app installs no Dawn: webgpu is an optional peer dependency', ()
 });
 
 test('in Node, twn-webgpu/node loads a model by path and classifies PNG bytes as the CLI does', () => {
-  const cli = JSON.parse(
-    run(
-      join(app, 'node_modules/.bin/twn'),
-      ['classify', 'public/model.twn', 'public/digit.png', '--top', '3', '--backend', 'cpu', '--json'],
-      app,
-    ),
-  ) as CliResult;
+  const expected = cliPredictions();
   const shown = JSON.parse(
     run(process.execPath, ['node-build/node.js', 'public/model.twn', 'public/digit.png'], app),
   ) as {
@@ -104,7 +103,7 @@ test('in Node, twn-webgpu/node loads a model by path and classifies PNG bytes as
     predictions: { index: number; probability: number }[];
   };
   expect(shown.thread).toBe('main');
-  expect(shown.predictions.map((p) => p.index)).toEqual(cli.results[0]!.predictions.map((p) => p.index));
+  expect(shown.predictions.map((p) => p.index)).toEqual(expected.map((p) => p.index));
 });
 
 test('twn-webgpu/convert and twn convert write the same .twn from ONNX; the runtime entry has no protobuf', () => {
