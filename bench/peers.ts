@@ -8,9 +8,11 @@
  * interleaves the two contenders over rounds. Prints the tables (bench/report.ts) and writes bench-results/peers.json.
  *
  *   npm run bench:peers -- [--suites webgpu,cpu] [--models lenet5,vgg7] [--batches 1,8] [--rounds 5] [--budget 30]
- *                          [--threads 1,2] [--port 5190] [--out bench-results/peers.json]
+ *                          [--threads 1,2] [--precisions float32,int16] [--port 5190] [--out bench-results/peers.json]
  * --rounds caps the rounds per row (default: the model table's, fewer on WebGPU for the big nets); --budget stops
- * earlier once that many seconds of rounds have run (at least one round always runs).
+ * earlier once that many seconds of rounds have run (at least one round always runs). --precisions: the CPU suite
+ * runs ours at each (float32 always; int16 as an extra contender in the worker, and the table notes where the model
+ * does not offer it).
  */
 import { availableParallelism } from 'node:os';
 import { createReadStream, existsSync } from 'node:fs';
@@ -38,6 +40,7 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string' },
     budget: { type: 'string', default: '30' },
     threads: { type: 'string', default: `1,${availableParallelism()}` },
+    precisions: { type: 'string', default: 'float32,int16' },
     port: { type: 'string', default: process.env.TWN_BENCH_PORT ?? '5190' },
     out: { type: 'string', default: 'bench-results/peers.json' },
   },
@@ -78,7 +81,8 @@ interface BenchPage {
 
 async function openSuite(page: Page, origin: string, suite: string, threads: number): Promise<Record<string, unknown>> {
   // Vite compiles the page's modules on first request, which takes minutes on a loaded 2-core machine.
-  await page.goto(`${origin}/bench/browser/index.html?suite=${suite}&threads=${threads}`, { waitUntil: 'commit' });
+  const query = `suite=${suite}&threads=${threads}&precisions=${flags.precisions}`;
+  await page.goto(`${origin}/bench/browser/index.html?${query}`, { waitUntil: 'commit' });
   await page.waitForFunction(() => 'twnBench' in window, undefined, { timeout: 600_000 });
   return page.evaluate(() => (window as unknown as { twnBench: BenchPage }).twnBench.environment());
 }

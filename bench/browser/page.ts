@@ -34,6 +34,8 @@ interface Contender {
 const query = new URLSearchParams(location.search);
 const suite = (query.get('suite') ?? 'webgpu') as Suite;
 const threads = Number(query.get('threads') ?? 1);
+/** CPU suite: the activation precisions our backend is run at, each as its own contender ('float32', 'int16'). */
+const precisions = (query.get('precisions') ?? 'float32').split(',').filter(Boolean);
 
 // Served unbundled by bench/peers.ts under /ort/ (Vite's dependency bundling would move the module away from the
 // .wasm and worker files it loads next to itself).
@@ -60,11 +62,11 @@ function onnxRuntime(name: string, twin: Uint8Array, inputName: string, sampleSh
   };
 }
 
-function ours(name: string, bytes: Uint8Array, cpuWorker = true): Contender {
+function ours(name: string, bytes: Uint8Array, cpuWorker = true, precision = 'float32'): Contender {
   let model: TwnModel | undefined;
-  // `threads` is passed as asked; the backend reports in info.backend.threads what it ran with (1 where it has no
-  // thread option).
-  const options = (suite === 'webgpu' ? { backend: 'webgpu' } : { backend: 'cpu', threads, cpuWorker }) as LoadOptions;
+  // `threads` and `precision` are passed as asked; the backend reports in info.backend what it ran with.
+  const options = (suite === 'webgpu' ? { backend: 'webgpu' } : { backend: 'cpu', threads, cpuWorker, precision }) as
+    LoadOptions;
   return {
     name,
     async create() {
@@ -72,9 +74,14 @@ function ours(name: string, bytes: Uint8Array, cpuWorker = true): Contender {
     },
     run: (input, batch) => model!.run(input, batch),
     note() {
-      const backend = model!.info.backend as { kernels?: string; threads?: number; thread?: string };
+      if (suite !== 'cpu') return undefined;
+      const backend = model!.info.backend as { threads?: number; precision?: string; precisionReason?: string };
       const ran = backend.threads ?? 1;
-      return suite === 'cpu' && ran !== threads ? `ran ${ran} thread${ran === 1 ? '' : 's'}` : undefined;
+      const notes = [
+        ...(ran !== threads ? [`ran ${ran} thread${ran === 1 ? '' : 's'}`] : []),
+        ...((backend.precision ?? 'float32') !== precision ? [`ran ${backend.precision ?? 'float32'}`] : []),
+      ];
+      return notes.length > 0 ? notes.join(', ') : undefined;
     },
     describe: () => ` (${JSON.stringify(model!.info.backend)})`,
     dispose: async () => model?.dispose(),
@@ -124,8 +131,13 @@ async function benchOne(
     onnxRuntime(suite === 'webgpu' ? 'ORT webgpu' : 'ORT wasm', onnxTwin(graph), graph.input.name, sampleShape),
     ...(suite === 'webgpu'
       ? [ours('ours webgpu', bytes)]
-      // In its Web Worker as users get it, and on the page's thread like ORT, which shows what the hand-offs cost.
-      : [ours('ours cpu worker', bytes), ours('ours cpu page', bytes, false)]),
+      // In its Web Worker as users get it, and on the page's thread like ORT, which shows what the hand-offs cost;
+      // other precisions in the worker only.
+      : [
+        ours('ours cpu worker', bytes),
+        ours('ours cpu page', bytes, false),
+        ...precisions.filter((p) => p !== 'float32').map((p) => ours(`ours cpu worker ${p}`, bytes, true, p)),
+      ]),
   ];
   try {
     const coldStartMs: number[] = [];
