@@ -8,7 +8,7 @@ import { graphFromFile } from '../../src/graph/from-file.js';
 import { optimize } from '../../src/graph/passes/optimize.js';
 import { onnxTwin } from './twin.js';
 
-const [source, target = source?.replace(/\.twn$/, '') + '.onnx'] = process.argv.slice(2);
+const [source, target = `${source?.replace(/\.twn$/, '')}.onnx`] = process.argv.slice(2);
 if (source === undefined) {
   console.error('usage: npm run onnx-twin -- model.twn [out.onnx]');
   process.exit(2);

@@ -15,7 +15,7 @@ import { poolAttrs } from '../../src/ops/pool.js';
 import { normalizeAttrs } from '../../src/ops/normalize.js';
 import { addAttrs } from '../../src/ops/add.js';
 import { denseAttrs } from '../../src/ops/dense.js';
-import { ProtoWriter } from './protobuf.js';
+import { ModelProto } from '../../src/convert/onnx-schema.js';
 
 const ONNX_IR_VERSION = 8;
 const OPSET = 17;
@@ -25,11 +25,13 @@ const ATTRIBUTE_INTS = 7;
 const ATTRIBUTE_FLOAT = 1;
 
 type AttrValue = number | readonly number[] | { float: number };
+/** A message as protobufjs's `fromObject` takes it: field names of src/convert/onnx-schema.ts (the converter's). */
+type Message = Record<string, unknown>;
 
 /** Accumulates the ONNX graph: nodes in order and float initializers. */
 class OnnxGraphBuilder {
-  readonly nodes: ProtoWriter[] = [];
-  readonly initializers: ProtoWriter[] = [];
+  readonly nodes: Message[] = [];
+  readonly initializers: Message[] = [];
   private readonly used = new Set<string>();
 
   constructor(valueNames: Iterable<string>) {
@@ -46,30 +48,22 @@ class OnnxGraphBuilder {
 
   constant(base: string, shape: readonly number[], values: Float32Array): string {
     const name = this.fresh(base);
-    const tensor = new ProtoWriter();
-    for (const extent of shape) tensor.int(1, extent);
-    tensor.int(2, FLOAT).string(8, name);
-    tensor.bytes(9, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-    this.initializers.push(tensor);
+    const rawData = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    this.initializers.push({ dims: [...shape], dataType: FLOAT, name, rawData });
     return name;
   }
 
   node(opType: string, inputs: readonly string[], output: string, attrs: Record<string, AttrValue> = {}): string {
-    const node = new ProtoWriter();
-    for (const input of inputs) node.string(1, input);
-    node.string(2, output).string(3, this.fresh(`${output}/${opType}`)).string(4, opType);
-    for (const [name, value] of Object.entries(attrs)) node.message(5, attribute(name, value));
-    this.nodes.push(node);
+    const attribute = Object.entries(attrs).map(([name, value]) => onnxAttribute(name, value));
+    this.nodes.push({ input: [...inputs], output: [output], name: this.fresh(`${output}/${opType}`), opType, attribute });
     return output;
   }
 }
 
-function attribute(name: string, value: AttrValue): ProtoWriter {
-  const proto = new ProtoWriter().string(1, name);
-  if (typeof value === 'number') return proto.int(3, value).int(20, ATTRIBUTE_INT);
-  if ('float' in value) return proto.float(2, value.float).int(20, ATTRIBUTE_FLOAT);
-  for (const item of value) proto.int(8, item);
-  return proto.int(20, ATTRIBUTE_INTS);
+function onnxAttribute(name: string, value: AttrValue): Message {
+  if (typeof value === 'number') return { name, i: value, type: ATTRIBUTE_INT };
+  if ('float' in value) return { name, f: value.float, type: ATTRIBUTE_FLOAT };
+  return { name, ints: [...value], type: ATTRIBUTE_INTS };
 }
 
 /** `weight[o, …]·α[o]·scale[o]` as fp32, the weight ONNX needs for `alpha·scale·Σ w·x`. */
@@ -133,9 +127,11 @@ function emit(builder: OnnxGraphBuilder, node: GraphNode, graph: Graph): void {
       return;
     }
     case 'conv2d':
-      return linear(builder, node, graph, conv2dAttrs(node).activation);
+      linear(builder, node, graph, conv2dAttrs(node).activation);
+      return;
     case 'dense':
-      return linear(builder, node, graph, denseAttrs(node).activation);
+      linear(builder, node, graph, denseAttrs(node).activation);
+      return;
     case 'batchnorm': {
       const stats = batchnormStats(node, graph.tensors);
       const roles = { gamma: stats.gamma, beta: stats.beta, mean: stats.mean, var: stats.variance };
@@ -178,17 +174,9 @@ function emit(builder: OnnxGraphBuilder, node: GraphNode, graph: Graph): void {
 }
 
 /** A float tensor value; `shape` entries are fixed extents or named (dynamic) dimensions; none: rank unknown. */
-function valueInfo(name: string, shape?: readonly (number | string)[]): ProtoWriter {
-  const tensorType = new ProtoWriter().int(1, FLOAT);
-  if (shape !== undefined) {
-    const dims = new ProtoWriter();
-    for (const extent of shape) {
-      const dimension = new ProtoWriter();
-      dims.message(1, typeof extent === 'number' ? dimension.int(1, extent) : dimension.string(2, extent));
-    }
-    tensorType.message(2, dims);
-  }
-  return new ProtoWriter().string(1, name).message(2, new ProtoWriter().message(1, tensorType));
+function valueInfo(name: string, shape?: readonly (number | string)[]): Message {
+  const dim = shape?.map((extent) => (typeof extent === 'number' ? { dimValue: extent } : { dimParam: extent }));
+  return { name, type: { tensorType: { elemType: FLOAT, ...(dim !== undefined && { shape: { dim } }) } } };
 }
 
 export interface TwinOptions {
@@ -208,24 +196,20 @@ export function onnxTwin(graph: Graph, options: TwinOptions = {}): Uint8Array {
   const builder = new OnnxGraphBuilder([...produced, ...free]);
   for (const node of graph.nodes) emit(builder, node, graph);
 
-  const onnxGraph = new ProtoWriter();
-  for (const node of builder.nodes) onnxGraph.message(1, node);
-  onnxGraph.string(2, 'twn');
-  for (const initializer of builder.initializers) onnxGraph.message(5, initializer);
-  for (const value of free) {
+  const input = free.map((value) => {
     const declared = inputShapes === 'from-input-spec' && value === graph.input.name;
-    onnxGraph.message(11, valueInfo(value, declared ? ['N', ...graph.input.shape] : undefined));
-  }
+    return valueInfo(value, declared ? ['N', ...graph.input.shape] : undefined);
+  });
   const shapes = inputShapes === 'from-input-spec' ? inferShapes(graph, 1) : undefined;
-  for (const value of graph.outputs) {
+  const output = graph.outputs.map((value) => {
     const perSample = shapes?.get(value)?.slice(1);
-    onnxGraph.message(12, valueInfo(value, perSample === undefined ? undefined : ['N', ...perSample]));
-  }
-
-  return new ProtoWriter()
-    .int(1, ONNX_IR_VERSION)
-    .string(2, 'twn-webgpu onnx twin')
-    .message(7, onnxGraph)
-    .message(8, new ProtoWriter().string(1, '').int(2, OPSET))
-    .finish();
+    return valueInfo(value, perSample === undefined ? undefined : ['N', ...perSample]);
+  });
+  const model = ModelProto.fromObject({
+    irVersion: ONNX_IR_VERSION,
+    producerName: 'twn-webgpu onnx twin',
+    graph: { node: builder.nodes, name: 'twn', initializer: builder.initializers, input, output },
+    opsetImport: [{ domain: '', version: OPSET }],
+  });
+  return ModelProto.encode(model).finish();
 }
