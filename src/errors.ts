@@ -54,7 +54,8 @@ export type FormatErrorCode =
   | 'BAD_PARAM'
   | 'SHAPE_MISMATCH'
   | 'VALUE_TOO_LARGE'
-  | 'BAD_OUTPUT';
+  | 'BAD_OUTPUT'
+  | 'BAD_CALIBRATION';
 
 /**
  * Input of the wrong shape, size or type handed to `run`/`classify`, or a source `loadModel` cannot read. Nothing was

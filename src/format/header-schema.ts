@@ -145,17 +145,70 @@ function validateMetadata(value: unknown, path: string): Record<string, unknown>
   optional('width', (v, at) => {
     if (!(expectFiniteNumber(v, at) > 0)) fail(at, `width is a channel multiplier > 0, got ${String(v)}`);
   });
-  optional('accuracy', (v, at) => {
-    const accuracy = expectObject(v, at);
-    if (accuracy.top1 !== undefined) {
-      const top1 = expectFiniteNumber(accuracy.top1, `${at}.top1`);
-      if (top1 < 0 || top1 > 1) fail(`${at}.top1`, `top1 is a fraction in [0, 1], got ${top1}`);
-    }
-    if (accuracy.split !== undefined) expectString(accuracy.split, `${at}.split`);
-    if (accuracy.note !== undefined) expectString(accuracy.note, `${at}.note`);
-    if (accuracy.images !== undefined) expectSafeInteger(accuracy.images, `${at}.images`, 0);
-  });
+  optional('accuracy', validateAccuracy);
+  optional('int16', validateInt16);
   return metadata;
+}
+
+/** An `accuracy` object (§7), in `metadata` and in `metadata.int16`: the listed keys typed, others free-form. */
+function validateAccuracy(value: unknown, path: string): Int16Metadata['accuracy'] {
+  const accuracy = expectObject(value, path);
+  if (accuracy.top1 !== undefined) {
+    const top1 = expectFiniteNumber(accuracy.top1, `${path}.top1`);
+    if (top1 < 0 || top1 > 1) fail(`${path}.top1`, `top1 is a fraction in [0, 1], got ${top1}`);
+  }
+  if (accuracy.split !== undefined) expectString(accuracy.split, `${path}.split`);
+  if (accuracy.note !== undefined) expectString(accuracy.note, `${path}.note`);
+  if (accuracy.images !== undefined) expectSafeInteger(accuracy.images, `${path}.images`, 0);
+  return accuracy as Int16Metadata['accuracy'];
+}
+
+/** `metadata.int16` (§7.1) as the runtime reads it: types and ranges checked, ranges keyed by node name. */
+export interface Int16Metadata {
+  /** Codes q ∈ [−qmax, qmax], qmax = 2^(bits−1) − 1. */
+  readonly bits: number;
+  /** Node name of a ternary conv2d/dense → the range r of the activations entering it. */
+  readonly inputRanges: ReadonlyMap<string, number>;
+  readonly calibration?: Readonly<{ dataset?: string; split?: string; images?: number; statistic?: string }>;
+  readonly accuracy?: Readonly<{ top1?: number; split?: string; images?: number; note?: string }>;
+}
+
+export const INT16_BITS = { min: 2, max: 15 } as const;
+/**
+ * Bounds on a calibrated range r. Within them s = qmax/r and r/qmax are normal float32 numbers for every `bits`,
+ * so neither the quantiser nor the epilogue can overflow to ∞ or lose precision to subnormals.
+ */
+export const INT16_RANGE = { min: 1e-30, max: 1e30 } as const;
+
+/** Checks `metadata.int16` (§7.1) at `path`; which nodes it names is the graph's check (src/graph/int16.ts). */
+export function validateInt16(value: unknown, path: string): Int16Metadata {
+  const int16 = expectObject(value, path);
+  expectKeys(int16, path, ['bits', 'inputRanges'], ['calibration', 'accuracy']);
+  const bits = expectSafeInteger(int16.bits, `${path}.bits`, INT16_BITS.min, INT16_BITS.max);
+  const rangesPath = `${path}.inputRanges`;
+  const inputRanges = new Map(
+    Object.entries(expectObject(int16.inputRanges, rangesPath)).map(([name, range]) => {
+      const at = `${rangesPath}${member(name)}`;
+      if (name === '') fail(at, 'node names are non-empty');
+      const r = expectFiniteNumber(range, at);
+      if (!(r >= INT16_RANGE.min && r <= INT16_RANGE.max)) {
+        fail(at, `a range is a number in ${INT16_RANGE.min}…${INT16_RANGE.max}, got ${r}`);
+      }
+      return [name, r] as const;
+    }),
+  );
+  let calibration: Int16Metadata['calibration'];
+  if (int16.calibration !== undefined) {
+    const at = `${path}.calibration`;
+    const provenance = expectObject(int16.calibration, at);
+    for (const key of ['dataset', 'split', 'statistic']) {
+      if (provenance[key] !== undefined) expectString(provenance[key], `${at}.${key}`);
+    }
+    if (provenance.images !== undefined) expectSafeInteger(provenance.images, `${at}.images`, 0);
+    calibration = provenance;
+  }
+  const accuracy = int16.accuracy === undefined ? undefined : validateAccuracy(int16.accuracy, `${path}.accuracy`);
+  return { bits, inputRanges, calibration, accuracy };
 }
 
 // ---- primitive checks -------------------------------------------------------------------------------------------

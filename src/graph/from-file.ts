@@ -7,6 +7,7 @@ import type { Graph, GraphNode } from './ir.js';
 import { freshName, takenNames } from './names.js';
 import { elementCount } from '../ops/tensor.js';
 import { inferShapes } from './shapes.js';
+import { int16Calibration } from './int16.js';
 
 const nodePath = (index: number) => `$.nodes[${index}]`;
 /** A cycle error lists this many node names, so a message stays short however large the cycle. */
@@ -60,6 +61,7 @@ export function graphFromFile(file: TwnFile): Graph {
   };
   const shapes = inferShapes(graph, 1, (node) => paths.get(node)!);
   checkLabels(file, shapes.get(file.outputs[0]!)!);
+  int16Calibration(graph);
   return graph;
 }
 

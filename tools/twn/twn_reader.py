@@ -118,7 +118,56 @@ def read_twn(source: str | Path | bytes) -> TwnFile:
     ranges = sorted((e["offset"], e["offset"] + e["length"]) for e in header["tensors"].values())
     if any(start < previous_end for (_, previous_end), (start, _) in itertools.pairwise(ranges)):
         raise TwnReadError("TENSOR_OVERLAP")
-    return TwnFile(header, tensors, dtypes, data_offset)
+    twn = TwnFile(header, tensors, dtypes, data_offset)
+    int16_calibration(twn)
+    return twn
+
+
+INT16_BITS = range(2, 16)
+INT16_RANGE = (1e-30, 1e30)  # keeps s = qmax / r and r / qmax normal float32 numbers (FORMAT.md §7.1)
+
+
+def is_ternary_layer(twn: TwnFile, node: dict) -> bool:
+    """A conv2d/dense with a ternary2 weight (binary weights are stored so too): the layers int16 covers."""
+    weight = node.get("params", {}).get("weight")
+    return node["op"] in ("conv2d", "dense") and twn.dtypes.get(weight) == "ternary2"
+
+
+def int16_calibration(twn: TwnFile) -> dict | None:
+    """metadata.int16 checked as FORMAT.md §7.1 says (types, ranges, named nodes), or None when the file has none."""
+    int16 = twn.metadata.get("int16")
+    if int16 is None:
+        return None
+
+    def fail(code: str, where: str, message: str) -> None:
+        raise TwnReadError(f"{code} at $.metadata.int16{where}: {message}")
+
+    def is_count(value: object) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
+
+    if not isinstance(int16, dict):
+        fail("SCHEMA", "", "expected an object")
+    for key in int16.keys() - {"bits", "inputRanges", "calibration", "accuracy"}:
+        fail("SCHEMA", f".{key}", "unknown key")
+    bits = int16.get("bits")
+    if not is_count(bits) or int(bits) not in INT16_BITS:
+        fail("SCHEMA", ".bits", f"expected an integer in 2…15, got {bits!r}")
+    ranges = int16.get("inputRanges")
+    if not isinstance(ranges, dict):
+        fail("SCHEMA", ".inputRanges", "expected an object")
+    layers = {node["name"]: node for node in twn.header["nodes"]}
+    for name, r in ranges.items():
+        if isinstance(r, bool) or not isinstance(r, int | float) or not INT16_RANGE[0] <= r <= INT16_RANGE[1]:
+            fail("SCHEMA", f".inputRanges[{name!r}]", f"expected a number in 1e-30…1e30, got {r!r}")
+        if name not in layers or not is_ternary_layer(twn, layers[name]):
+            fail("BAD_CALIBRATION", f".inputRanges[{name!r}]", "not a ternary conv2d/dense node")
+    for key in ("calibration", "accuracy"):
+        if key in int16 and not isinstance(int16[key], dict):
+            fail("SCHEMA", f".{key}", "expected an object")
+    top1 = int16.get("accuracy", {}).get("top1", 0)
+    if isinstance(top1, bool) or not isinstance(top1, int | float) or not 0 <= top1 <= 1:
+        fail("SCHEMA", ".accuracy.top1", f"expected a fraction in [0, 1], got {top1!r}")
+    return {**int16, "bits": int(bits), "qmax": 2 ** (int(bits) - 1) - 1}
 
 
 def _topological_order(nodes: list[dict], input_name: str) -> list[dict]:
