@@ -42,6 +42,23 @@ describe('FastCpuExecutor threads', () => {
     }
   });
 
+  it('the thread profile counts every task of every phase once, whichever thread ran it', async () => {
+    const graph = graphFromFile(readTwnFile(nets[0]!.bytes()));
+    const input = new Float32Array(nets[0]!.pixels).fill(0.5);
+    const executor = await started(2);
+    executor.run(graph, input, 1);
+    const totals = [1, 2].map((runs) => {
+      expect(executor.startThreadProfile()).toBe(true);
+      for (let run = 0; run < runs; run++) executor.run(graph, input, 1);
+      const profile = executor.threadProfile()!;
+      expect(profile.busyMs.every((ms) => ms >= 0)).toBe(true);
+      return { tasks: profile.tasks[0]! + profile.tasks[1]!, phases: profile.phases };
+    });
+    expect(totals[0]!.tasks).toBeGreaterThanOrEqual(totals[0]!.phases);
+    expect(totals[1]).toEqual({ tasks: 2 * totals[0]!.tasks, phases: 2 * totals[0]!.phases });
+    expect(new FastCpuExecutor().startThreadProfile()).toBe(false);
+  });
+
   it('one thread, with the reason, for the JavaScript kernels; threads: 1 needs no reason', async () => {
     const js = new FastCpuExecutor({ kernels: 'js', threads: 4 });
     expect(await js.threadInfo()).toEqual({ threads: 1, reason: 'the JavaScript kernels run on one thread' });

@@ -9,7 +9,7 @@ import type { BoundStep, CompiledNode, WasmOp } from './kernel.js';
 import { getFastOp, getWasmOp } from './ops.js';
 import { HeapScratch } from './scratch.js';
 import { ArenaRegions, WasmArena } from './wasm/arena.js';
-import { ThreadPool } from './wasm/threads.js';
+import { ThreadPool, type ThreadProfile } from './wasm/threads.js';
 
 export interface FastTensor {
   readonly shape: readonly number[];
@@ -79,6 +79,18 @@ export class FastCpuExecutor {
   /** How many threads run the layers once helpers have started, and why fewer than asked for, if so. */
   threadInfo(): Promise<ThreadInfo> {
     return this.threadsStarted;
+  }
+
+  /**
+   * Starts (or restarts) accounting each thread's time in tasks, read with threadProfile(); false without helper
+   * threads. For measurement only (bench/cpu-threads.ts): it reads the clock twice per task.
+   */
+  startThreadProfile(): boolean {
+    return this.pool?.startProfile() ?? false;
+  }
+
+  threadProfile(): ThreadProfile | undefined {
+    return this.pool?.profile();
   }
 
   /** Stops the helper threads; the executor then runs on the calling thread alone. */

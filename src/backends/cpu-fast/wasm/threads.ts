@@ -17,7 +17,9 @@ const CONTROL = {
   STOP: 7,
   /** Helpers that have compiled the kernels and wait for phases. */
   READY: 8,
-  SIZE: 9,
+  /** 0, or the byte address of PROFILE_FLOATS f64 per thread that helpers add their task time and count to. */
+  PROFILE: 9,
+  SIZE: 10,
 } as const;
 
 /** A helper as Node's worker_threads and the web's Worker both have it. */
@@ -30,30 +32,64 @@ interface Failures {
   count: number;
 }
 
+/**
+ * A profile in shared memory, f64: when the current phase was published (ms since the epoch), then per thread
+ * PROFILE_FLOATS: milliseconds in tasks, tasks run, milliseconds from phases' publication to the thread's first task.
+ */
+const PROFILE_FLOATS = 3;
+
+/** Where each thread's time went since the profile was reset (bench/cpu-threads.ts); for measurement only. */
+export interface ThreadProfile {
+  /** Per thread (0: the one running the plan): milliseconds inside tasks, and tasks run. */
+  readonly busyMs: number[];
+  readonly tasks: number[];
+  /** Per thread: milliseconds from phases' publication to the thread's first task in them (helpers only). */
+  readonly lateMs: number[];
+  /** Phases handed out, and milliseconds the running thread waited for helpers to finish theirs. */
+  readonly phases: number;
+  readonly waitMs: number;
+}
+
 export interface HelperStart {
   readonly memory: WebAssembly.Memory;
   readonly modules: readonly Uint8Array<ArrayBuffer>[];
   readonly names: readonly string[];
   readonly control: number;
   readonly index: number;
+  readonly spinMs: number;
 }
 
 /**
+ * How long a thread spins before it blocks: a helper between phases, the running thread for helpers' last tasks.
+ * Phases of a run follow each other within microseconds, so a helper spins through them all and blocks only once
+ * the run is over, having burnt at most this much more.
+ */
+const SPIN_MS = 2;
+
+/**
  * A helper thread's whole program, self-contained (it is sent as source text): compile the kernels against the shared
- * memory, then forever wait for a phase and take its tasks until none is left.
+ * memory, then forever wait for a phase and take its tasks until none is left. Between phases it spins for up to
+ * `spinMs` before it blocks: a blocked thread gives up its core, and waking it again (futex, then the scheduler) costs
+ * from tens of microseconds on an idle machine to milliseconds on a busy one, while a run's next phase follows within
+ * microseconds.
  */
 function helperMain(start: HelperStart): void {
-  const [PHASE, NEXT, COUNT, TASKS, SCRATCH, SCRATCH_STRIDE, DONE, STOP, READY] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const { memory, control, index } = start;
+  // CONTROL's fields (this function cannot see module constants).
+  const [PHASE, NEXT, COUNT, TASKS, SCRATCH, SCRATCH_STRIDE, DONE, STOP] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [READY, PROFILE] = [8, 9];
+  const { memory, control, index, spinMs } = start;
   const exports: Record<string, (...args: number[]) => void> = {};
   for (const bytes of start.modules) {
     Object.assign(exports, new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports);
   }
   const functions = start.names.map((name) => exports[name]!);
-  const block = new Int32Array(memory.buffer, control, 9);
+  const block = new Int32Array(memory.buffer, control, 10);
+  const now = () => performance.timeOrigin + performance.now();
   Atomics.add(block, READY, 1);
   let seen = 0;
   for (;;) {
+    const spinEnd = performance.now() + spinMs;
+    while (Atomics.load(block, PHASE) === seen && performance.now() < spinEnd);
     Atomics.wait(block, PHASE, seen);
     if (Atomics.load(block, STOP) !== 0) return;
     seen = Atomics.load(block, PHASE);
@@ -61,13 +97,24 @@ function helperMain(start: HelperStart): void {
     const tasks = Atomics.load(block, TASKS) >> 2;
     const scratch = Atomics.load(block, SCRATCH) + index * Atomics.load(block, SCRATCH_STRIDE);
     const heap = new Int32Array(memory.buffer); // the memory as it is now (it may have grown)
+    const profileAt = Atomics.load(block, PROFILE);
+    // This helper's counters (PROFILE_FLOATS from 1 + 3·index), after the phase's publication time at 0.
+    const profile = profileAt === 0 ? undefined : new Float64Array(memory.buffer, profileAt, 4 + 3 * index);
+    let first = true;
     for (;;) {
       const next = Atomics.load(block, NEXT);
       const task = next & 0xffff;
       if (next >>> 16 !== seen || task >= count) break;
       if (Atomics.compareExchange(block, NEXT, next, next + 1) !== next) continue;
       const at = tasks + task * 8;
+      const started = profile === undefined ? 0 : now();
       functions[heap[at]!]!(scratch, heap[at + 1]!, heap[at + 2]!, heap[at + 3]!, heap[at + 4]!, heap[at + 5]!, heap[at + 6]!);
+      if (profile !== undefined) {
+        profile[1 + 3 * index]! += now() - started;
+        profile[2 + 3 * index]! += 1;
+        if (first) profile[3 + 3 * index]! += started - profile[0]!;
+        first = false;
+      }
       if (Atomics.add(block, DONE, 1) + 1 === count) Atomics.notify(block, DONE);
     }
   }
@@ -81,6 +128,10 @@ function helperMain(start: HelperStart): void {
 export class ThreadPool {
   private readonly block: Int32Array;
   private phase = 0;
+  /** Byte address of the profile (PROFILE_FLOATS per thread after the publication time) while profiling. */
+  private profileAddress: number | undefined;
+  private phases = 0;
+  private waitMs = 0;
 
   private constructor(
     private readonly arena: WasmArena,
@@ -100,7 +151,9 @@ export class ThreadPool {
     const control = arena.allocate(4 * CONTROL.SIZE);
     if (control === undefined) return 'the WebAssembly memory is full';
     const modules = kernelModules({ shared: true, maximumPages: SHARED_MAXIMUM_PAGES });
-    const start = (index: number): HelperStart => ({ memory: arena.memory, modules, names: Object.keys(TASK), control, index });
+    const names = Object.keys(TASK);
+    const { memory } = arena;
+    const start = (index: number): HelperStart => ({ memory, modules, names, control, index, spinMs: SPIN_MS });
     const helpers: Helper[] = [];
     const failures: Failures = { count: 0 };
     const isNode = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
@@ -153,11 +206,46 @@ export class ThreadPool {
     return this.ready;
   }
 
+  /**
+   * Starts (or restarts from zero) accounting each thread's time in tasks; a measurement aid that costs two clock
+   * reads per task. false when the arena cannot hold the counters.
+   */
+  startProfile(): boolean {
+    const bytes = 8 * (1 + PROFILE_FLOATS * this.threads);
+    this.profileAddress ??= this.arena.allocate(bytes);
+    if (this.profileAddress === undefined) return false;
+    new Float64Array(this.arena.memory.buffer, this.profileAddress, bytes / 8).fill(0);
+    this.phases = 0;
+    this.waitMs = 0;
+    Atomics.store(this.block, CONTROL.PROFILE, this.profileAddress);
+    return true;
+  }
+
+  /** The counters since startProfile, or undefined when not profiling. */
+  profile(): ThreadProfile | undefined {
+    if (this.profileAddress === undefined) return undefined;
+    const values = new Float64Array(this.arena.memory.buffer, this.profileAddress, 1 + PROFILE_FLOATS * this.threads);
+    const column = (offset: number) =>
+      Array.from({ length: this.threads }, (_, t) => values[1 + PROFILE_FLOATS * t + offset]!);
+    return { busyMs: column(0), tasks: column(1), lateMs: column(2), phases: this.phases, waitMs: this.waitMs };
+  }
+
   /** Runs one phase: `tasks` (a copy of what is stored at `address`), thread scratch from `scratch`, `stride` apart. */
   run(tasks: Int32Array, address: number, scratch: number, stride: number): void {
     const count = tasks.length / TASK_INTS;
+    const profileAt = this.profileAddress;
+    const profile = profileAt === undefined ? undefined : new Float64Array(this.arena.memory.buffer, profileAt, 4);
+    if (profile !== undefined) {
+      profile[0] = performance.timeOrigin + performance.now();
+      this.phases++;
+    }
     if (count <= 1 || this.ready === 0) {
+      const started = profile && performance.now();
       this.arena.runTasks(tasks, scratch);
+      if (profile !== undefined) {
+        profile[1]! += performance.now() - started!;
+        profile[2]! += count;
+      }
       return;
     }
     const block = this.block;
@@ -179,12 +267,21 @@ export class ThreadPool {
       if (task >= count) break;
       if (Atomics.compareExchange(block, CONTROL.NEXT, next, next + 1) !== next) continue;
       const at = task * TASK_INTS;
+      const started = profile && performance.now();
       functions[tasks[at]!]!(scratch, tasks[at + 1]!, tasks[at + 2]!, tasks[at + 3]!, tasks[at + 4]!, tasks[at + 5]!, tasks[at + 6]!);
+      if (profile !== undefined) {
+        profile[1]! += performance.now() - started!;
+        profile[2]! += 1;
+      }
       Atomics.add(block, CONTROL.DONE, 1);
     }
+    const waitFrom = profile && performance.now();
+    const spinEnd = performance.now() + SPIN_MS;
+    while (Atomics.load(block, CONTROL.DONE) < count && performance.now() < spinEnd);
     for (let done = Atomics.load(block, CONTROL.DONE); done < count; done = Atomics.load(block, CONTROL.DONE)) {
       Atomics.wait(block, CONTROL.DONE, done);
     }
+    if (profile) this.waitMs += performance.now() - waitFrom!;
   }
 
   dispose(): void {

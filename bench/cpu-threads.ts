@@ -1,0 +1,141 @@
+/**
+ * How well the fast CPU backend's helper threads share a run: one executor with 1 thread and one with N, run
+ * interleaved in one process (medians, and the machine load from `uptime`, since other processes take cores too);
+ * then, with per-thread accounting on (FastCpuExecutor.startThreadProfile), each step's wall time, phases, tasks and
+ * time inside tasks per thread, how long the running thread waited for helpers and how late helpers woke. Busy/idle
+ * shares depend far less on the machine load than wall times do. Prints tables.
+ * `npm run bench:cpu-threads [-- --models vgg7,resnet18-224 --threads 2 --batch 1 --rounds 7]`.
+ */
+import { readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { FastCpuExecutor } from '../src/backends/cpu-fast/index.js';
+import { readTwnFile } from '../src/format/reader.js';
+import { graphFromFile } from '../src/graph/from-file.js';
+import { optimize } from '../src/graph/passes/optimize.js';
+import type { GraphNode } from '../src/graph/ir.js';
+import { mulberry32 } from '../src/models/random.js';
+import { planGraph } from '../src/plan/plan.js';
+import { benchModelBytes } from './models.js';
+import { median } from './stats.js';
+
+interface StepProfile {
+  readonly step: string;
+  readonly op: string;
+  wallMs: number;
+  phases: number;
+  tasks: number[];
+  busyMs: number[];
+  waitMs: number;
+  lateMs: number[];
+}
+
+function timed(run: () => void): number {
+  const started = performance.now();
+  run();
+  return performance.now() - started;
+}
+
+const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
+const fixed = (values: number[], digits = 2) => values.map((value) => value.toFixed(digits)).join(' / ');
+
+async function benchNet(net: string, threads: number, batch: number, rounds: number): Promise<void> {
+  const bytes = await benchModelBytes(net, (path) => readFile(path));
+  const plan = planGraph(optimize(graphFromFile(readTwnFile(bytes))), batch);
+  const [channels, height, width] = plan.graph.input.shape;
+  const input = Float32Array.from({ length: batch * channels * height * width }, mulberry32(42));
+  let onStep: ((node: GraphNode, ms: number) => void) | undefined;
+  const single = new FastCpuExecutor();
+  const multi = new FastCpuExecutor({ threads, onStep: (node, ms) => onStep?.(node, ms) });
+  const info = await multi.threadInfo();
+  if (info.threads !== threads) throw new Error(`only ${info.threads} threads started: ${info.reason}`);
+  const output = plan.graph.outputs[0]!;
+  const expected = single.run(plan, input, batch).get(output)!.data;
+  const actual = multi.run(plan, input, batch).get(output)!.data;
+  if (!expected.every((value, i) => Object.is(value, actual[i]))) {
+    throw new Error(`${net}: ${threads} threads differ from 1`);
+  }
+
+  const loadBefore = load();
+  const singleMs: number[] = [];
+  const multiMs: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    singleMs.push(timed(() => single.run(plan, input, batch)));
+    multiMs.push(timed(() => multi.run(plan, input, batch)));
+  }
+  const [oneMs, manyMs] = [median(singleMs), median(multiMs)];
+  console.log(
+    `\n${net} batch ${batch}: 1 thread ${oneMs.toFixed(1)} ms, ` +
+      `${threads} threads ${manyMs.toFixed(1)} ms, speed-up ${(oneMs / manyMs).toFixed(2)}× ` +
+      `(medians of ${rounds}, interleaved; load ${loadBefore} → ${load()})`,
+  );
+
+  // One profiled run per round: per step, the difference of the counters across it.
+  const steps = new Map<string, StepProfile>();
+  for (let round = 0; round < rounds; round++) {
+    multi.startThreadProfile();
+    let before = multi.threadProfile()!;
+    onStep = (node, ms) => {
+      const now = multi.threadProfile()!;
+      const zeros = () => new Array<number>(threads).fill(0);
+      const entry = steps.get(node.name) ?? {
+        ...{ step: node.name, op: node.op, wallMs: 0, phases: 0, waitMs: 0 },
+        ...{ tasks: zeros(), busyMs: zeros(), lateMs: zeros() },
+      };
+      entry.wallMs += ms / rounds;
+      entry.phases = now.phases - before.phases;
+      entry.waitMs += (now.waitMs - before.waitMs) / rounds;
+      for (let t = 0; t < threads; t++) {
+        entry.tasks[t] = now.tasks[t]! - before.tasks[t]!;
+        entry.busyMs[t]! += (now.busyMs[t]! - before.busyMs[t]!) / rounds;
+        entry.lateMs[t]! += (now.lateMs[t]! - before.lateMs[t]!) / rounds;
+      }
+      steps.set(node.name, entry);
+      before = now;
+    };
+    multi.run(plan, input, batch);
+    onStep = undefined;
+  }
+  const rows = [...steps.values()];
+  console.table(
+    rows.map((row) => ({
+      step: row.step,
+      op: row.op,
+      'wall ms': row.wallMs.toFixed(2),
+      phases: row.phases,
+      'tasks per thread': row.tasks.join(' / '),
+      'busy ms per thread': fixed(row.busyMs),
+      'wait ms': row.waitMs.toFixed(2),
+      'helpers late ms': fixed(row.lateMs.slice(1)),
+      'use of threads': `${((100 * row.busyMs.reduce((a, b) => a + b, 0)) / (threads * row.wallMs)).toFixed(0)}%`,
+    })),
+  );
+  const total = (value: (row: StepProfile) => number) => rows.reduce((sum, row) => sum + value(row), 0);
+  const wall = total((row) => row.wallMs);
+  const wait = total((row) => row.waitMs);
+  const busy = Array.from({ length: threads }, (_, t) => total((row) => row.busyMs[t]!));
+  console.log(
+    `whole run (profiled, mean of ${rounds}): wall ${wall.toFixed(1)} ms, busy per thread ${fixed(busy, 1)} ms ` +
+      `(${busy.map((ms) => `${((100 * ms) / wall).toFixed(0)}%`).join(' / ')} of the wall time), ` +
+      `phases ${total((row) => row.phases)}, running thread waited ${wait.toFixed(1)} ms, ` +
+      `outside tasks and waits ${(wall - busy[0]! - wait).toFixed(1)} ms`,
+  );
+  single.dispose();
+  multi.dispose();
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      models: { type: 'string', default: 'vgg7,resnet18-224' },
+      threads: { type: 'string', default: '2' },
+      batch: { type: 'string', default: '1' },
+      rounds: { type: 'string', default: '7' },
+    },
+  });
+  for (const net of values.models.split(',')) {
+    await benchNet(net, Number(values.threads), Number(values.batch), Number(values.rounds));
+  }
+}
+
+await main();
