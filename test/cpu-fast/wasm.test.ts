@@ -77,18 +77,31 @@ describe('encoder', () => {
     }
   });
 
-  it('the ternary kernels never multiply a float: they add, subtract, select and flip sign bits', () => {
+  it('the ternary kernels never multiply: they add, subtract, select and flip sign bits', () => {
     const bodies = new Map(kernelModules({ shared: false, maximumPages: 1 }).flatMap((module) => [...functionBodies(module)]));
     // The decoder finds the float kernels' multiplies, so finding none in a ternary kernel means something.
     expect(hex(bodies.get('floatConv')!)).toContain('fd e6 01');
     expect(hex(bodies.get('floatDense')!)).toContain('94');
+    // Every SIMD multiply (float, integer, extending, dot product, Q15), by its opcode after the 0xfd prefix.
+    const simdMultiplies = {
+      'f32x4.mul': 'fd e6 01', 'f64x2.mul': 'fd f2 01', 'i16x8.mul': 'fd 95 01', 'i32x4.mul': 'fd b5 01',
+      'i64x2.mul': 'fd d5 01', 'i32x4.dot_i16x8_s': 'fd ba 01', 'i16x8.q15mulr_sat_s': 'fd 82 01',
+      'i16x8.extmul_low_i8x16_s': 'fd 9c 01', 'i16x8.extmul_high_i8x16_s': 'fd 9d 01',
+      'i32x4.extmul_low_i16x8_s': 'fd bc 01', 'i32x4.extmul_high_i16x8_s': 'fd bd 01',
+      'i32x4.extmul_low_i16x8_u': 'fd be 01', 'i32x4.extmul_high_i16x8_u': 'fd bf 01',
+    };
     for (const name of TERNARY_FUNCTIONS) {
       const body = hex(bodies.get(name)!);
-      expect(body, name).not.toContain('fd e6 01'); // f32x4.mul
-      expect(body, name).not.toContain('fd f2 01'); // f64x2.mul
+      for (const [multiply, opcode] of Object.entries(simdMultiplies)) {
+        expect(body, `${name}: ${multiply}`).not.toContain(opcode);
+      }
       // f32.mul / f64.mul: no byte 0x94 / 0xa2 at all (stricter than needed: an immediate could hold one).
       expect(body.split(' ').filter((byte) => byte === '94' || byte === 'a2').length, name).toBe(0);
     }
+    expect(hex(bodies.get('int16Conv')!)).toContain('fd 8e 01'); // i16x8.add
+    expect(hex(bodies.get('int16Conv')!)).toContain('fd 91 01'); // i16x8.sub
+    expect(hex(bodies.get('int16Conv')!)).toContain('fd a7 01'); // i32x4.extend_low_i16x8_s (widening)
+    expect(hex(bodies.get('int16Dense')!)).toContain('fd 4e'); // v128.and (select the +1 and −1 codes' lanes)
     expect(hex(bodies.get('ternaryConv')!)).toContain('fd e4 01'); // f32x4.add
     expect(hex(bodies.get('ternaryConv')!)).toContain('fd e5 01'); // f32x4.sub
     expect(hex(bodies.get('ternaryDense')!)).toContain('fd 4e'); // v128.and (select the nonzero codes' lanes)

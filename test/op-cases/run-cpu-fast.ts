@@ -1,5 +1,6 @@
 /** Runs an op case through its FastCpuExecutor kernel and holds it against the float64 reference. */
 import type { CpuKernels } from '../../src/backends/cpu-fast/executor.js';
+import type { Int16Quantiser } from '../../src/backends/cpu-fast/kernel.js';
 import { getFastOp, getWasmOp } from '../../src/backends/cpu-fast/ops.js';
 import { ArenaRegions, WasmArena } from '../../src/backends/cpu-fast/wasm/arena.js';
 import { getOp } from '../../src/ops/registry.js';
@@ -10,9 +11,15 @@ import { checkAgainstReference, type CaseResult } from './compare.js';
 /**
  * One node through its fast kernel, on separate buffers (so flatten copies): the JavaScript kernel with a scratch of
  * exactly the size asked, or the WebAssembly tasks in a fresh arena, split as for `threads` threads (ops without
- * WebAssembly kernels run their JavaScript one on arena views, as the executor does).
+ * WebAssembly kernels run their JavaScript one on arena views, as the executor does). `int16`: the WebAssembly
+ * kernels quantise the layer's input with it (ternary conv2d/dense).
  */
-export function runOnFastCpu({ graph, node, inputs }: OpCase, kernels: CpuKernels, threads = 1): Float32Array {
+export function runOnFastCpu(
+  { graph, node, inputs }: OpCase,
+  kernels: CpuKernels,
+  threads = 1,
+  int16?: Int16Quantiser,
+): Float32Array {
   const inputShapes = inputs.map((input) => input.shape);
   const outputShapes = getOp(node.op)!.inferShapes(inputShapes, node, graph, 'case');
   const step = { node, inputShapes, outputShapes };
@@ -22,7 +29,7 @@ export function runOnFastCpu({ graph, node, inputs }: OpCase, kernels: CpuKernel
     const arena = WasmArena.create();
     if (arena === undefined) throw new Error('this engine has no WebAssembly SIMD');
     const regions = new ArenaRegions(arena);
-    const bound = wasmOp(node, graph, regions)?.(step);
+    const bound = wasmOp(node, graph, regions, int16)?.(step);
     if (bound === undefined) throw new Error('the arena could not hold the case');
     const place = (data: ArrayLike<number>) => regions.store(Float32Array.from(data))!;
     const io = {

@@ -48,7 +48,23 @@ export interface WasmBoundStep {
 }
 
 /**
- * How one op type compiles for the WebAssembly kernels, weights into `regions` (they live as long as the graph);
- * undefined for the ops that run their JavaScript kernel on views of the arena (cheap elementwise ones).
+ * The int16 quantiser of a ternary layer's input (docs/FORMAT.md §7.1): codes q = clamp(roundTiesToEven(x·scale),
+ * −qmax, qmax) with scale = qmax/r in float32, and `step` = r/qmax, by which the epilogue turns sums into floats.
  */
-export type WasmOp = (node: GraphNode, graph: Graph, regions: ArenaRegions) => ((step: PlanStep) => WasmBoundStep | undefined) | undefined;
+export interface Int16Quantiser {
+  readonly scale: number;
+  readonly qmax: number;
+  readonly step: number;
+}
+
+/**
+ * How one op type compiles for the WebAssembly kernels, weights into `regions` (they live as long as the graph);
+ * undefined for the ops that run their JavaScript kernel on views of the arena (cheap elementwise ones). `int16`: run
+ * the layer on int16 codes of its input (ternary conv2d/dense only; other ops and float weights ignore it).
+ */
+export type WasmOp = (
+  node: GraphNode,
+  graph: Graph,
+  regions: ArenaRegions,
+  int16?: Int16Quantiser,
+) => ((step: PlanStep) => WasmBoundStep | undefined) | undefined;

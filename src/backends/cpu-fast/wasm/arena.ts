@@ -1,4 +1,6 @@
-import { denseMaskTable, kernelModules, OVERREAD_BYTES, TASK, TASK_INTS, type TaskFunction } from './kernels.js';
+import {
+  denseMaskTable, int16DenseMaskTable, kernelModules, OVERREAD_BYTES, TASK, TASK_INTS, type TaskFunction,
+} from './kernels.js';
 
 const PAGE_BYTES = 65_536;
 /** v128 loads stay 16-byte aligned when every region starts on a 16-byte boundary. */
@@ -21,7 +23,7 @@ export class WasmArena {
   private readonly free: [number, number][] = [];
   /** Address 0 is never handed out, so descriptors can use 0 for "none". */
   private top = ALIGNMENT;
-  private table: number | undefined;
+  private readonly tables = new Map<'float' | 'int16', number | undefined>();
 
   private constructor(
     readonly memory: WebAssembly.Memory,
@@ -103,10 +105,15 @@ export class WasmArena {
     return address;
   }
 
-  /** The dense mask table (kernels.ts denseMaskTable), stored on first use; undefined if it does not fit. */
-  denseTable(): number | undefined {
-    this.table ??= this.store(denseMaskTable());
-    return this.table;
+  /**
+   * The dense mask table of float or int16 lanes (kernels.ts denseMaskTable, int16DenseMaskTable), stored on first
+   * use; undefined if it does not fit.
+   */
+  denseTable(lanes: 'float' | 'int16'): number | undefined {
+    if (this.tables.get(lanes) === undefined) {
+      this.tables.set(lanes, this.store(lanes === 'float' ? denseMaskTable() : int16DenseMaskTable()));
+    }
+    return this.tables.get(lanes);
   }
 
   f32(address: number, length: number): Float32Array {

@@ -74,9 +74,14 @@ export const op = {
   f32Div: 0x95,
   f32Max: 0x97,
   f32ConvertI32S: 0xb2,
+  f32Nearest: 0x90,
+  /** Rounds toward zero; NaN → 0 and out-of-range values → the nearest i32 (no trap). */
+  i32TruncSatF32S: bulk(0) as Code,
   i32Load: (offset = 0): Code => [0x28, ...memarg(2, offset)],
   f32Load: (offset = 0): Code => [0x2a, ...memarg(2, offset)],
   f32Store: (offset = 0): Code => [0x38, ...memarg(2, offset)],
+  i32Store: (offset = 0): Code => [0x36, ...memarg(2, offset)],
+  i32Store16: (offset = 0): Code => [0x3b, ...memarg(1, offset)],
   memoryCopy: [...bulk(10), 0, 0] as Code,
   memoryFill: [...bulk(11), 0] as Code,
   v128Load: (offset = 0): Code => [...simd(0x00), ...memarg(4, offset)],
@@ -91,6 +96,22 @@ export const op = {
   f32x4Pmax: simd(0xeb) as Code,
   f32x4Splat: simd(0x13) as Code,
   f32x4ExtractLane: (lane: number): Code => [...simd(0x1f), lane],
+  f32x4Nearest: simd(0x6a) as Code,
+  f32x4ConvertI32x4S: simd(0xfa) as Code,
+  i32x4TruncSatF32x4S: simd(0xf8) as Code,
+  /** Lanes 0–15 from the first operand, 16–31 from the second. */
+  i8x16Shuffle: (lanes: readonly number[]): Code => [...simd(0x0d), ...lanes],
+  i16x8Splat: simd(0x10) as Code,
+  i16x8Add: simd(0x8e) as Code,
+  i16x8Sub: simd(0x91) as Code,
+  i16x8MinS: simd(0x96) as Code,
+  i16x8MaxS: simd(0x98) as Code,
+  /** Saturates each i32 lane to i16. */
+  i16x8NarrowI32x4S: simd(0x85) as Code,
+  i32x4ExtendLowI16x8S: simd(0xa7) as Code,
+  i32x4ExtendHighI16x8S: simd(0xa8) as Code,
+  i32x4Add: simd(0xae) as Code,
+  i32x4ExtractLane: (lane: number): Code => [...simd(0x1b), lane],
   /** `block … end`: `br 0` inside jumps past its end. */
   block: (...body: Code[]): Code => [0x02, 0x40, body, 0x0b],
   /** `loop … end`: `br 0` inside jumps back to its start. */

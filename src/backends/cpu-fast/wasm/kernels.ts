@@ -8,12 +8,35 @@ import { encodeModule, F32, I32, op, V128, type Code, type FunctionSpec, type Me
  * they may run in any order on any thread.
  */
 
-/** Output lanes per block: two f32x4 accumulators. */
+/** Output lanes per block: two f32x4 accumulators, or one i16x8. */
 export const BLOCK_LANES = 8;
-/** Blocks a conv inner-loop step sums at once: each offset load then feeds 2·GROUP_BLOCKS vector loads. */
-export const GROUP_BLOCKS = 3;
+
+/**
+ * What a conv/dense kernel sums: float32 activations in f32x4 pairs, or int16 codes (docs/FORMAT.md §7.1) in i16x8
+ * vectors, widened into i32 sums before any lane could overflow. Per inner step each offset load feeds `groupBlocks`
+ * blocks of 8 lanes: both take six vector registers.
+ */
+export interface LaneType {
+  readonly integer: boolean;
+  /** Bytes per lane of the source (grid, input): 4 or 2. Sums are 4 bytes per lane either way (f32 or i32). */
+  readonly bytes: 4 | 2;
+  readonly groupBlocks: number;
+}
+export const F32_LANES: LaneType = { integer: false, bytes: 4, groupBlocks: 3 };
+export const I16_LANES: LaneType = { integer: true, bytes: 2, groupBlocks: 6 };
+
+/** Bytes of source one conv group reads per offset (the same for both lane types). */
+export const GROUP_BYTES = BLOCK_LANES * F32_LANES.bytes * F32_LANES.groupBlocks;
 /** Bytes a kernel may read past the end of its source (lanes past a row or a block, the last code word). */
-export const OVERREAD_BYTES = 4 * BLOCK_LANES * GROUP_BLOCKS + 256;
+export const OVERREAD_BYTES = GROUP_BYTES + 256;
+/** Bytes of i32 sums of one int16 conv group: its thread scratch rounds up to these. */
+export const I16_GROUP_SUM_BYTES = 4 * BLOCK_LANES * I16_LANES.groupBlocks;
+
+/**
+ * Nonzero weights an i16x8 lane may take before it is widened: each adds or subtracts one code |q| ≤ qmax, so
+ * ⌊32767/qmax⌋ of them can never leave the i16 range. The sums stay exact integers.
+ */
+export const int16Chunk = (qmax: number): number => Math.floor(32767 / qmax);
 
 /** Fields every linear (conv2d, dense) descriptor starts with: what the epilogue reads. */
 const EPILOGUE = {
@@ -50,7 +73,9 @@ export const CONV_FIELDS = {
   /** Float only: f32 weights [O, K], and K. */
   WEIGHTS: 13,
   ROW_LENGTH: 14,
-  SIZE: 15,
+  /** int16 only: bytes of offsets (4 per nonzero weight) summed in i16 lanes before widening (int16Chunk). */
+  CHUNK: 15,
+  SIZE: 16,
 } as const;
 
 /** dense over samples [N, K] (GEMV per sample: the weight row stays in cache for every sample). */
@@ -67,13 +92,16 @@ export const DENSE_FIELDS = {
   /** Float: f32 weights [O, K] and K. */
   WEIGHTS: 14,
   ROW_LENGTH: 15,
-  SIZE: 16,
+  /** int16 only: bytes of code words summed in i16 lanes before widening (a lane takes one code per word). */
+  CHUNK: 16,
+  SIZE: 17,
 } as const;
 
 /**
  * The source grid of a conv2d: per image and channel, PHASES_Y·PHASES_X planes of PLANE_H × PLANE_W, plane (py, px)
  * holding the zero-padded input at rows s·Y + py and columns s·X + px. Stride 1 has one plane (the padded input);
- * stride s turns into stride-1 reads within a plane, so every conv reads its grid in place.
+ * stride s turns into stride-1 reads within a plane, so every conv reads its grid in place. The int16 gather writes
+ * each value's code q = clamp(roundTiesToEven(x·s), −qmax, qmax) instead (docs/FORMAT.md §7.1; padding is q = 0).
  */
 export const GATHER_FIELDS = {
   IN: 0,
@@ -94,7 +122,10 @@ export const GATHER_FIELDS = {
   GRID: 13,
   GRID_IMAGE: 14,
   GRID_CHANNEL: 15,
-  SIZE: 16,
+  /** int16 only: the quantiser's s (f32 bits) and qmax. */
+  SCALE: 16,
+  QMAX: 17,
+  SIZE: 18,
 } as const;
 
 /** maxpool/avgpool (window clamped to the image) and global average pooling, per plane. */
@@ -115,7 +146,10 @@ export const POOL_FIELDS = {
 } as const;
 
 /** Task functions by index, as tasks name them (TASK_INTS: the index, then up to five arguments after the descriptor). */
-export const TASK = { ternaryConv: 0, floatConv: 1, gather: 2, ternaryDense: 3, floatDense: 4, maxPool: 5, avgPool: 6, globalAvgPool: 7 } as const;
+export const TASK = {
+  ternaryConv: 0, floatConv: 1, gather: 2, ternaryDense: 3, floatDense: 4, maxPool: 5, avgPool: 6, globalAvgPool: 7,
+  int16Conv: 8, int16Gather: 9, int16Dense: 10,
+} as const;
 export const TASK_INTS = 8;
 export type TaskFunction = (scratch: number, descriptor: number, a: number, b: number, c: number, d: number, e: number) => void;
 
@@ -156,9 +190,10 @@ const EPILOGUE_FUNCTION = 0;
 /**
  * epilogue(descriptor, sums, out, residual, channel, rows): out[r·OUT_ROW + x] = max(LOWER, m·sums[r·SUM_ROW + x]
  * + b + residual[…]) for x < OUT_WIDTH, m and b of `channel`; four lanes at a time, the last partial vector stored
- * lane by lane. The one multiply per output (α·scale) happens here, never in the ternary kernels.
+ * lane by lane. The one multiply per output (α·scale, times r/qmax for int16) happens here, never in the ternary
+ * kernels. Integer lanes: the sums are i32, converted to f32 first.
  */
-function epilogue(): FunctionSpec {
+function epilogue(lanes: LaneType): FunctionSpec {
   const [DESCRIPTOR, SUMS, OUT, RESIDUAL, CHANNEL, ROWS] = [0, 1, 2, 3, 4, 5];
   const locals = new Locals(6);
   const [m, b, lower, value] = [locals.v128(), locals.v128(), locals.v128(), locals.v128()];
@@ -167,7 +202,8 @@ function epilogue(): FunctionSpec {
     field(DESCRIPTOR, fieldIndex), get(CHANNEL), int(2), op.i32Shl, op.i32Add, op.f32Load(), op.f32x4Splat,
   ];
   const compute: Code = [
-    get(SUMS), get(x), op.i32Add, op.v128Load(), get(m), op.f32x4Mul, get(b), op.f32x4Add, set(value),
+    get(SUMS), get(x), op.i32Add, op.v128Load(), lanes.integer ? op.f32x4ConvertI32x4S : [],
+    get(m), op.f32x4Mul, get(b), op.f32x4Add, set(value),
     get(RESIDUAL), op.if(get(value), get(RESIDUAL), get(x), op.i32Add, op.v128Load(), op.f32x4Add, set(value)),
     get(value), get(lower), op.f32x4Pmax, set(value),
   ];
@@ -198,23 +234,30 @@ const advanceIfSet = (local: number, by: Code): Code => [get(local), op.if(incre
 
 /**
  * conv2d, ternary or float: task (n, oStart, oEnd, y0, y1) computes channels [oStart, oEnd) of output rows [y0, y1)
- * of image n. The rows' grid lanes (y1 − y0 grid rows, contiguous) are summed in groups of GROUP_BLOCKS blocks, then
- * in pairs, then block by block; lanes past the output width are computed and dropped by the epilogue. Each listed weight's byte
- * offset into the grid is precomputed, so an inner step is one offset load, one add, and per block two vector loads
- * at fixed immediates with two adds or subtracts (ternary: never a multiply) or multiply-adds (float).
+ * of image n. The rows' grid lanes (y1 − y0 grid rows, contiguous) are summed in groups of `groupBlocks` blocks, then
+ * in pairs, then block by block; lanes past the output width are computed and dropped by the epilogue. Each listed
+ * weight's byte offset into the grid is precomputed, so an inner step is one offset load, one add, and per vector one
+ * load at a fixed immediate with an add or subtract (ternary: never a multiply) or a multiply-add (float). int16
+ * lanes (ternary only): i16x8 adds and subtracts of codes, INT16 chunk by chunk, each chunk's sums widened into i32
+ * sums in the thread scratch (4 bytes per lane where the grid has 2).
  */
-function conv(kind: 'ternary' | 'float'): FunctionSpec {
-  return taskFunction(`${kind}Conv`, (locals) => {
+function conv(kind: 'ternary' | 'float', lanes: LaneType): FunctionSpec {
+  return taskFunction(lanes.integer ? 'int16Conv' : `${kind}Conv`, (locals) => {
     const F = CONV_FIELDS;
     const src = locals.i32(), out = locals.i32(), residual = locals.i32(), channel = locals.i32(), bounds = locals.i32(), start = locals.i32(), plusEnd = locals.i32(), end = locals.i32(), cursor = locals.i32(), lane = locals.i32(), address = locals.i32();
     const [groupEnd, pairEnd, blockEnd, rows, weight] = [locals.i32(), locals.i32(), locals.i32(), locals.i32(), locals.i32()];
-    const accumulators = Array.from({ length: 2 * GROUP_BLOCKS }, locals.v128);
+    const [chunkEnd, addEnd, sums] = lanes.integer ? [locals.i32(), locals.i32(), locals.i32()] : [0, 0, 0];
+    const vectorsPerBlock = (BLOCK_LANES * lanes.bytes) / 16;
+    const accumulators = Array.from({ length: vectorsPerBlock * lanes.groupBlocks }, locals.v128);
     const splatWeight = locals.v128();
     const [N, O_START, O_END, Y0, Y1] = [A, B, C, D, E];
+    const [add, subtract] = lanes.integer ? [op.i16x8Add, op.i16x8Sub] : [op.f32x4Add, op.f32x4Sub];
+    /** Grid bytes from sum bytes (SUM_ROW counts sums, 4 bytes per lane). */
+    const gridBytes = (sumBytes: Code): Code => (lanes.integer ? [sumBytes, int(1), op.i32ShrU] : sumBytes);
 
     /** Sums `blocks` blocks at lane (bytes from src) for the current channel into scratch + lane. */
     const group = (blocks: number): Code => {
-      const used = accumulators.slice(0, 2 * blocks);
+      const used = accumulators.slice(0, vectorsPerBlock * blocks);
       const step = (combine: Code, weighted: boolean): Code => [
         get(src), get(lane), op.i32Add, get(cursor), op.i32Load(), op.i32Add, set(address),
         weighted ? [get(weight), op.f32Load(), op.f32x4Splat, set(splatWeight)] : [],
@@ -224,19 +267,51 @@ function conv(kind: 'ternary' | 'float'): FunctionSpec {
         increment(cursor, int(4)),
         weighted ? increment(weight, int(4)) : [],
       ];
-      const sums = kind === 'ternary'
-        ? [
-          get(start), set(cursor),
-          whileLoop(lessThan(cursor, plusEnd), step(op.f32x4Add, false)),
-          whileLoop(lessThan(cursor, end), step(op.f32x4Sub, false)),
-        ]
-        : [get(start), set(cursor), get(plusEnd), set(weight), whileLoop(lessThan(cursor, end), step(op.f32x4Add, true))];
-      return [
-        used.map((accumulator) => [op.v128Zero, set(accumulator)]),
-        sums,
-        used.map((accumulator, i) => [get(SCRATCH), get(lane), op.i32Add, get(accumulator), op.v128Store(16 * i)]),
-        increment(lane, int(16 * used.length)),
+      const zeroAccumulators = used.map((accumulator) => [op.v128Zero, set(accumulator)]);
+      const store = used.map((accumulator, i) => [
+        get(SCRATCH), get(lane), op.i32Add, get(accumulator), op.v128Store(16 * i),
+      ]);
+      const minimum = (a: number, b: number, into: number): Code => [
+        get(a), get(b), lessThan(a, b), op.select, set(into),
       ];
+      /** i32 sums += the widened i16 lanes: low four lanes, then high four. */
+      const widen = used.map((accumulator, i) =>
+        [op.i32x4ExtendLowI16x8S, op.i32x4ExtendHighI16x8S].map((extend, half) => [
+          get(sums), get(sums), op.v128Load(32 * i + 16 * half), get(accumulator), extend, op.i32x4Add,
+          op.v128Store(32 * i + 16 * half),
+        ]),
+      );
+      const sumsOf: Code = kind === 'float'
+        ? [
+          zeroAccumulators, get(start), set(cursor), get(plusEnd), set(weight),
+          whileLoop(lessThan(cursor, end), step(add, true)),
+          store,
+        ]
+        : !lanes.integer
+          ? [
+            zeroAccumulators, get(start), set(cursor),
+            whileLoop(lessThan(cursor, plusEnd), step(add, false)),
+            whileLoop(lessThan(cursor, end), step(subtract, false)),
+            store,
+          ]
+          : [
+            get(SCRATCH), get(lane), int(1), op.i32Shl, op.i32Add, set(sums),
+            used.map((_, i) => [
+              get(sums), op.v128Zero, op.v128Store(32 * i), get(sums), op.v128Zero, op.v128Store(32 * i + 16),
+            ]),
+            get(start), set(cursor),
+            whileLoop(
+              lessThan(cursor, end),
+              zeroAccumulators,
+              get(cursor), field(DESC, F.CHUNK), op.i32Add, set(chunkEnd),
+              minimum(chunkEnd, end, chunkEnd),
+              minimum(chunkEnd, plusEnd, addEnd),
+              whileLoop(lessThan(cursor, addEnd), step(add, false)),
+              whileLoop(lessThan(cursor, chunkEnd), step(subtract, false)),
+              widen,
+            ),
+          ];
+      return [sumsOf, increment(lane, int(16 * used.length))];
     };
 
     // The channel's weights: ternary, [start, plusEnd) adds and [plusEnd, end) subtracts; float, every k of the
@@ -248,20 +323,20 @@ function conv(kind: 'ternary' | 'float'): FunctionSpec {
         get(start), field(DESC, F.ROW_LENGTH), int(2), op.i32Shl, op.i32Add, set(end),
         field(DESC, F.WEIGHTS), get(channel), field(DESC, F.ROW_LENGTH), op.i32Mul, int(2), op.i32Shl, op.i32Add, set(plusEnd),
       ];
-    const imageRow = (base: number, image: number, row: number): Code => [
-      field(DESC, base), get(N), field(DESC, image), op.i32Mul, op.i32Add, get(Y0), field(DESC, row), op.i32Mul, op.i32Add,
-    ];
     const outOffset: Code = [
       get(N), field(DESC, F.OUT_IMAGE), op.i32Mul, get(Y0), field(DESC, F.OUT_ROW), op.i32Mul, op.i32Add,
       get(O_START), field(DESC, F.OUT_CHANNEL), op.i32Mul, op.i32Add,
     ];
+    const blockBytes = BLOCK_LANES * lanes.bytes;
     return [
-      imageRow(F.SRC, F.SRC_IMAGE, F.SUM_ROW), set(src),
+      field(DESC, F.SRC), get(N), field(DESC, F.SRC_IMAGE), op.i32Mul, op.i32Add,
+      get(Y0), gridBytes(field(DESC, F.SUM_ROW)), op.i32Mul, op.i32Add, set(src),
       get(Y1), get(Y0), op.i32Sub, set(rows),
       // Bytes of lanes: whole blocks, then the part that fills whole groups.
-      get(rows), field(DESC, F.SUM_ROW), op.i32Mul, int(4 * BLOCK_LANES - 1), op.i32Add, int(-4 * BLOCK_LANES), op.i32And, set(blockEnd),
-      get(blockEnd), get(blockEnd), int(4 * BLOCK_LANES * GROUP_BLOCKS), op.i32RemU, op.i32Sub, set(groupEnd),
-      get(blockEnd), get(blockEnd), get(groupEnd), op.i32Sub, int(4 * BLOCK_LANES * 2), op.i32RemU, op.i32Sub, set(pairEnd),
+      get(rows), gridBytes(field(DESC, F.SUM_ROW)), op.i32Mul,
+      int(blockBytes - 1), op.i32Add, int(-blockBytes), op.i32And, set(blockEnd),
+      get(blockEnd), get(blockEnd), int(blockBytes * lanes.groupBlocks), op.i32RemU, op.i32Sub, set(groupEnd),
+      get(blockEnd), get(blockEnd), get(groupEnd), op.i32Sub, int(blockBytes * 2), op.i32RemU, op.i32Sub, set(pairEnd),
       field(DESC, F.OUT), outOffset, op.i32Add, set(out),
       field(DESC, F.RESIDUAL), set(residual),
       get(residual), op.if(get(residual), outOffset, op.i32Add, set(residual)),
@@ -271,7 +346,7 @@ function conv(kind: 'ternary' | 'float'): FunctionSpec {
         lessThan(channel, O_END),
         channelRows,
         int(0), set(lane),
-        whileLoop(lessThan(lane, groupEnd), group(GROUP_BLOCKS)),
+        whileLoop(lessThan(lane, groupEnd), group(lanes.groupBlocks)),
         whileLoop(lessThan(lane, pairEnd), group(2)),
         whileLoop(lessThan(lane, blockEnd), group(1)),
         get(DESC), get(SCRATCH), get(out), get(residual), get(channel), get(rows), op.call(EPILOGUE_FUNCTION),
@@ -286,12 +361,17 @@ function conv(kind: 'ternary' | 'float'): FunctionSpec {
 
 /**
  * The zero-padded, phase-split grid of a conv2d input (GATHER_FIELDS): task (n, cStart, cEnd). Each grid row is zeros,
- * the in-image columns (one memory.copy at stride 1, a strided loop otherwise), then zeros.
+ * the in-image columns (one memory.copy at stride 1, a strided loop otherwise), then zeros. int16 lanes: the columns
+ * are quantised on the way, eight at a time at stride 1 (f32x4 multiply by s, nearest, saturating truncation, narrow,
+ * clamp to ±qmax), one at a time otherwise and for the last few.
  */
-function gather(): FunctionSpec {
-  return taskFunction('gather', (locals) => {
+function gather(lanes: LaneType): FunctionSpec {
+  return taskFunction(lanes.integer ? 'int16Gather' : 'gather', (locals) => {
     const G = GATHER_FIELDS;
     const src = locals.i32(), dst = locals.i32(), channel = locals.i32(), py = locals.i32(), px = locals.i32(), y = locals.i32(), row = locals.i32(), xLow = locals.i32(), xHigh = locals.i32(), from = locals.i32(), x = locals.i32(), stride = locals.i32();
+    const [vectorEnd, code, qmax] = lanes.integer ? [locals.i32(), locals.i32(), locals.i32()] : [0, 0, 0];
+    const [scale, scaleVector, qmaxVector] = lanes.integer ? [locals.f32(), locals.v128(), locals.v128()] : [0, 0, 0];
+    const elementShift = lanes.bytes === 4 ? 2 : 1;
     const [N, C_START, C_END] = [A, B, C];
     const f = (index: number): Code => field(DESC, index);
     /** ⌈(value)/stride⌉ for value ≥ −stride, clamped to [0, PLANE_W]. */
@@ -300,12 +380,36 @@ function gather(): FunctionSpec {
       get(into), int(0), get(into), int(0), op.i32GtS, op.select, set(into),
       get(into), f(G.PLANE_W), get(into), f(G.PLANE_W), op.i32LtS, op.select, set(into),
     ];
-    const fill = (at: Code, floats: Code): Code => [at, int(0), floats, int(2), op.i32Shl, op.memoryFill];
-    const inRow: Code = [
-      fill(get(row), get(xLow)),
-      // Source of column xLow: row (y·s + py − padTop), column xLow·s + px − padLeft.
-      get(src), get(y), f(G.STRIDE_Y), op.i32Mul, get(py), op.i32Add, f(G.PAD_TOP), op.i32Sub, f(G.WIDTH), op.i32Mul,
-      get(xLow), get(stride), op.i32Mul, op.i32Add, get(px), op.i32Add, f(G.PAD_LEFT), op.i32Sub, int(2), op.i32Shl, op.i32Add, set(from),
+    const fill = (at: Code, elements: Code): Code => [
+      at, int(0), elements, int(elementShift), op.i32Shl, op.memoryFill,
+    ];
+    const quantiseVector = (offset: number): Code => [
+      get(from), op.v128Load(offset), get(scaleVector), op.f32x4Mul, op.f32x4Nearest, op.i32x4TruncSatF32x4S,
+    ];
+    const quantiseColumns: Code = [
+      get(xLow), set(x),
+      get(xLow), get(xHigh), get(xLow), op.i32Sub, int(-8), op.i32And, op.i32Add, set(vectorEnd),
+      get(stride), int(1), op.i32GtS, op.if(get(xLow), set(vectorEnd)),
+      whileLoop(
+        lessThan(x, vectorEnd),
+        get(row), get(x), int(1), op.i32Shl, op.i32Add,
+        quantiseVector(0), quantiseVector(16), op.i16x8NarrowI32x4S,
+        get(qmaxVector), op.i16x8MinS, op.v128Zero, get(qmaxVector), op.i16x8Sub, op.i16x8MaxS, op.v128Store(),
+        increment(from, int(32)),
+        increment(x, int(8)),
+      ),
+      whileLoop(
+        lessThan(x, xHigh),
+        get(from), op.f32Load(), get(scale), op.f32Mul, op.f32Nearest, op.i32TruncSatF32S, set(code),
+        get(code), get(qmax), lessThan(code, qmax), op.select, set(code),
+        get(row), get(x), int(1), op.i32Shl, op.i32Add,
+        get(code), int(0), get(qmax), op.i32Sub, get(code), int(0), get(qmax), op.i32Sub, op.i32GtS, op.select,
+        op.i32Store16(),
+        increment(from, [get(stride), int(2), op.i32Shl]),
+        increment(x, int(1)),
+      ),
+    ];
+    const copyColumns: Code = [
       get(stride), int(1), op.i32GtS, op.i32Eqz,
       op.if(get(row), get(xLow), int(2), op.i32Shl, op.i32Add, get(from), get(xHigh), get(xLow), op.i32Sub, int(2), op.i32Shl, op.memoryCopy),
       get(stride), int(1), op.i32GtS,
@@ -318,10 +422,24 @@ function gather(): FunctionSpec {
           increment(x, int(1)),
         ),
       ),
-      fill([get(row), get(xHigh), int(2), op.i32Shl, op.i32Add], [f(G.PLANE_W), get(xHigh), op.i32Sub]),
+    ];
+    const inRow: Code = [
+      fill(get(row), get(xLow)),
+      // Source of column xLow: row (y·s + py − padTop), column xLow·s + px − padLeft.
+      get(src), get(y), f(G.STRIDE_Y), op.i32Mul, get(py), op.i32Add, f(G.PAD_TOP), op.i32Sub, f(G.WIDTH), op.i32Mul,
+      get(xLow), get(stride), op.i32Mul, op.i32Add, get(px), op.i32Add, f(G.PAD_LEFT), op.i32Sub, int(2), op.i32Shl, op.i32Add, set(from),
+      lanes.integer ? quantiseColumns : copyColumns,
+      fill([get(row), get(xHigh), int(elementShift), op.i32Shl, op.i32Add], [f(G.PLANE_W), get(xHigh), op.i32Sub]),
     ];
     const sourceRow: Code = [get(y), f(G.STRIDE_Y), op.i32Mul, get(py), op.i32Add, f(G.PAD_TOP), op.i32Sub];
+    const quantiser: Code = lanes.integer
+      ? [
+        get(DESC), op.f32Load(4 * G.SCALE), tee(scale), op.f32x4Splat, set(scaleVector),
+        f(G.QMAX), tee(qmax), op.i16x8Splat, set(qmaxVector),
+      ]
+      : [];
     return [
+      quantiser,
       f(G.STRIDE_X), set(stride),
       get(C_START), set(channel),
       whileLoop(
@@ -345,7 +463,7 @@ function gather(): FunctionSpec {
               op.if(inRow),
               sourceRow, f(G.HEIGHT), op.i32GeU,
               op.if(fill(get(row), f(G.PLANE_W))),
-              increment(row, [f(G.PLANE_W), int(2), op.i32Shl]),
+              increment(row, [f(G.PLANE_W), int(elementShift), op.i32Shl]),
               increment(y, int(1)),
             ),
             get(row), set(dst),
@@ -371,6 +489,24 @@ const horizontalSum = (vector: number): Code => [
  */
 export const DENSE_TABLE_BYTES = 256 * 32;
 
+/**
+ * Bytes of the int16 dense mask table: for each code byte (four 2-bit codes), four i16 lanes keeping the +1 codes'
+ * lanes, then four keeping the −1 codes', so a weight applies as acc + (q AND plus) − (q AND minus).
+ */
+export const INT16_DENSE_TABLE_BYTES = 256 * 16;
+
+export function int16DenseMaskTable(): Int32Array {
+  const table = new Int16Array(INT16_DENSE_TABLE_BYTES / 2);
+  for (let byte = 0; byte < 256; byte++) {
+    for (let lane = 0; lane < 4; lane++) {
+      const code = (byte >> (2 * lane)) & 3;
+      table[byte * 8 + lane] = code === 1 ? -1 : 0;
+      table[byte * 8 + 4 + lane] = code === 2 ? -1 : 0;
+    }
+  }
+  return new Int32Array(table.buffer);
+}
+
 export function denseMaskTable(): Int32Array {
   const table = new Int32Array(DENSE_TABLE_BYTES / 4);
   for (let byte = 0; byte < 256; byte++) {
@@ -386,8 +522,11 @@ export function denseMaskTable(): Int32Array {
 /**
  * dense, ternary or float: task (oStart, oEnd) computes those outputs of every sample, each a four-lane dot product
  * over the weight row (ternary: code bytes through the mask table; float: multiply-adds, then the tail one by one).
+ * int16: eight-lane sums of the sample's codes (IN holds them, rows padded to whole code words with zeros), each
+ * code word's two code-byte pairs selecting the lanes to add and to subtract through INT16 mask table entries, widened
+ * into i32 every CHUNK bytes of codes; the i32 total goes to the epilogue.
  */
-function dense(kind: 'ternary' | 'float'): FunctionSpec {
+function dense(kind: 'ternary' | 'float' | 'int16'): FunctionSpec {
   return taskFunction(`${kind}Dense`, (locals) => {
     const F = DENSE_FIELDS;
     const channel = locals.i32(), weights = locals.i32(), weightsEnd = locals.i32(), sample = locals.i32(), input = locals.i32(), at = locals.i32(), word = locals.i32(), sum = locals.i32(), tableEntry = locals.i32();
@@ -401,9 +540,50 @@ function dense(kind: 'ternary' | 'float'): FunctionSpec {
       get(at), op.v128Load(16 * i), get(tableEntry), op.v128Load(0), op.v128And, get(tableEntry), op.v128Load(16), op.v128Xor,
       op.f32x4Add, set(accumulators[i]!),
     ];
-    const rowBytes: Code = kind === 'ternary' ? field(DESC, F.CODE_ROW) : [field(DESC, F.ROW_LENGTH), int(2), op.i32Shl];
-    const rowStart: Code = kind === 'ternary' ? field(DESC, F.CODES) : field(DESC, F.WEIGHTS);
-    const perSample: Code = kind === 'ternary'
+    const coded = kind !== 'float';
+    const rowBytes: Code = coded ? field(DESC, F.CODE_ROW) : [field(DESC, F.ROW_LENGTH), int(2), op.i32Shl];
+    const rowStart: Code = coded ? field(DESC, F.CODES) : field(DESC, F.WEIGHTS);
+    const [wide, chunkEnd, pair] = kind === 'int16' ? [locals.v128(), locals.i32(), locals.v128()] : [0, 0, 0];
+    /** Lanes 8j…8j + 7 of the word's codes: bytes 2j and 2j + 1, each an entry of four plus and four minus lanes. */
+    const int16Half = (j: number): Code => {
+      const entry = (byte: number): Code => [
+        field(DESC, F.TABLE),
+        get(word), byte === 0 ? [int(4), op.i32Shl] : [int(8 * byte - 4), op.i32ShrU], int(0xff0), op.i32And,
+        op.i32Add, op.v128Load(),
+      ];
+      /** Bytes from..from + 7 of each entry: the plus lanes (from = 0) or the minus lanes (from = 8) of both. */
+      const halves = (from: number): number[] => [...Array(16).keys()].map((i) => (i < 8 ? from + i : 8 + from + i));
+      return [
+        entry(2 * j), entry(2 * j + 1), op.i8x16Shuffle(halves(0)), set(pair),
+        get(accumulators[j]!), get(at), op.v128Load(16 * j), get(pair), op.v128And, op.i16x8Add,
+        entry(2 * j), entry(2 * j + 1), op.i8x16Shuffle(halves(8)),
+        get(at), op.v128Load(16 * j), op.v128And, op.i16x8Sub,
+        set(accumulators[j]!),
+      ];
+    };
+    const widen: Code = [0, 1].map((j) => [
+      get(wide), get(accumulators[j]!), op.i32x4ExtendLowI16x8S, op.i32x4Add,
+      get(accumulators[j]!), op.i32x4ExtendHighI16x8S, op.i32x4Add, set(wide),
+      op.v128Zero, set(accumulators[j]!),
+    ]);
+    const perSample: Code = kind === 'int16'
+      ? [
+        op.v128Zero, set(wide),
+        whileLoop(
+          lessThan(weights, weightsEnd),
+          get(weights), field(DESC, F.CHUNK), op.i32Add, set(chunkEnd),
+          get(chunkEnd), get(weightsEnd), lessThan(chunkEnd, weightsEnd), op.select, set(chunkEnd),
+          whileLoop(
+            lessThan(weights, chunkEnd),
+            get(weights), op.i32Load(), set(word),
+            int16Half(0), int16Half(1),
+            increment(weights, int(4)), increment(at, int(32)),
+          ),
+          widen,
+        ),
+        [0, 1, 2, 3].map((lane) => [get(wide), op.i32x4ExtractLane(lane), lane > 0 ? op.i32Add : []]), set(sum),
+      ]
+      : kind === 'ternary'
       ? [
         whileLoop(
           lessThan(weights, weightsEnd),
@@ -441,7 +621,8 @@ function dense(kind: 'ternary' | 'float'): FunctionSpec {
           rowStart, get(channel), rowBytes, op.i32Mul, op.i32Add, tee(weights), rowBytes, op.i32Add, set(weightsEnd),
           get(input), set(at),
           perSample,
-          get(SCRATCH), get(sample), int(2), op.i32Shl, op.i32Add, get(total), op.f32Store(),
+          get(SCRATCH), get(sample), int(2), op.i32Shl, op.i32Add,
+          kind === 'int16' ? [get(sum), op.i32Store()] : [get(total), op.f32Store()],
           increment(input, field(DESC, F.IN_ROW)),
           increment(sample, int(1)),
         ),
@@ -545,13 +726,15 @@ function globalAvgPool(): FunctionSpec {
  * the epilogue (EPILOGUE_FUNCTION) its kernels call; together they export every TASK function.
  */
 const MODULE_FUNCTIONS: readonly (readonly FunctionSpec[])[] = [
-  [epilogue(), conv('ternary'), gather()],
-  [epilogue(), conv('float'), dense('ternary'), dense('float')],
+  [epilogue(F32_LANES), conv('ternary', F32_LANES), gather(F32_LANES)],
+  [epilogue(F32_LANES), conv('float', F32_LANES), dense('ternary'), dense('float')],
   [windowPool('max'), windowPool('mean'), globalAvgPool()],
+  [epilogue(I16_LANES), conv('ternary', I16_LANES), gather(I16_LANES)],
+  [epilogue(I16_LANES), dense('int16')],
 ];
 
-/** The ternary kernels: their bodies hold no float multiply (test/cpu-fast/wasm.test.ts decodes them to check). */
-export const TERNARY_FUNCTIONS = ['ternaryConv', 'ternaryDense'] as const;
+/** The ternary kernels: their bodies hold no multiply (test/cpu-fast/wasm.test.ts decodes them to check). */
+export const TERNARY_FUNCTIONS = ['ternaryConv', 'ternaryDense', 'int16Conv', 'int16Dense'] as const;
 
 export function kernelModules(memory: MemoryImport): Uint8Array<ArrayBuffer>[] {
   return MODULE_FUNCTIONS.map((functions) => encodeModule(functions, memory));

@@ -2,10 +2,12 @@ import type { GraphNode, Tensor } from '../../../graph/ir.js';
 import { unpackTernary } from '../../../format/ternary-pack.js';
 import { conv2dAttrs } from '../../../ops/conv2d.js';
 import { denseAttrs } from '../../../ops/dense.js';
-import { shapeOf, type WasmBoundStep, type WasmOp } from '../kernel.js';
+import { shapeOf, type Int16Quantiser, type WasmBoundStep, type WasmOp } from '../kernel.js';
 import { epilogueConstants } from '../linear.js';
 import type { ArenaRegions } from './arena.js';
-import { BLOCK_LANES, CONV_FIELDS, DENSE_FIELDS, GATHER_FIELDS, GROUP_BLOCKS, TASK, TASK_INTS } from './kernels.js';
+import {
+  CONV_FIELDS, DENSE_FIELDS, GATHER_FIELDS, GROUP_BYTES, I16_GROUP_SUM_BYTES, int16Chunk, TASK, TASK_INTS,
+} from './kernels.js';
 
 /**
  * Bytes of grid one conv2d task should read (its rows of every input channel): they stay in a core's L2 while every
@@ -29,17 +31,66 @@ export function ranges(total: number, size: number): [number, number][] {
   return list;
 }
 
-/** The epilogue's per-channel constants and lower bound, in the arena for the life of the graph. */
-function epilogueInArena(node: GraphNode, graph: { tensors: ReadonlyMap<string, Tensor> }, outChannels: number, regions: ArenaRegions) {
+/**
+ * The epilogue's per-channel constants, in the arena for the life of the graph. int16 sums count quanta of the
+ * input, so their multiplier is α·scale·(r/qmax), one float32 rounding of the product.
+ */
+function epilogueInArena(
+  node: GraphNode,
+  graph: { tensors: ReadonlyMap<string, Tensor> },
+  outChannels: number,
+  regions: ArenaRegions,
+  int16: Int16Quantiser | undefined,
+) {
   const { multiplier, bias } = epilogueConstants(node, graph.tensors, outChannels);
   return {
-    multiplier: regions.store(Float32Array.from(multiplier)),
+    multiplier: regions.store(Float32Array.from(multiplier, (m) => m * (int16?.step ?? 1))),
     bias: regions.store(Float32Array.from(bias)),
   };
 }
 
+const f32Bits = (value: number): number => new Int32Array(Float32Array.of(value).buffer)[0]!;
 /** f32 bits of the epilogue's lower bound: relu clamps at 0, otherwise −∞ leaves every value as it is. */
-const lowerBits = (relu: boolean): number => new Int32Array(Float32Array.of(relu ? 0 : -Infinity).buffer)[0]!;
+const lowerBits = (relu: boolean): number => f32Bits(relu ? 0 : -Infinity);
+
+/** Where a gather task reads its input and writes its grid (GATHER_FIELDS), in elements; strides in bytes. */
+interface GatherGeometry {
+  readonly input: number;
+  readonly inImageBytes: number;
+  readonly inChannelBytes: number;
+  readonly height: number;
+  readonly width: number;
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+  readonly phases: readonly [number, number];
+  readonly planeH: number;
+  readonly planeW: number;
+  readonly grid: number;
+  readonly gridImageBytes: number;
+  readonly gridChannelBytes: number;
+}
+
+/** A gather descriptor in `regions`: the float grid, or the int16 codes when `int16` is given. */
+function storeGather(g: GatherGeometry, int16: Int16Quantiser | undefined, regions: ArenaRegions): number | undefined {
+  const G = GATHER_FIELDS;
+  const fields = new Int32Array(G.SIZE);
+  fields[G.IN] = g.input;
+  fields[G.IN_IMAGE] = g.inImageBytes;
+  fields[G.IN_CHANNEL] = g.inChannelBytes;
+  fields[G.HEIGHT] = g.height;
+  fields[G.WIDTH] = g.width;
+  [fields[G.STRIDE_Y], fields[G.STRIDE_X]] = g.stride;
+  [fields[G.PAD_TOP], fields[G.PAD_LEFT]] = g.padding;
+  [fields[G.PHASES_Y], fields[G.PHASES_X]] = g.phases;
+  fields[G.PLANE_H] = g.planeH;
+  fields[G.PLANE_W] = g.planeW;
+  fields[G.GRID] = g.grid;
+  fields[G.GRID_IMAGE] = g.gridImageBytes;
+  fields[G.GRID_CHANNEL] = g.gridChannelBytes;
+  fields[G.SCALE] = f32Bits(int16?.scale ?? 0);
+  fields[G.QMAX] = int16?.qmax ?? 0;
+  return regions.store(fields);
+}
 
 function weightOf(node: GraphNode, tensors: ReadonlyMap<string, Tensor>): Tensor {
   const weight = tensors.get(node.params.weight ?? '');
@@ -108,14 +159,17 @@ function compiledWeight(weight: Tensor, regions: ArenaRegions): CompiledWeight {
   return compiled;
 }
 
-export const wasmConv2d: WasmOp = (node, graph, regions) => {
+export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
   const attrs = conv2dAttrs(node);
   const weight = weightOf(node, graph.tensors);
   const ternary = weight.dtype === 'ternary2';
+  const int16 = ternary ? quantiser : undefined;
+  /** Bytes per grid element: f32 values or int16 codes. */
+  const elementBytes = int16 ? 2 : 4;
   const compiled = compiledWeight(weight, regions);
   const lists = (compiled.lists ??= weightLists(weight));
   const bounds = compiled.bounds;
-  const { multiplier, bias } = epilogueInArena(node, graph, lists.outChannels, regions);
+  const { multiplier, bias } = epilogueInArena(node, graph, lists.outChannels, regions, int16);
   const weights = compiled.stored;
   if (multiplier === undefined || bias === undefined || weights === undefined) return undefined;
   const [kernelH, kernelW] = attrs.kernel;
@@ -123,15 +177,17 @@ export const wasmConv2d: WasmOp = (node, graph, regions) => {
   const [padY, padX] = attrs.padding;
 
   const boundsFor = (grid: Grid): number | undefined => {
-    const key = `${grid.planeW} ${grid.planeH} ${grid.channelBytes} ${kernelW} ${strideY} ${strideX} ${grid.phasesX}`;
+    const key = [grid.planeW, grid.planeH, grid.channelBytes, kernelW, strideY, strideX, grid.phasesX, elementBytes]
+      .join(' ');
     if (!bounds.has(key)) {
-      const planeBytes = 4 * grid.planeH * grid.planeW;
+      const planeBytes = elementBytes * grid.planeH * grid.planeW;
       const taps = kernelH * kernelW;
       const offsets = lists.k.map((k) => {
         const tap = k % taps;
         const [i, j] = [Math.floor(tap / kernelW), tap % kernelW];
         const phase = (i % strideY) * grid.phasesX + (j % strideX);
-        return Math.floor(k / taps) * grid.channelBytes + phase * planeBytes + 4 * (Math.floor(i / strideY) * grid.planeW + Math.floor(j / strideX));
+        const column = Math.floor(i / strideY) * grid.planeW + Math.floor(j / strideX);
+        return Math.floor(k / taps) * grid.channelBytes + phase * planeBytes + elementBytes * column;
       });
       const address = regions.store(offsets);
       bounds.set(key, address === undefined || !ternary ? address : regions.store(lists.starts.map((start) => address + 4 * start)));
@@ -142,19 +198,21 @@ export const wasmConv2d: WasmOp = (node, graph, regions) => {
   return (step): WasmBoundStep | undefined => {
     const [batch, channels, height, width] = shapeOf(step.inputShapes, 0) as [number, number, number, number];
     const [, outChannels, outHeight, outWidth] = shapeOf(step.outputShapes, 0) as [number, number, number, number];
-    const gathered = !(strideY === 1 && strideX === 1 && padY === 0 && padX === 0);
+    // int16 always gathers: the grid holds the input's codes.
+    const gathered = int16 !== undefined || !(strideY === 1 && strideX === 1 && padY === 0 && padX === 0);
     const phasesY = Math.min(strideY, kernelH);
     const phasesX = Math.min(strideX, kernelW);
     const planeH = gathered ? Math.ceil((height + 2 * padY) / strideY) : height;
     const planeW = gathered ? Math.ceil((width + 2 * padX) / strideX) : width;
-    const channelBytes = 4 * phasesY * phasesX * planeH * planeW;
+    const channelBytes = elementBytes * phasesY * phasesX * planeH * planeW;
     const grid: Grid = { gathered, phasesY, phasesX, planeH, planeW, channelBytes, imageBytes: channels * channelBytes };
     const boundsAddress = boundsFor(grid);
     if (boundsAddress === undefined) return undefined;
     // Rows per task: the grid rows they read (plus the kernel's reach below them) within TASK_GRID_BYTES.
     const reach = Math.floor((kernelH - 1) / strideY);
     const rowsPerTask = Math.max(1, Math.floor(TASK_GRID_BYTES / (grid.channelBytes / planeH)) - reach);
-    const groupBytes = 4 * BLOCK_LANES * GROUP_BLOCKS;
+    // The sums of a task's rows, 4 bytes per lane, in whole groups.
+    const groupBytes = int16 ? I16_GROUP_SUM_BYTES : GROUP_BYTES;
     return {
       scratchBytes: gathered ? grid.imageBytes : 0,
       threadScratchBytes: Math.ceil((4 * Math.min(rowsPerTask, outHeight) * planeW) / groupBytes) * groupBytes + groupBytes,
@@ -176,6 +234,7 @@ export const wasmConv2d: WasmOp = (node, graph, regions) => {
         fields[F.BOUNDS] = boundsAddress;
         fields[F.WEIGHTS] = weights;
         fields[F.ROW_LENGTH] = lists.rowLength;
+        fields[F.CHUNK] = int16 ? 4 * int16Chunk(int16.qmax) : 0;
         const descriptor = stepRegions.store(fields);
         if (descriptor === undefined) return undefined;
         const rowRanges = ranges(outHeight, rowsPerTask);
@@ -183,50 +242,51 @@ export const wasmConv2d: WasmOp = (node, graph, regions) => {
         // (each task's grid rows are then read once per channel group).
         const wanted = threads === 1 ? 1 : Math.ceil((TASKS_PER_THREAD * threads) / rowRanges.length);
         const channelRanges = ranges(outChannels, Math.max(8, Math.ceil(outChannels / wanted / 8) * 8));
+        const convTask = int16 ? TASK.int16Conv : ternary ? TASK.ternaryConv : TASK.floatConv;
         const convTasks = (n: number) =>
-          taskList(rowRanges.flatMap(([y0, y1]) => channelRanges.map(([o0, o1]) => [ternary ? TASK.ternaryConv : TASK.floatConv, descriptor, n, o0, o1, y0, y1])));
+          taskList(
+            rowRanges.flatMap(([y0, y1]) => channelRanges.map(([o0, o1]) => [convTask, descriptor, n, o0, o1, y0, y1])),
+          );
         const images = Array.from({ length: batch }, (_, n) => n);
         if (!gathered) return images.map(convTasks);
-        const G = GATHER_FIELDS;
-        const gatherFields = new Int32Array(G.SIZE);
-        gatherFields[G.IN] = io.inputs[0]!;
-        gatherFields[G.IN_IMAGE] = 4 * channels * height * width;
-        gatherFields[G.IN_CHANNEL] = 4 * height * width;
-        gatherFields[G.HEIGHT] = height;
-        gatherFields[G.WIDTH] = width;
-        gatherFields[G.STRIDE_Y] = strideY;
-        gatherFields[G.STRIDE_X] = strideX;
-        gatherFields[G.PAD_TOP] = padY;
-        gatherFields[G.PAD_LEFT] = padX;
-        gatherFields[G.PHASES_Y] = phasesY;
-        gatherFields[G.PHASES_X] = phasesX;
-        gatherFields[G.PLANE_H] = planeH;
-        gatherFields[G.PLANE_W] = planeW;
-        gatherFields[G.GRID] = io.scratch;
-        gatherFields[G.GRID_CHANNEL] = grid.channelBytes;
-        const gatherDescriptor = stepRegions.store(gatherFields);
+        const gatherDescriptor = storeGather(
+          {
+            input: io.inputs[0]!, inImageBytes: 4 * channels * height * width, inChannelBytes: 4 * height * width,
+            height, width,
+            stride: attrs.stride, padding: attrs.padding, phases: [phasesY, phasesX], planeH, planeW,
+            grid: io.scratch, gridImageBytes: 0, gridChannelBytes: grid.channelBytes,
+          },
+          int16,
+          stepRegions,
+        );
         if (gatherDescriptor === undefined) return undefined;
+        const gatherTask = int16 ? TASK.int16Gather : TASK.gather;
         const perTask = threads === 1 ? channels : Math.max(1, Math.ceil(channels / (TASKS_PER_THREAD * threads)));
         // Image by image, so the grid (one image's, GRID_IMAGE 0) stays in cache between its gather and its conv.
-        return images.flatMap((n) => [taskList(ranges(channels, perTask).map(([c0, c1]) => [TASK.gather, gatherDescriptor, n, c0, c1])), convTasks(n)]);
+        const gatherTasks = (n: number) =>
+          taskList(ranges(channels, perTask).map(([c0, c1]) => [gatherTask, gatherDescriptor, n, c0, c1]));
+        return images.flatMap((n) => [gatherTasks(n), convTasks(n)]);
       },
     };
   };
 };
 
-export const wasmDense: WasmOp = (node, graph, regions) => {
+export const wasmDense: WasmOp = (node, graph, regions, quantiser) => {
   const weight = weightOf(node, graph.tensors);
   const ternary = weight.dtype === 'ternary2';
+  const int16 = ternary ? quantiser : undefined;
   const [outChannels = 0, features = 0] = weight.shape;
-  const { multiplier, bias } = epilogueInArena(node, graph, outChannels, regions);
+  const { multiplier, bias } = epilogueInArena(node, graph, outChannels, regions, int16);
   const weights = compiledWeight(weight, regions).stored;
-  const table = ternary ? regions.arena.denseTable() : 0;
+  const table = ternary ? regions.arena.denseTable(int16 ? 'int16' : 'float') : 0;
   if (multiplier === undefined || bias === undefined || weights === undefined || table === undefined) return undefined;
   const relu = denseAttrs(node).activation === 'relu';
+  /** int16: each sample's codes, padded with zeros to whole code words (16 codes). */
+  const codeRowBytes = 2 * 16 * Math.ceil(features / 16);
   return (step) => {
     const [batch] = shapeOf(step.inputShapes, 0) as [number, number];
     return {
-      scratchBytes: 0,
+      scratchBytes: int16 ? batch * codeRowBytes : 0,
       threadScratchBytes: 4 * batch + 16,
       phases(io, stepRegions, threads) {
         const F = DENSE_FIELDS;
@@ -239,19 +299,33 @@ export const wasmDense: WasmOp = (node, graph, regions) => {
         fields[F.LOWER] = lowerBits(relu);
         fields[F.OUT] = io.output;
         fields[F.RESIDUAL] = io.inputs[1] ?? 0;
-        fields[F.IN] = io.inputs[0]!;
-        fields[F.IN_ROW] = 4 * features;
+        fields[F.IN] = int16 ? io.scratch : io.inputs[0]!;
+        fields[F.IN_ROW] = int16 ? codeRowBytes : 4 * features;
         fields[F.SAMPLES] = batch;
         fields[F.CODES] = weights;
         fields[F.CODE_ROW] = 4 * Math.ceil(features / 16);
         fields[F.TABLE] = table;
         fields[F.WEIGHTS] = weights;
         fields[F.ROW_LENGTH] = features;
+        fields[F.CHUNK] = int16 ? 4 * int16Chunk(int16.qmax) : 0;
         const descriptor = stepRegions.store(fields);
         if (descriptor === undefined) return undefined;
         const perTask = threads === 1 ? outChannels : Math.max(1, Math.ceil(outChannels / (TASKS_PER_THREAD * threads)));
-        const task = ternary ? TASK.ternaryDense : TASK.floatDense;
-        return [taskList(ranges(outChannels, perTask).map(([o0, o1]) => [task, descriptor, o0, o1]))];
+        const task = int16 ? TASK.int16Dense : ternary ? TASK.ternaryDense : TASK.floatDense;
+        const denseTasks = taskList(ranges(outChannels, perTask).map(([o0, o1]) => [task, descriptor, o0, o1]));
+        if (!int16) return [denseTasks];
+        // The samples' codes first: one row of `features` values per sample, as a one-channel, one-row image.
+        const quantise = storeGather(
+          {
+            input: io.inputs[0]!, inImageBytes: 4 * features, inChannelBytes: 0, height: 1, width: features,
+            stride: [1, 1], padding: [0, 0], phases: [1, 1], planeH: 1, planeW: codeRowBytes / 2,
+            grid: io.scratch, gridImageBytes: codeRowBytes, gridChannelBytes: 0,
+          },
+          int16,
+          stepRegions,
+        );
+        if (quantise === undefined) return undefined;
+        return [taskList(ranges(batch, 1).map(([n]) => [TASK.int16Gather, quantise, n, 0, 1])), denseTasks];
       },
     };
   };
