@@ -101,8 +101,9 @@ async function main(): Promise<void> {
     root: resolve('.'),
     logLevel: 'warn',
     worker: { format: 'es' },
-    // The page imports no packages through Vite (ONNX Runtime comes from /ort/), so there is nothing to pre-bundle.
-    optimizeDeps: { noDiscovery: true },
+    // ONNX Runtime comes from /ort/; the one package the page imports through Vite is protobufjs (the ONNX twin is
+    // written with the converter's schema), CommonJS, so it is pre-bundled into an ES module.
+    optimizeDeps: { noDiscovery: true, include: ['protobufjs/light.js'] },
     plugins: [serveOnnxRuntime()],
     // No file watching or hot reload: a checkout changing under a long run must not reload the page mid-measurement.
     server: {
