@@ -37,7 +37,9 @@ addEventListener('message', async (event: MessageEvent<WorkerRequest>) => {
       graph = request.graph;
       cpu.dispose();
       cpu = new FastCpuExecutor(request.options);
-      // Helper threads start before the answer, so the first run already uses them and info says how many run.
+      // The plan for batch 1 is bound while helper threads start; both are done before the answer, so the first run
+      // is only a run, it already uses every helper, and info says how many run.
+      cpu.prepare(graph, 1);
       const threads = await cpu.threadInfo();
       const loaded = (holdsLock: boolean) => reply({ id: request.id, ok: true, kernels: cpu.kernels, threads, holdsLock });
       holdLivenessLock(request.livenessLock, loaded);

@@ -90,6 +90,7 @@ function outputName(graph: Graph): string {
 /** The float32 CPU backend (the float64 one is the reference for tests, not for users); it caches plans per batch. */
 async function cpuExecutor(graph: Graph, options: FastCpuOptions): Promise<Executor> {
   let cpu: FastCpuExecutor | undefined = new FastCpuExecutor(options);
+  cpu.prepare(graph, 1); // batch 1 bound while helper threads start
   const { threads, reason } = await cpu.threadInfo();
   const output = outputName(graph);
   return {

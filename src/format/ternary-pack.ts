@@ -58,6 +58,57 @@ export function unpackTernary(words: Uint32Array, shape: readonly number[]): Int
   return codes;
 }
 
+/** Set bits of a 32-bit word. */
+function bitCount(word: number): number {
+  let bits = word - ((word >> 1) & 0x55555555);
+  bits = (bits & 0x33333333) + ((bits >> 2) & 0x33333333);
+  return Math.imul((bits + (bits >> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
+
+/**
+ * Per row, the indices k of its +1 codes, then those of its −1 codes, both ascending, read off the packed words a
+ * word and a nonzero code at a time (no row is unpacked). starts[2o] is where row o's +1 indices begin, starts[2o + 1]
+ * its −1 indices, starts[2·rows] the end. Throws RangeError like {@link unpackTernary}.
+ */
+export function ternarySignedIndices(
+  words: Uint32Array,
+  shape: readonly number[],
+): { indices: Int32Array; starts: Int32Array } {
+  const { rows, rowLength } = ternaryRows(shape);
+  const rowWords = ternaryRowWords(rowLength);
+  if (words.length !== rows * rowWords) {
+    throw new RangeError(`expected ${rows * rowWords} words for shape [${shape.join(', ')}], got ${words.length}`);
+  }
+  // As int32, so that V8 keeps every value in a register (a u32 above 2^31 would be a heap number).
+  const signed = new Int32Array(words.buffer, words.byteOffset, words.length);
+  let nonZero = 0;
+  for (let i = 0; i < signed.length; i++) {
+    const word = signed[i]!;
+    if ((word & (word >> 1) & LOW_BITS) !== 0) throw new RangeError(`invalid ternary code 3 in word ${i}`);
+    nonZero += bitCount(word & LOW_BITS) + bitCount((word >> 1) & LOW_BITS);
+  }
+  const indices = new Int32Array(nonZero);
+  const starts = new Int32Array(2 * rows + 1);
+  let next = 0;
+  for (let o = 0; o < rows; o++) {
+    for (let sign = 0; sign < 2; sign++) {
+      starts[2 * o + sign] = next;
+      for (let w = 0; w < rowWords; w++) {
+        const word = signed[o * rowWords + w]!;
+        // The low bit of each code that is 1 (+1, sign 0) or 2 (−1, sign 1); code 3 was rejected above.
+        let bits = (sign === 0 ? word & ~(word >> 1) : (word >> 1) & ~word) & LOW_BITS;
+        while (bits !== 0) {
+          const lowest = bits & -bits;
+          indices[next++] = w * CODES_PER_WORD + ((31 - Math.clz32(lowest)) >> 1);
+          bits ^= lowest;
+        }
+      }
+    }
+  }
+  starts[2 * rows] = next;
+  return { indices, starts };
+}
+
 /**
  * Index of the first word holding a code 3 or a non-zero code past the end of its row, or −1 if all are valid.
  * `words` must hold exactly rows · ⌈rowLength/16⌉ words.

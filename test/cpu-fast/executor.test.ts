@@ -37,6 +37,17 @@ describe('FastCpuExecutor', () => {
     expect(fast.run(graph, one, 1).get('logits')!.data).toEqual(before);
   });
 
+  it('prepare() binds before the first run, which gives the same logits; a plan over maxRunBytes waits for run()', () => {
+    const input = pixels(SAMPLE, 5);
+    const prepared = new FastCpuExecutor();
+    expect(prepared.prepare(graph, 1)).toBe(true);
+    const expected = new FastCpuExecutor().run(graph, input, 1).get('logits')!.data;
+    expect(prepared.run(graph, input, 1).get('logits')!.data).toEqual(expected);
+    const tight = new FastCpuExecutor({ maxRunBytes: 1024 });
+    expect(tight.prepare(graph, 1)).toBe(false);
+    expect(() => tight.run(graph, input, 1)).toThrow(TwnInputError);
+  });
+
   it('a Graph runs as its optimized plan; Float64Array input equals Float32Array input', () => {
     const fast = new FastCpuExecutor();
     const input = pixels(2 * SAMPLE, 3);

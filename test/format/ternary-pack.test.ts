@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { findInvalidTernaryWord, packTernary, ternaryRowWords, unpackTernary } from '../../src/format/ternary-pack.js';
+import {
+  findInvalidTernaryWord, packTernary, ternaryRowWords, ternarySignedIndices, unpackTernary,
+} from '../../src/format/ternary-pack.js';
 import { mulberry32 } from '../../src/models/random.js';
 
 function randomCodes(count: number, seed: number): Int8Array {
@@ -34,6 +36,26 @@ describe('ternary packing', () => {
       expect(findInvalidTernaryWord(words, rowLength)).toBe(-1);
       expect(unpackTernary(words, shape)).toEqual(codes);
     }
+  });
+
+  it.each([1, 16, 17, 33, 1152])('lists each row\'s +1 then −1 indices for K = %i', (rowLength) => {
+    const rows = 5;
+    const codes = randomCodes(rows * rowLength, rowLength);
+    codes.fill(0, 2 * rowLength, 3 * rowLength); // an all-zero row
+    const expected: number[] = [];
+    const starts: number[] = [];
+    for (let o = 0; o < rows; o++) {
+      for (const sign of [1, -1]) {
+        starts.push(expected.length);
+        for (let k = 0; k < rowLength; k++) if (codes[o * rowLength + k] === sign) expected.push(k);
+      }
+    }
+    starts.push(expected.length);
+    const lists = ternarySignedIndices(packTernary(codes, [rows, rowLength]), [rows, 1, rowLength]);
+    expect([...lists.indices]).toEqual(expected);
+    expect([...lists.starts]).toEqual(starts);
+    expect(() => ternarySignedIndices(Uint32Array.of(0b1100), [1, 2])).toThrow(RangeError);
+    expect(() => ternarySignedIndices(new Uint32Array(2), [1, 2])).toThrow(RangeError);
   });
 
   it('rejects codes other than −1/0/+1 and counts that do not fit the shape', () => {

@@ -125,12 +125,32 @@ export class FastCpuExecutor {
         `input ${formatShape(inputShape)} needs ${elementCount(inputShape)} values, got ${input.length}`,
       );
     }
+    return this.bind(plan).run(input);
+  }
+
+  /**
+   * Plans and binds `graph` for `batch` now instead of on its first run (weights compiled, buffers laid out, tasks
+   * cut): a model's loader calls it while helper threads start, so that the two overlap. false when no plan can be
+   * made (a run over maxRunBytes), which run() then reports, for the batch it is given.
+   */
+  prepare(graph: Graph, batch: number): boolean {
+    let plan: ExecutionPlan;
+    try {
+      plan = this.planFor(graph, batch);
+    } catch {
+      return false;
+    }
+    this.bind(plan);
+    return true;
+  }
+
+  private bind(plan: ExecutionPlan): BoundPlan {
     let bound = this.bound.get(plan);
     if (bound === undefined) {
       bound = (this.arena && this.bindInArena(plan, this.arena)) ?? this.bindOnHeap(plan);
       this.bound.set(plan, bound);
     }
-    return bound.run(input);
+    return bound;
   }
 
   private planFor(graph: Graph, batch: number): ExecutionPlan {

@@ -27,6 +27,8 @@ export class WasmArena {
 
   private constructor(
     readonly memory: WebAssembly.Memory,
+    /** The compiled kernel modules, for helper threads to instantiate against the same (shared) memory. */
+    readonly modules: readonly WebAssembly.Module[],
     tasks: TaskFunction[],
   ) {
     this.tasks = tasks;
@@ -40,11 +42,13 @@ export class WasmArena {
     try {
       if (typeof WebAssembly !== 'object') return undefined;
       const memory = new WebAssembly.Memory(shared ? { initial: 1, maximum: SHARED_MAXIMUM_PAGES, shared } : { initial: 1 });
-      const modules = kernelModules({ shared, maximumPages: SHARED_MAXIMUM_PAGES });
-      if (!modules.every((module) => WebAssembly.validate(module))) return undefined;
+      const bytes = kernelModules({ shared, maximumPages: SHARED_MAXIMUM_PAGES });
+      if (!bytes.every((module) => WebAssembly.validate(module))) return undefined;
       // Synchronous compilation, which browsers allow on the page's own thread for modules under 4 KiB.
-      const exports = Object.assign({}, ...modules.map((module) => new WebAssembly.Instance(new WebAssembly.Module(module), { env: { memory } }).exports)) as Record<string, TaskFunction>;
-      return new WasmArena(memory, Object.keys(TASK).map((name) => exports[name]!));
+      const modules = bytes.map((module) => new WebAssembly.Module(module));
+      const instances = modules.map((module) => new WebAssembly.Instance(module, { env: { memory } }));
+      const exports = Object.assign({}, ...instances.map((instance) => instance.exports)) as Record<string, TaskFunction>;
+      return new WasmArena(memory, modules, Object.keys(TASK).map((name) => exports[name]!));
     } catch {
       // A Content-Security-Policy without 'wasm-unsafe-eval' lands here: the JavaScript kernels run instead.
       return undefined;

@@ -1,5 +1,5 @@
 import type { GraphNode, Tensor } from '../../../graph/ir.js';
-import { unpackTernary } from '../../../format/ternary-pack.js';
+import { ternarySignedIndices } from '../../../format/ternary-pack.js';
 import { conv2dAttrs } from '../../../ops/conv2d.js';
 import { denseAttrs } from '../../../ops/dense.js';
 import { shapeOf, type Int16Quantiser, type WasmBoundStep, type WasmOp } from '../kernel.js';
@@ -108,21 +108,7 @@ function weightLists(weight: Tensor): { k: Int32Array; starts: Int32Array; outCh
   if (weight.dtype !== 'ternary2') {
     return { k: Int32Array.from({ length: rowLength }, (_, k) => k), starts: new Int32Array(0), outChannels, rowLength };
   }
-  const codes = unpackTernary(weight.data as Uint32Array, weight.shape);
-  let nonZero = 0;
-  for (const code of codes) if (code !== 0) nonZero++;
-  const k = new Int32Array(nonZero);
-  // starts[2o]: channel o's first +1 entry; starts[2o + 1]: its first −1 entry; starts[2·O]: the end.
-  const starts = new Int32Array(2 * outChannels + 1);
-  let next = 0;
-  for (let o = 0; o < outChannels; o++) {
-    const row = o * rowLength;
-    starts[2 * o] = next;
-    for (let i = 0; i < rowLength; i++) if (codes[row + i] === 1) k[next++] = i;
-    starts[2 * o + 1] = next;
-    for (let i = 0; i < rowLength; i++) if (codes[row + i] === -1) k[next++] = i;
-  }
-  starts[2 * outChannels] = next;
+  const { indices: k, starts } = ternarySignedIndices(weight.data as Uint32Array, weight.shape);
   return { k, starts, outChannels, rowLength };
 }
 

@@ -1,5 +1,5 @@
-import { SHARED_MAXIMUM_PAGES, type WasmArena } from './arena.js';
-import { kernelModules, TASK, TASK_INTS } from './kernels.js';
+import type { WasmArena } from './arena.js';
+import { TASK, TASK_INTS } from './kernels.js';
 
 /** The control block in shared memory, i32 fields: how the thread running a plan hands a phase's tasks out. */
 const CONTROL = {
@@ -52,7 +52,8 @@ export interface ThreadProfile {
 
 export interface HelperStart {
   readonly memory: WebAssembly.Memory;
-  readonly modules: readonly Uint8Array<ArrayBuffer>[];
+  /** Compiled once, by the arena: a helper only instantiates them (a module is shared, not copied, with a worker). */
+  readonly modules: readonly WebAssembly.Module[];
   readonly names: readonly string[];
   readonly control: number;
   readonly index: number;
@@ -79,9 +80,7 @@ function helperMain(start: HelperStart): void {
   const [READY, PROFILE] = [8, 9];
   const { memory, control, index, spinMs } = start;
   const exports: Record<string, (...args: number[]) => void> = {};
-  for (const bytes of start.modules) {
-    Object.assign(exports, new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports);
-  }
+  for (const module of start.modules) Object.assign(exports, new WebAssembly.Instance(module, { env: { memory } }).exports);
   const functions = start.names.map((name) => exports[name]!);
   const block = new Int32Array(memory.buffer, control, 10);
   const now = () => performance.timeOrigin + performance.now();
@@ -150,7 +149,7 @@ export class ThreadPool {
     if (!arena.shared) return 'SharedArrayBuffer is unavailable (a web page needs cross-origin isolation: COOP and COEP headers)';
     const control = arena.allocate(4 * CONTROL.SIZE);
     if (control === undefined) return 'the WebAssembly memory is full';
-    const modules = kernelModules({ shared: true, maximumPages: SHARED_MAXIMUM_PAGES });
+    const modules = arena.modules;
     const names = Object.keys(TASK);
     const { memory } = arena;
     const start = (index: number): HelperStart => ({ memory, modules, names, control, index, spinMs: SPIN_MS });
@@ -159,9 +158,13 @@ export class ThreadPool {
     const isNode = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
     try {
       if (isNode) {
+        // Synchronously where Node can (≥ 20.16), so helpers start booting before the caller goes on (prepare()).
         // A variable specifier keeps bundlers from resolving a Node built-in for the browser build.
         const specifier = 'node:worker_threads';
-        const { Worker } = (await import(/* @vite-ignore */ specifier)) as typeof import('node:worker_threads');
+        type WorkerThreads = typeof import('node:worker_threads');
+        const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+        const { Worker } = ((process?.getBuiltinModule?.(specifier) as WorkerThreads | undefined) ??
+          (await import(/* @vite-ignore */ specifier))) as WorkerThreads;
         for (let index = 1; index < threads; index++) {
           const source = `(${helperMain.toString()})(require('node:worker_threads').workerData)`;
           const worker = new Worker(source, { eval: true, workerData: start(index) });
