@@ -1,3 +1,4 @@
+import type { Precision } from '../backends/cpu-fast/index.js';
 import { TwnDeviceError } from '../errors.js';
 import {
   acquireDevice,
@@ -63,6 +64,13 @@ export interface BackendOptions {
    * runs and `info.backend.threadsReason` says why.
    */
   threads?: number;
+  /**
+   * 'int16': the CPU backend sums int16 codes of the activations entering each ternary layer, with the ranges the
+   * file was calibrated with (docs/FORMAT.md §7.1). Offered only where the file has a range for every ternary layer
+   * and states no top-1 loss over 0.1 points, on WebAssembly SIMD; otherwise float32 runs and
+   * `info.backend.precisionReason` says why. Default 'float32'.
+   */
+  precision?: Precision;
 }
 
 /**

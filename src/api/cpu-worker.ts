@@ -41,7 +41,9 @@ addEventListener('message', async (event: MessageEvent<WorkerRequest>) => {
       // is only a run, it already uses every helper, and info says how many run.
       cpu.prepare(graph, 1);
       const threads = await cpu.threadInfo();
-      const loaded = (holdsLock: boolean) => reply({ id: request.id, ok: true, kernels: cpu.kernels, threads, holdsLock });
+      const { kernels, precision } = cpu;
+      const loaded = (holdsLock: boolean) =>
+        reply({ id: request.id, ok: true, kernels, precision, threads, holdsLock });
       holdLivenessLock(request.livenessLock, loaded);
       return;
     }

@@ -1,4 +1,10 @@
-import { FastCpuExecutor, threadsPayOff, type CpuKernels, type FastCpuOptions } from '../backends/cpu-fast/index.js';
+import {
+  FastCpuExecutor,
+  threadsPayOff,
+  type CpuKernels,
+  type FastCpuOptions,
+  type Precision,
+} from '../backends/cpu-fast/index.js';
 import { TwnDeviceError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import type { WebGpuModel } from '../backends/webgpu/executor.js';
@@ -12,6 +18,8 @@ export interface Executor {
   readonly kernels?: CpuKernels;
   readonly threads?: number;
   readonly threadsReason?: string;
+  /** CPU only: the precision the kernels run (int16 only where asked for and WebAssembly SIMD runs). */
+  readonly precision?: Precision;
   run(input: Float32Array, batch: number): Promise<Float32Array>;
   dispose(): void;
 }
@@ -23,6 +31,8 @@ export interface ExecutorOptions {
   readonly maxRunBytes?: number;
   /** CPU backend threads (backend.ts BackendOptions.threads); default: defaultThreads(). */
   readonly threads?: number;
+  /** CPU backend: 'int16' once the file is known to offer it (precision.ts); default 'float32'. */
+  readonly precision?: Precision;
 }
 
 /** Threads the CPU backend uses unless told otherwise: the hardware's, at most this many. */
@@ -47,7 +57,7 @@ export async function createExecutor(graph: Graph, choice: BackendChoice, option
       const single = await createExecutor(graph, choice, { ...options, threads: 1 });
       return { ...single, threadsReason: 'the model is too small for threads to pay off (under 5 M multiply-adds per image)' };
     }
-    const cpuOptions = { maxRunBytes: options.maxRunBytes, threads: requested };
+    const cpuOptions = { maxRunBytes: options.maxRunBytes, threads: requested, precision: options.precision };
     if (options.cpuWorker === false || !workersAvailable()) return cpuExecutor(graph, cpuOptions);
     try {
       // Loaded on demand, like the GPU kernels: Node never evaluates the inlined worker.
@@ -96,6 +106,7 @@ async function cpuExecutor(graph: Graph, options: FastCpuOptions): Promise<Execu
   return {
     thread: 'main',
     kernels: cpu.kernels,
+    precision: cpu.precision,
     threads,
     ...(reason !== undefined && { threadsReason: reason }),
     run: async (input, batch) => live(cpu).run(graph, input, batch).get(output)!.data,

@@ -1,5 +1,5 @@
 import type { DType, Graph, Tensor } from '../graph/ir.js';
-import type { CpuKernels } from '../backends/cpu-fast/index.js';
+import type { CpuKernels, Precision } from '../backends/cpu-fast/index.js';
 import type { BackendInfo, ExecutionThread } from './backend.js';
 
 export interface AlphaStats {
@@ -70,6 +70,13 @@ export interface RunningBackend extends BackendInfo {
    * page's own thread, which may not block; the JavaScript kernels).
    */
   readonly threadsReason?: string;
+  /** What the ternary layers sum: 'int16' codes where asked for and offered (options.precision), else 'float32'. */
+  readonly precision: Precision;
+  /**
+   * When int16 was asked for but float32 runs: why (the file has no ranges, or states an accuracy loss over 0.1 points;
+   * the WebGPU backend; no WebAssembly SIMD; no ternary layers).
+   */
+  readonly precisionReason?: string;
 }
 
 export function describeModel(graph: Graph, fileBytes: number, backend: RunningBackend): ModelInfo {

@@ -7,6 +7,7 @@ import { chooseBackend, type BackendChoice, type BackendOptions } from './backen
 import { throwIfAborted } from './errors.js';
 import { createExecutor, type Executor, type ExecutorOptions } from './executor.js';
 import { describeModel, type RunningBackend } from './info.js';
+import { checkPrecision, int16Declined, precisionInfo } from './precision.js';
 import { TwnModel } from './model.js';
 import { readModelSource, type ModelSource, type ReadSourceOptions } from './source.js';
 import type { ImageDecoder } from './decode.js';
@@ -47,13 +48,20 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
     graph = graphFromFile(readTwnFile(bytes));
   }
   throwIfAborted(options.signal);
-  const executorOptions = { cpuWorker: options.cpuWorker, maxRunBytes, threads: options.threads };
+  const precision = checkPrecision(options.precision);
+  const executorOptions = {
+    cpuWorker: options.cpuWorker,
+    maxRunBytes,
+    threads: options.threads,
+    precision: precision === 'int16' && int16Declined(graph) === undefined ? precision : 'float32',
+  } as const;
   const { choice, executor } = await prepare(optimize(graph), await chooseBackend(options), executorOptions);
   if (options.signal?.aborted) {
     executor.dispose();
     throwIfAborted(options.signal);
   }
-  const info = describeModel(graph, bytes.byteLength, backendInfo(choice, executor));
+  const running = precisionInfo(precision, graph, choice.kind, executor.precision);
+  const info = describeModel(graph, bytes.byteLength, { ...backendInfo(choice, executor), ...running });
   return new TwnModel(graph, info, executor, options.imageDecoder);
 }
 
@@ -66,7 +74,7 @@ async function readBytes(source: ModelSource, options: LoadOptions): Promise<Cac
   return { bytes: await readModelSource(source, options) };
 }
 
-function backendInfo(choice: BackendChoice, executor: Executor): RunningBackend {
+function backendInfo(choice: BackendChoice, executor: Executor): Omit<RunningBackend, 'precision'> {
   const { kind, requested, reason, adapter } = choice;
   const { thread, kernels, threads, threadsReason } = executor;
   return {

@@ -1,4 +1,4 @@
-import type { CpuKernels, FastCpuOptions, ThreadInfo } from '../backends/cpu-fast/index.js';
+import type { CpuKernels, FastCpuOptions, Precision, ThreadInfo } from '../backends/cpu-fast/index.js';
 import { TwnDeviceError } from '../errors.js';
 import { reviveError, type SerializedError } from './errors.js';
 import type { Graph } from '../graph/ir.js';
@@ -23,6 +23,7 @@ export type WorkerReply =
       readonly ok: true;
       readonly output?: Float32Array;
       readonly kernels?: CpuKernels;
+      readonly precision?: Precision;
       readonly threads?: ThreadInfo;
       /** The worker took the liveness lock. */
       readonly holdsLock?: boolean;
@@ -79,6 +80,7 @@ export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions
   return {
     thread: 'worker',
     ...(loaded.kernels && { kernels: loaded.kernels }),
+    ...(loaded.precision && { precision: loaded.precision }),
     ...(loaded.threads && { threads: loaded.threads.threads }),
     ...(loaded.threads?.reason !== undefined && { threadsReason: loaded.threads.reason }),
     run: async (input, batch) => {

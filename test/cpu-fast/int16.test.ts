@@ -4,31 +4,18 @@
  * lanes are widened after every nonzero weight, and the sums leave float32's exact integers behind).
  */
 import { describe, expect, it } from 'vitest';
+import { FastCpuExecutor } from '../../src/backends/cpu-fast/index.js';
 import type { Int16Quantiser } from '../../src/backends/cpu-fast/kernel.js';
-import type { RefTensor } from '../../src/ops/op.js';
+import { readTwnFile } from '../../src/format/reader.js';
+import { writeTwnFile } from '../../src/format/writer.js';
+import { graphFromFile } from '../../src/graph/from-file.js';
+import { buildVgg7 } from '../../src/models/index.js';
+import { seededRandom } from '../../src/models/random.js';
 import { OP_CASES, type OpCase } from '../op-cases/cases.js';
 import { compareToReference, OP_RELATIVE_TOLERANCE, referenceOutput } from '../op-cases/compare.js';
+import { tinyResNetFile } from '../graph/fixtures.js';
+import { calibration, fakeQuantised, quantiser, quantisersOf, referenceRun } from '../op-cases/int16-reference.js';
 import { runOnFastCpu } from '../op-cases/run-cpu-fast.js';
-
-/** roundTiesToEven, as IEEE 754 and f32x4.nearest round. */
-function roundTiesToEven(value: number): number {
-  const floor = Math.floor(value);
-  const fraction = value - floor;
-  if (fraction !== 0.5) return fraction < 0.5 ? floor : floor + 1;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
-
-/** s = qmax/r as float32, as the runtime derives it from a file's range. */
-function quantiser(range: number, bits: number): Int16Quantiser {
-  const qmax = 2 ** (bits - 1) - 1;
-  return { scale: Math.fround(qmax / range), qmax, step: range / qmax };
-}
-
-/** x → q·r/qmax with q = clamp(roundTiesToEven(x·s), ±qmax), x·s rounded to float32 as the kernels multiply. */
-function fakeQuantised(tensor: RefTensor, { scale, qmax, step }: Int16Quantiser): RefTensor {
-  const data = tensor.data.map((x) => Math.max(-qmax, Math.min(qmax, roundTiesToEven(Math.fround(x * scale)))) * step);
-  return { shape: tensor.shape, data };
-}
 
 /** The case's reference with its first input (the layer's activations) fake-quantised; a residual stays float. */
 function quantisedReference(opCase: OpCase, int16: Int16Quantiser): Float64Array {
@@ -70,5 +57,42 @@ describe('int16 kernels', () => {
     const opCase = spec.build();
     const output = runOnFastCpu(opCase, 'wasm-simd', 1, quantiser(rangeOf(opCase), 4));
     expect(compareToReference(output, referenceOutput(opCase).data, OP_RELATIVE_TOLERANCE).pass).toBe(true);
+  });
+});
+
+describe('FastCpuExecutor precision int16', () => {
+  const nets = [
+    { name: 'VGG-7 ×0.25', bytes: () => buildVgg7({ seed: 3, widthMultiplier: 0.25 }) },
+    {
+      name: 'a small ResNet (residual blocks, stride 2, per-channel α)',
+      bytes: () => writeTwnFile(tinyResNetFile({ seed: 4, foldBatchNorm: false, granularity: 'per-channel' })),
+    },
+  ];
+
+  it.each(nets)('$name, batch 2: the fake-quantised reference, not the float one', ({ bytes }) => {
+    const graph = graphFromFile(readTwnFile(bytes()));
+    const random = seededRandom(12);
+    const input = Float32Array.from({ length: 2 * 3 * 32 * 32 }, () => random.uniform(0, 1));
+    const int16 = calibration(graph, input, 2, 8);
+    const calibrated = { ...graph, metadata: { ...graph.metadata, int16 } };
+    const fast = new FastCpuExecutor({ precision: 'int16' });
+    expect(fast.precision).toBe('int16');
+    const logits = fast.run(calibrated, input, 2).get('logits')!.data;
+    const expected = referenceRun(calibrated, input, 2, quantisersOf(int16)).outputs.get('logits')!.data;
+    const float = referenceRun(graph, input, 2).outputs.get('logits')!.data;
+    const quantisedError = compareToReference(logits, expected, 0).maxError;
+    const floatError = compareToReference(logits, float, 0).maxError;
+    // A code could differ by one where float32 and float64 activations round x·s apart (none did here: ~3e-7);
+    // quantisation moves the logits by ~0.03–0.2.
+    expect(quantisedError).toBeLessThan(OP_RELATIVE_TOLERANCE * Math.max(1, ...expected.map(Math.abs)));
+    expect(quantisedError).toBeLessThan(floatError / 10);
+  });
+
+  it('runs float32 for a graph without ranges, and with the JavaScript kernels', () => {
+    const graph = graphFromFile(readTwnFile(buildVgg7({ seed: 3, widthMultiplier: 0.25 })));
+    const input = Float32Array.from({ length: 3 * 32 * 32 }, (_, i) => (i % 13) / 13);
+    const float = new FastCpuExecutor().run(graph, input, 1).get('logits')!.data;
+    expect(new FastCpuExecutor({ precision: 'int16' }).run(graph, input, 1).get('logits')!.data).toEqual(float);
+    expect(new FastCpuExecutor({ precision: 'int16', kernels: 'js' }).precision).toBe('float32');
   });
 });

@@ -4,17 +4,18 @@
  * run.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { FastCpuExecutor } from '../../src/backends/cpu-fast/index.js';
+import { FastCpuExecutor, type Precision } from '../../src/backends/cpu-fast/index.js';
 import { readTwnFile } from '../../src/format/reader.js';
 import { graphFromFile } from '../../src/graph/from-file.js';
 import { buildResNet18, buildVgg7 } from '../../src/models/index.js';
 import { seededRandom } from '../../src/models/random.js';
+import { calibration } from '../op-cases/int16-reference.js';
 
 const executors: FastCpuExecutor[] = [];
 afterAll(() => executors.forEach((executor) => executor.dispose()));
 
-async function started(threads: number): Promise<FastCpuExecutor> {
-  const executor = new FastCpuExecutor({ threads });
+async function started(threads: number, precision: Precision = 'float32'): Promise<FastCpuExecutor> {
+  const executor = new FastCpuExecutor({ threads, precision });
   executors.push(executor);
   expect(await executor.threadInfo()).toEqual({ threads });
   return executor;
@@ -57,6 +58,21 @@ describe('FastCpuExecutor threads', () => {
     expect(totals[0]!.tasks).toBeGreaterThanOrEqual(totals[0]!.phases);
     expect(totals[1]).toEqual({ tasks: 2 * totals[0]!.tasks, phases: 2 * totals[0]!.phases });
     expect(new FastCpuExecutor().startThreadProfile()).toBe(false);
+  });
+
+  it('int16 (VGG-7 ×0.25): 1–4 threads give identical logits at batch 1 and 3', async () => {
+    const graph = graphFromFile(readTwnFile(buildVgg7({ seed: 3, widthMultiplier: 0.25 })));
+    const random = seededRandom(13);
+    const input = Float32Array.from({ length: 3 * 3 * 32 * 32 }, () => random.uniform(0, 1));
+    const calibrated = { ...graph, metadata: { ...graph.metadata, int16: calibration(graph, input, 1, 8) } };
+    const single = new FastCpuExecutor({ precision: 'int16' });
+    const run = (executor: FastCpuExecutor, batch: number) =>
+      executor.run(calibrated, input.subarray(0, batch * 3 * 32 * 32), batch).get('logits')!.data;
+    const expected = [run(single, 1), run(single, 3)];
+    for (const threads of [2, 3, 4]) {
+      const executor = await started(threads, 'int16');
+      expect([run(executor, 1), run(executor, 3)], `${threads} threads`).toEqual(expected);
+    }
   });
 
   it('one thread, with the reason, for the JavaScript kernels; threads: 1 needs no reason', async () => {

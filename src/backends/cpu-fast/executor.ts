@@ -7,6 +7,7 @@ import { BatchCache } from '../../plan/batch-cache.js';
 import { planGraph, type ExecutionPlan, type RunLimits } from '../../plan/plan.js';
 import type { BoundStep, CompiledNode, WasmOp } from './kernel.js';
 import { getFastOp, getWasmOp } from './ops.js';
+import { int16Quantisers, type Precision } from './precision.js';
 import { HeapScratch } from './scratch.js';
 import { ArenaRegions, WasmArena } from './wasm/arena.js';
 import { ThreadPool, type ThreadProfile } from './wasm/threads.js';
@@ -33,6 +34,11 @@ export interface FastCpuOptions extends RunLimits {
    * SharedArrayBuffer (a cross-origin isolated page) and a thread that may block (a worker, or Node).
    */
   readonly threads?: number;
+  /**
+   * 'int16': the ternary layers the graph's calibration gives a range (docs/FORMAT.md §7.1) sum int16 codes of their
+   * inputs; WebAssembly SIMD only (`precision` says what runs). Default 'float32'.
+   */
+  readonly precision?: Precision;
   /** Called after every step with its time (bench/cpu-layers.ts); for measurement only. */
   readonly onStep?: (node: GraphNode, milliseconds: number) => void;
 }
@@ -49,6 +55,8 @@ export interface FastCpuOptions extends RunLimits {
 export class FastCpuExecutor {
   /** The kernels this executor actually runs. */
   readonly kernels: CpuKernels;
+  /** The precision it runs: 'int16' only where asked for and the WebAssembly kernels run (no JavaScript int16). */
+  readonly precision: Precision;
   private readonly arena: WasmArena | undefined;
   private readonly heapScratch = new HeapScratch();
   private readonly jsCompiled = new WeakMap<Graph, ReadonlyMap<string, CompiledNode>>();
@@ -72,6 +80,7 @@ export class FastCpuExecutor {
     const wasm = options.kernels !== 'js';
     this.arena = wasm ? ((threads > 1 ? WasmArena.create(true) : undefined) ?? WasmArena.create()) : undefined;
     this.kernels = this.arena === undefined ? 'js' : 'wasm-simd';
+    this.precision = this.arena !== undefined && options.precision === 'int16' ? 'int16' : 'float32';
     this.requestedThreads = this.arena === undefined ? 1 : threads;
     this.threadsStarted = this.startThreads(threads);
   }
@@ -178,10 +187,11 @@ export class FastCpuExecutor {
       const regions = new ArenaRegions(arena);
       this.finalizer.register(graph, regions);
       const nodes = new Map<string, WasmCompiledNode | undefined>();
+      const quantisers = this.precision === 'int16' ? int16Quantisers(graph) : new Map();
       let complete = true;
       for (const node of graph.nodes) {
         const op = getWasmOp(node.op);
-        const compiled = op?.(node, graph, regions);
+        const compiled = op?.(node, graph, regions, quantisers.get(node.name));
         if (op !== undefined && compiled === undefined) complete = false;
         nodes.set(node.name, compiled);
       }
