@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.twn.canonical import canonical_json, js_number
-from tools.twn.export import canonical_bytes
+from tools.twn.canonical import canonical_bytes, canonical_json, js_number
 from tools.twn.twn_reader import TwnReadError, read_twn
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "demo" / "models"

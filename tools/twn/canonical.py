@@ -1,4 +1,5 @@
-"""The canonical header JSON of docs/FORMAT.md §1: the text JavaScript's JSON.stringify writes for the same value.
+"""The canonical form of docs/FORMAT.md §1.1: the header JSON as JavaScript's JSON.stringify writes it, and the file
+laid out around it (`serialize`), byte for byte what the TypeScript writer produces.
 
 Python's json.dumps differs in numbers (2.0 vs 2, 1e-05 vs 0.00001) and in escaping, so both writers only produce the
 same bytes when the exporter serialises through here.
@@ -7,6 +8,12 @@ same bytes when the exporter serialises through here.
 from __future__ import annotations
 
 import math
+import struct
+import zlib
+
+from .twn_reader import DATA_ALIGNMENT, FORMAT_VERSION, MAGIC, PREAMBLE_BYTES, read_twn
+
+INPUT_KEYS = ("name", "shape", "colorLayout", "mean", "std", "labels")  # the order both writers use
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -75,3 +82,43 @@ def canonical_json(value) -> str:
     if hasattr(value, "item"):  # numpy scalars
         return canonical_json(value.item())
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def serialize(input_spec: dict, nodes: list[dict], tensor_data: dict, metadata: dict, outputs: list[str]) -> bytes:
+    """FORMAT.md §1 in its canonical form, byte for byte what the TypeScript writer produces for the same content:
+    magic, version, H, reserved, the header as JSON.stringify writes it (keys in a fixed order, no whitespace) padded
+    with spaces so 16 + H ≡ 0 (mod 64), then the tensors in table order, each at the next multiple of 64."""
+    tensors, chunks, offset = {}, [], 0
+    for name, (dtype, shape, payload) in tensor_data.items():
+        aligned = -(-offset // DATA_ALIGNMENT) * DATA_ALIGNMENT
+        chunks.append(b"\0" * (aligned - offset))
+        chunks.append(payload)
+        tensors[name] = {"dtype": dtype, "shape": list(shape), "offset": aligned, "length": len(payload)}
+        offset = aligned + len(payload)
+    data = b"".join(chunks)
+    header = {
+        "input": {key: input_spec[key] for key in INPUT_KEYS},
+        "outputs": outputs,
+        "nodes": [{"name": node["name"], "op": node["op"], "inputs": node["inputs"], "outputs": node["outputs"],
+                   "attrs": node.get("attrs", {}), "params": node.get("params", {})} for node in nodes],
+        "tensors": tensors,
+        "dataLength": len(data),
+        "dataCrc32": zlib.crc32(data) & 0xFFFFFFFF,
+        "metadata": metadata,
+    }
+    header_bytes = canonical_json(header).encode("utf-8")
+    header_bytes += b" " * ((-(PREAMBLE_BYTES + len(header_bytes))) % DATA_ALIGNMENT)
+    preamble = MAGIC + struct.pack("<III", FORMAT_VERSION, len(header_bytes), 0)
+    return preamble + header_bytes + data
+
+
+def canonical_bytes(blob: bytes, metadata: dict | None = None) -> bytes:
+    """A valid file re-written in canonical form (FORMAT.md §1): same content, tensors in offset order; with
+    `metadata` given, that replaces the file's own (the data section stays byte for byte the same)."""
+    twn = read_twn(blob)
+    header = twn.header
+    data = blob[twn.data_offset:]
+    entries = sorted(header["tensors"].items(), key=lambda item: item[1]["offset"])
+    tensor_data = {name: (e["dtype"], e["shape"], data[e["offset"]:e["offset"] + e["length"]]) for name, e in entries}
+    metadata = header["metadata"] if metadata is None else metadata
+    return serialize(header["input"], header["nodes"], tensor_data, metadata, header["outputs"])

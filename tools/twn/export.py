@@ -8,7 +8,8 @@ writes  <out>.twn             graph + 2-bit packed codes + α + BatchNorm folded
         <out>-reference.json  the first N test images ([0, 1] pixels) and the logits of the .twn graph computed in
                               float64 from the written file (twn_reader.execute), plus ONNX Runtime's logits
 
-The accuracy stored in the metadata is measured by running the written .twn file (float64) on the test set.
+The accuracy stored in the metadata is measured by running the written .twn file (float64) on the test set, and so is
+the int16 calibration of its ternary layers (metadata.int16, tools/twn/calibrate.py).
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ import copy
 import datetime
 import json
 import shlex
-import struct
 import sys
 import warnings
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,16 +28,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from .canonical import canonical_json
+from .calibrate import CALIBRATION_IMAGES, choose_int16, ternary_layers
+from .canonical import serialize
 from .data import DATASET_DISPLAY_NAMES, DEFAULT_CACHE_DIR, DEFAULT_DATA_ROOT, load_dataset
 from .models import BasicBlock, ConvBN, LinearBN, TwnNet, load_model_from_checkpoint
 from .quant import DELTA_RULE, QUANTIZED_LAYER_TYPES
-from .twn_reader import DATA_ALIGNMENT, FORMAT_VERSION, MAGIC, PREAMBLE_BYTES, execute, read_twn
+from .twn_reader import execute, read_twn
 
 PRODUCER = "twn-export 0.1.0"
 INPUT_NAME = "image"
 OUTPUT_NAME = "logits"
-INPUT_KEYS = ("name", "shape", "colorLayout", "mean", "std", "labels")  # the order both writers use
 VALUE_FOR_CODE = {0: 0, 1: 1, -1: 2}  # FORMAT.md §5: 0 → 0, +1 → 1, −1 → 2
 
 
@@ -158,45 +157,6 @@ class GraphBuilder:
         raise TypeError(f"{name}: cannot export {type(module).__name__}")
 
 
-def serialize(input_spec: dict, nodes: list[dict], tensor_data: dict, metadata: dict,
-              outputs: list[str] | None = None) -> bytes:
-    """FORMAT.md §1 in its canonical form, byte for byte what the TypeScript writer produces for the same content:
-    magic, version, H, reserved, the header as JSON.stringify writes it (keys in a fixed order, no whitespace) padded
-    with spaces so 16 + H ≡ 0 (mod 64), then the tensors in table order, each at the next multiple of 64."""
-    tensors, chunks, offset = {}, [], 0
-    for name, (dtype, shape, payload) in tensor_data.items():
-        aligned = -(-offset // DATA_ALIGNMENT) * DATA_ALIGNMENT
-        chunks.append(b"\0" * (aligned - offset))
-        chunks.append(payload)
-        tensors[name] = {"dtype": dtype, "shape": list(shape), "offset": aligned, "length": len(payload)}
-        offset = aligned + len(payload)
-    data = b"".join(chunks)
-    header = {
-        "input": {key: input_spec[key] for key in INPUT_KEYS},
-        "outputs": outputs if outputs is not None else [OUTPUT_NAME],
-        "nodes": [{"name": node["name"], "op": node["op"], "inputs": node["inputs"], "outputs": node["outputs"],
-                   "attrs": node.get("attrs", {}), "params": node.get("params", {})} for node in nodes],
-        "tensors": tensors,
-        "dataLength": len(data),
-        "dataCrc32": zlib.crc32(data) & 0xFFFFFFFF,
-        "metadata": metadata,
-    }
-    header_bytes = canonical_json(header).encode("utf-8")
-    header_bytes += b" " * ((-(PREAMBLE_BYTES + len(header_bytes))) % DATA_ALIGNMENT)
-    preamble = MAGIC + struct.pack("<III", FORMAT_VERSION, len(header_bytes), 0)
-    return preamble + header_bytes + data
-
-
-def canonical_bytes(blob: bytes) -> bytes:
-    """A valid file re-written in canonical form (FORMAT.md §1): same content, tensors in offset order."""
-    twn = read_twn(blob)
-    header = twn.header
-    data = blob[twn.data_offset:]
-    entries = sorted(header["tensors"].items(), key=lambda item: item[1]["offset"])
-    tensor_data = {name: (e["dtype"], e["shape"], data[e["offset"]:e["offset"] + e["length"]]) for name, e in entries}
-    return serialize(header["input"], header["nodes"], tensor_data, header["metadata"], header["outputs"])
-
-
 def build_graph(model: TwnNet) -> GraphBuilder:
     builder = GraphBuilder()
     last_value = builder.emit(model.body, "", INPUT_NAME)
@@ -213,7 +173,7 @@ def twn_bytes(model: TwnNet, metadata: dict) -> tuple[bytes, GraphBuilder]:
     builder = build_graph(model)
     input_spec = {"name": INPUT_NAME, **model.input_spec}
     metadata = dict(metadata, fullPrecisionLayers=builder.full_precision_layers)
-    return serialize(input_spec, builder.nodes, builder.tensor_data, metadata), builder
+    return serialize(input_spec, builder.nodes, builder.tensor_data, metadata, [OUTPUT_NAME]), builder
 
 
 class _OnnxWrapper(nn.Module):
@@ -299,7 +259,8 @@ def reference_json(twn_path: Path, onnx_path: Path | None, model: TwnNet, images
 
 def export_checkpoint(checkpoint_path: Path, out_prefix: Path, data_root: Path = DEFAULT_DATA_ROOT,
                       cache_dir: Path = DEFAULT_CACHE_DIR, reference_images: int = 16, onnx: bool = True,
-                      test_images: int | None = None, note: str = "", export_command: str = "") -> dict:
+                      test_images: int | None = None, note: str = "", export_command: str = "",
+                      calibration_images: int = CALIBRATION_IMAGES) -> dict:
     checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
     model = load_model_from_checkpoint(checkpoint).eval()
     dataset = load_dataset(checkpoint["dataset"], data_root, cache_dir)
@@ -340,6 +301,11 @@ def export_checkpoint(checkpoint_path: Path, out_prefix: Path, data_root: Path =
     metadata["accuracy"] = {"top1": top1, "split": "test", "images": len(test),
                             "note": f"{accuracy_note}{'; ' + note if note else ''}"}
     blob, builder = twn_bytes(model, metadata)
+    if ternary_layers(read_twn(blob)):
+        # int16 ranges and accuracy come from the written file too (tools/twn/calibrate.py, FORMAT.md §7.1).
+        metadata["int16"] = choose_int16(read_twn(blob), dataset.train, test, metadata["dataset"], top1,
+                                         calibration_images)
+        blob, builder = twn_bytes(model, metadata)
     twn_path.write_bytes(blob)
 
     if onnx:

@@ -13,6 +13,7 @@ import json
 import struct
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,9 +188,16 @@ def _pair(attrs: dict, key: str, default: list[int]) -> tuple[int, int]:
     return tuple(attrs.get(key, default))
 
 
-def execute(twn: TwnFile, images: np.ndarray | torch.Tensor) -> np.ndarray:
+LayerInput = Callable[[str, torch.Tensor], tuple[torch.Tensor, float]]
+
+
+def execute(twn: TwnFile, images: np.ndarray | torch.Tensor, layer_input: LayerInput | None = None) -> np.ndarray:
     """Runs the graph on [N, C, H, W] pixels in [0, 1], in float64, exactly as FORMAT.md §4 defines each op:
-    normalize, then e.g. conv2d: y[n,o] = act(scale[o]·alpha[o]·Σ w·x + bias[o]). Returns the first output."""
+    normalize, then e.g. conv2d: y[n,o] = act(scale[o]·alpha[o]·Σ w·x + bias[o]). Returns the first output.
+
+    `layer_input(name, x)`, when given, sees the input of every ternary conv2d/dense and returns what the layer sums
+    instead, with a factor for the sum: (x, 1) leaves the layer as it is; (codes q, r/qmax) is the int16 arithmetic
+    of FORMAT.md §7.1, whose sum Σ ±q is an exact integer in float64."""
     spec = twn.header["input"]
     x = torch.as_tensor(np.asarray(images), dtype=torch.float64)
     mean = torch.tensor(spec["mean"], dtype=torch.float64).reshape(1, -1, 1, 1)
@@ -215,12 +223,16 @@ def execute(twn: TwnFile, images: np.ndarray | torch.Tensor) -> np.ndarray:
     for node in _topological_order(twn.header["nodes"], spec["name"]):
         op, attrs = node["op"], node.get("attrs", {})
         inputs = [values[name] for name in node["inputs"]]
-        if op == "conv2d":
-            summed = F.conv2d(inputs[0], param(node, "weight"), stride=_pair(attrs, "stride", [1, 1]),
-                              padding=_pair(attrs, "padding", [0, 0]))
-            result = affine(node, summed)
-        elif op == "dense":
-            result = affine(node, inputs[0] @ param(node, "weight").T)
+        if op in ("conv2d", "dense"):
+            x, factor = inputs[0], 1.0
+            if layer_input is not None and is_ternary_layer(twn, node):
+                x, factor = layer_input(node["name"], x)
+            if op == "conv2d":
+                summed = F.conv2d(x, param(node, "weight"), stride=_pair(attrs, "stride", [1, 1]),
+                                  padding=_pair(attrs, "padding", [0, 0]))
+            else:
+                summed = x @ param(node, "weight").T
+            result = affine(node, summed * factor)
         elif op == "batchnorm":
             per_channel = (-1,) + (1,) * (inputs[0].dim() - 2)
             gamma, beta, mean_, var = (param(node, r).reshape(per_channel) for r in ("gamma", "beta", "mean", "var"))
