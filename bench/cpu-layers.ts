@@ -1,18 +1,34 @@
 /**
  * Where a net's time goes on the fast CPU backend (WebAssembly SIMD kernels): each step's median over several runs,
- * grouped by op, so the linear layers' kernels can be told from everything else. Prints tables.
- * `npm run bench:cpu-layers [-- --model resnet18-224 --runs 9 --threads 1]`.
+ * grouped by op, so the linear layers' kernels can be told from everything else. With several precisions, one
+ * executor per precision runs in turn (interleaved, so machine noise hits each alike) and the tables put them side
+ * by side with the ratio to the first. Prints tables and the load from `uptime`.
+ * `npm run bench:cpu-layers [-- --model resnet18-224 --runs 9 --batch 1 --threads 1 --precisions float32,int16]`.
+ *
+ * int16 needs the file's calibration (docs/FORMAT.md §7.1); a file without one gets the range 4 for every ternary
+ * layer, which is enough here: the kernels' speed does not depend on the values (accuracy is not measured here).
  */
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { FastCpuExecutor } from '../src/backends/cpu-fast/index.js';
+import { FastCpuExecutor, type Precision } from '../src/backends/cpu-fast/index.js';
 import { readTwnFile } from '../src/format/reader.js';
 import { graphFromFile } from '../src/graph/from-file.js';
+import { isTernaryLayer } from '../src/graph/int16.js';
+import type { Graph } from '../src/graph/ir.js';
 import { optimize } from '../src/graph/passes/optimize.js';
 import { mulberry32 } from '../src/models/random.js';
 import { planGraph } from '../src/plan/plan.js';
-import { readFile } from 'node:fs/promises';
 import { benchModelBytes } from './models.js';
 import { median } from './stats.js';
+
+/** The graph with an int16 calibration: the file's, or the range 4 at 8 bits for every ternary layer. */
+function withInt16Ranges(graph: Graph): Graph {
+  if (graph.metadata.int16 !== undefined) return graph;
+  const ternary = graph.nodes.filter((node) => isTernaryLayer(graph, node));
+  const inputRanges = Object.fromEntries(ternary.map((node) => [node.name, 4]));
+  return { ...graph, metadata: { ...graph.metadata, int16: { bits: 8, inputRanges } } };
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -20,34 +36,67 @@ async function main(): Promise<void> {
       model: { type: 'string', default: 'resnet18-224' },
       runs: { type: 'string', default: '9' },
       batch: { type: 'string', default: '1' },
+      threads: { type: 'string', default: '1' },
+      precisions: { type: 'string', default: 'float32' },
     },
   });
   const batch = Number(values.batch);
-  const plan = planGraph(optimize(graphFromFile(readTwnFile(await benchModelBytes(values.model!, (path) => readFile(path))))), batch);
+  const precisions = values.precisions.split(',') as Precision[];
+  const bytes = await benchModelBytes(values.model, (path) => readFile(path));
+  const graph = withInt16Ranges(graphFromFile(readTwnFile(bytes)));
+  const plan = planGraph(optimize(graph), batch);
   const [channels, height, width] = plan.graph.input.shape;
   const input = Float32Array.from({ length: batch * channels * height * width }, mulberry32(7));
-  const times = new Map<string, { op: string; ms: number[] }>();
-  const totals: number[] = [];
-  const executor = new FastCpuExecutor({
-    onStep: (node, ms) => {
-      const entry = times.get(node.name) ?? { op: node.op, ms: [] };
-      entry.ms.push(ms);
-      times.set(node.name, entry);
-    },
+  const contenders = precisions.map((precision) => {
+    const times = new Map<string, { op: string; ms: number[] }>();
+    const executor = new FastCpuExecutor({
+      precision,
+      threads: Number(values.threads),
+      onStep: (node, ms) => {
+        const entry = times.get(node.name) ?? { op: node.op, ms: [] };
+        entry.ms.push(ms);
+        times.set(node.name, entry);
+      },
+    });
+    if (executor.precision !== precision) throw new Error(`this engine cannot run ${precision}`);
+    return { precision, executor, times, totals: [] as number[] };
   });
-  executor.run(plan, input, batch); // binds the plan; not timed
-  times.clear();
-  for (let run = 0; run < Number(values.runs); run++) {
-    const started = performance.now();
-    executor.run(plan, input, batch);
-    totals.push(performance.now() - started);
+  for (const { executor, times } of contenders) {
+    await executor.threadInfo();
+    executor.run(plan, input, batch); // binds the plan; not timed
+    times.clear();
   }
-  const steps = [...times].map(([name, { op, ms }]) => ({ step: name, op, 'median ms': median(ms) }));
-  const byOp = new Map<string, number>();
-  for (const step of steps) byOp.set(step.op, (byOp.get(step.op) ?? 0) + step['median ms']);
-  console.log(`${values.model} batch ${batch}, ${values.runs} runs, kernels ${executor.kernels}; whole run median ${median(totals).toFixed(2)} ms`);
-  console.table(steps.map((step) => ({ ...step, 'median ms': step['median ms'].toFixed(3) })));
-  console.table([...byOp].map(([op, ms]) => ({ op, 'ms (sum of step medians)': ms.toFixed(2) })));
+  for (let run = 0; run < Number(values.runs); run++) {
+    for (const { executor, totals } of contenders) {
+      const started = performance.now();
+      executor.run(plan, input, batch);
+      totals.push(performance.now() - started);
+    }
+  }
+  const first = contenders[0]!;
+  const second = contenders[1];
+  /** Columns of one row: each precision's ms, then the first's time over the second's. */
+  const columns = (sums: readonly number[], what: string) => ({
+    ...Object.fromEntries(contenders.map(({ precision }, i) => [`${precision} ${what}`, sums[i]!.toFixed(3)])),
+    ...(second && { [`${first.precision} / ${second.precision}`]: `${(sums[0]! / sums[1]!).toFixed(2)}×` }),
+  });
+  const stepMedians = [...first.times].map(([name, { op }]) => ({
+    name,
+    op,
+    medians: contenders.map(({ times }) => median(times.get(name)!.ms)),
+  }));
+  const byOp = new Map<string, number[]>();
+  for (const { op, medians } of stepMedians) {
+    const sums = byOp.get(op) ?? contenders.map(() => 0);
+    byOp.set(op, sums.map((sum, i) => sum + medians[i]!));
+  }
+  const wholeRuns = contenders.map(({ totals }) => median(totals));
+  const header = `${values.model} batch ${batch}, ${values.runs} runs interleaved, threads ${values.threads}`;
+  console.log(`${header}; whole run medians:`, columns(wholeRuns, 'ms'));
+  console.table(stepMedians.map(({ name, op, medians }) => ({ step: name, op, ...columns(medians, 'ms') })));
+  console.table([...byOp].map(([op, sums]) => ({ op, ...columns(sums, 'ms (sum of step medians)') })));
+  console.log(`load: ${execFileSync('uptime').toString().trim()}`);
+  for (const { executor } of contenders) executor.dispose();
 }
 
 await main();
