@@ -2,10 +2,14 @@ import { addAttrs } from '../../ops/add.js';
 import { batchnormStats } from '../../ops/batchnorm.js';
 import { normalizeAttrs } from '../../ops/normalize.js';
 import { elementCount } from '../../ops/tensor.js';
+import type { Graph, GraphNode } from '../../graph/ir.js';
 import { shapeOf, type CompiledNode, type FastOp } from './kernel.js';
 
-/** y = x·factor[c] + offset[c] over [N, C, …]: normalize and an unfused batchnorm are both this affine map. */
-function channelAffine(factor: Float64Array, offset: Float64Array): CompiledNode {
+/**
+ * The elementwise ops in JavaScript, where WebAssembly SIMD is missing (wasm/elementwise.ts runs them otherwise).
+ * y = x·factor[c] + offset[c] over [N, C, …]: normalize and an unfused batchnorm are both this affine map.
+ */
+function channelAffine({ factor, offset }: ChannelAffine): CompiledNode {
   return (step) => {
     const [batch = 1, channels = 1, ...rest] = shapeOf(step.inputShapes, 0);
     const planeSize = elementCount(rest);
@@ -23,24 +27,27 @@ function channelAffine(factor: Float64Array, offset: Float64Array): CompiledNode
   };
 }
 
+/** Per channel, the factor and offset of an affine map y = x·factor + offset (float64, as the kernels use them). */
+export interface ChannelAffine {
+  readonly factor: Float64Array;
+  readonly offset: Float64Array;
+}
+
 /** (x − mean)/std as x·(1/std) − mean/std. */
-export const fastNormalize: FastOp = (node) => {
+export function normalizeAffine(node: GraphNode): ChannelAffine {
   const { mean, std } = normalizeAttrs(node);
-  return channelAffine(
-    Float64Array.from(std, (s) => 1 / s),
-    Float64Array.from(mean, (m, c) => -m / std[c]!),
-  );
-};
+  return { factor: Float64Array.from(std, (s) => 1 / s), offset: Float64Array.from(mean, (m, c) => -m / std[c]!) };
+}
 
 /** Inference batchnorm as γ/√(var + ε) and β − mean·γ/√(var + ε), computed once. */
-export const fastBatchnorm: FastOp = (node, graph) => {
+export function batchnormAffine(node: GraphNode, graph: Graph): ChannelAffine {
   const { gamma, beta, mean, variance, epsilon } = batchnormStats(node, graph.tensors);
   const factor = Float64Array.from(gamma, (g, c) => g / Math.sqrt(variance[c]! + epsilon));
-  return channelAffine(
-    factor,
-    Float64Array.from(beta, (b, c) => b - mean[c]! * factor[c]!),
-  );
-};
+  return { factor, offset: Float64Array.from(beta, (b, c) => b - mean[c]! * factor[c]!) };
+}
+
+export const fastNormalize: FastOp = (node) => channelAffine(normalizeAffine(node));
+export const fastBatchnorm: FastOp = (node, graph) => channelAffine(batchnormAffine(node, graph));
 
 export const fastRelu: FastOp = () => () => ({
   scratchSize: 0,

@@ -3,6 +3,7 @@ import { fastDense } from './dense.js';
 import { fastAdd, fastBatchnorm, fastFlatten, fastNormalize, fastRelu, fastSoftmax } from './elementwise.js';
 import type { FastOp, WasmOp } from './kernel.js';
 import { fastAvgpool, fastGlobalAvgpool, fastMaxpool } from './pool.js';
+import { wasmAdd, wasmBatchnorm, wasmNormalize, wasmRelu, wasmSoftmax } from './wasm/elementwise.js';
 import { wasmConv2d, wasmDense } from './wasm/linear.js';
 import { wasmAvgpool, wasmGlobalAvgpool, wasmMaxpool } from './wasm/pool.js';
 
@@ -30,13 +31,18 @@ export function fastOpTypes(): string[] {
   return [...FAST_OPS.keys()];
 }
 
-/** The ops with WebAssembly kernels; the others (elementwise, cheap) run their JavaScript kernel on arena views. */
+/** The ops with WebAssembly kernels; flatten (a no-op unless a plan copies) runs its JavaScript on arena views. */
 const WASM_OPS: ReadonlyMap<string, WasmOp> = new Map<string, WasmOp>([
   ['conv2d', wasmConv2d],
   ['dense', wasmDense],
   ['maxpool', wasmMaxpool],
   ['avgpool', wasmAvgpool],
   ['global_avgpool', wasmGlobalAvgpool],
+  ['normalize', wasmNormalize],
+  ['batchnorm', wasmBatchnorm],
+  ['relu', wasmRelu],
+  ['add', wasmAdd],
+  ['softmax', wasmSoftmax],
 ]);
 
 export function getWasmOp(type: string): WasmOp | undefined {

@@ -112,6 +112,19 @@ export const op = {
   i32x4ExtendHighI16x8S: simd(0xa8) as Code,
   i32x4Add: simd(0xae) as Code,
   i32x4ExtractLane: (lane: number): Code => [...simd(0x1b), lane],
+  i32x4Splat: simd(0x11) as Code,
+  /** Shifts every lane left by the i32 on top of the stack. */
+  i32x4Shl: simd(0xab) as Code,
+  /** Max that propagates NaN, as Math.max does (pmax does not). */
+  f32x4Max: simd(0xe9) as Code,
+  f32x4Div: simd(0xe7) as Code,
+  /** Eight bytes from memory, in both f64 lanes. */
+  v128Load64Splat: (offset = 0): Code => [...simd(0x0a), ...memarg(3, offset)],
+  /** f32 lanes 0 and 1 to f64, exactly; and back, rounded as a Float32Array store rounds, into lanes 0 and 1. */
+  f64x2PromoteLowF32x4: simd(0x5f) as Code,
+  f32x4DemoteF64x2Zero: simd(0x5e) as Code,
+  f64x2Add: simd(0xf0) as Code,
+  f64x2Mul: simd(0xf2) as Code,
   /** `block … end`: `br 0` inside jumps past its end. */
   block: (...body: Code[]): Code => [0x02, 0x40, body, 0x0b],
   /** `loop … end`: `br 0` inside jumps back to its start. */

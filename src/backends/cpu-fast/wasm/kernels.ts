@@ -1,4 +1,6 @@
-import { encodeModule, F32, I32, op, V128, type Code, type FunctionSpec, type MemoryImport, type ValueType } from './encode.js';
+import { A, B, C, D, DESC, E, field, increment, lessThan, Locals, SCRATCH, taskFunction, whileLoop } from './builder.js';
+import { elementwiseFunctions } from './elementwise-kernels.js';
+import { encodeModule, I32, op, type Code, type FunctionSpec, type MemoryImport, type ValueType } from './encode.js';
 
 /**
  * The CPU backend's WebAssembly kernels, one module. Every task function has the signature
@@ -149,40 +151,12 @@ export const POOL_FIELDS = {
 export const TASK = {
   ternaryConv: 0, floatConv: 1, gather: 2, ternaryDense: 3, floatDense: 4, maxPool: 5, avgPool: 6, globalAvgPool: 7,
   int16Conv: 8, int16Gather: 9, int16Dense: 10,
+  relu: 11, add: 12, channelAffine: 13, softmax: 14,
 } as const;
 export const TASK_INTS = 8;
 export type TaskFunction = (scratch: number, descriptor: number, a: number, b: number, c: number, d: number, e: number) => void;
 
 const { localGet: get, localSet: set, localTee: tee, i32Const: int } = op;
-
-/** Locals after the parameters, allocated as a kernel is written. */
-class Locals {
-  readonly types: ValueType[] = [];
-  constructor(private readonly params: number) {}
-  private add(type: ValueType): number {
-    this.types.push(type);
-    return this.params + this.types.length - 1;
-  }
-  i32 = () => this.add(I32);
-  f32 = () => this.add(F32);
-  v128 = () => this.add(V128);
-}
-
-/** Field `field` of the descriptor in local `descriptor`. */
-const field = (descriptor: number, index: number): Code => [get(descriptor), op.i32Load(4 * index)];
-/** `while (condition) body`, as a guarded do-while (one branch per iteration). */
-const whileLoop = (condition: Code, ...body: Code[]): Code => op.block(condition, op.i32Eqz, op.brIf(0), op.loop(body, condition, op.brIf(0)));
-const increment = (local: number, by: Code): Code => [get(local), by, op.i32Add, set(local)];
-const lessThan = (a: number, b: number): Code => [get(a), get(b), op.i32LtS];
-
-const TASK_PARAMS = 7;
-const [SCRATCH, DESC, A, B, C, D, E] = [0, 1, 2, 3, 4, 5, 6];
-
-function taskFunction(name: string, build: (locals: Locals) => Code): FunctionSpec {
-  const locals = new Locals(TASK_PARAMS);
-  const body = build(locals);
-  return { name, params: new Array<ValueType>(TASK_PARAMS).fill(I32), locals: locals.types, body };
-}
 
 /** Index of `epilogue` in the module (called by the linear kernels). */
 const EPILOGUE_FUNCTION = 0;
@@ -731,6 +705,7 @@ const MODULE_FUNCTIONS: readonly (readonly FunctionSpec[])[] = [
   [windowPool('max'), windowPool('mean'), globalAvgPool()],
   [epilogue(I16_LANES), conv('ternary', I16_LANES), gather(I16_LANES)],
   [epilogue(I16_LANES), dense('int16')],
+  elementwiseFunctions(),
 ];
 
 /** The ternary kernels: their bodies hold no multiply (test/cpu-fast/wasm.test.ts decodes them to check). */

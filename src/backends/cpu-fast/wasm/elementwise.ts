@@ -1,0 +1,88 @@
+import { addAttrs } from '../../../ops/add.js';
+import { elementCount } from '../../../ops/tensor.js';
+import type { PlanStep } from '../../../plan/plan.js';
+import { batchnormAffine, normalizeAffine, type ChannelAffine } from '../elementwise.js';
+import { shapeOf, type WasmBoundStep, type WasmOp } from '../kernel.js';
+import type { ArenaRegions } from './arena.js';
+import { ELEMENTWISE_FIELDS } from './elementwise-kernels.js';
+import { TASK } from './kernels.js';
+import { ranges, taskList } from './linear.js';
+
+/** Tasks per thread a phase should offer, as for the linear layers. */
+const TASKS_PER_THREAD = 4;
+/**
+ * Floats below which a task is not worth handing to another thread (a phase hand-off costs microseconds; these
+ * kernels move a float in well under a nanosecond): a small tensor is one task, run by the thread running the plan.
+ */
+const TASK_FLOATS = 1 << 16;
+
+/** [start, end) ranges of `items` of `floats` each: one for one thread, else up to TASKS_PER_THREAD per thread. */
+function split(items: number, floats: number, threads: number): [number, number][] {
+  if (threads === 1) return ranges(items, items);
+  const fewest = Math.ceil(TASK_FLOATS / Math.max(1, floats));
+  const perTask = Math.max(fewest, Math.ceil(items / (TASKS_PER_THREAD * threads)));
+  return ranges(items, perTask);
+}
+
+const f32Bits = (value: number): number => new Int32Array(Float32Array.of(value).buffer)[0]!;
+
+/** One phase of `task` over items (floats, planes or rows) with the descriptor `fill` writes. */
+function elementwiseStep(
+  task: number,
+  items: number,
+  floatsPerItem: number,
+  fill: (fields: Int32Array) => void,
+): WasmBoundStep {
+  return {
+    scratchBytes: 0,
+    threadScratchBytes: 0,
+    phases(io, regions, threads) {
+      const F = ELEMENTWISE_FIELDS;
+      const fields = new Int32Array(F.SIZE);
+      fields[F.IN] = io.inputs[0]!;
+      fields[F.OTHER] = io.inputs[1] ?? 0;
+      fields[F.OUT] = io.output;
+      fill(fields);
+      const descriptor = regions.store(fields);
+      if (descriptor === undefined) return undefined;
+      return [taskList(split(items, floatsPerItem, threads).map(([start, end]) => [task, descriptor, start, end]))];
+    },
+  };
+}
+
+const floats = (step: PlanStep): number => elementCount(shapeOf(step.inputShapes, 0));
+
+export const wasmRelu: WasmOp = () => (step) => elementwiseStep(TASK.relu, floats(step), 1, () => undefined);
+
+export const wasmAdd: WasmOp = (node) => {
+  const lower = f32Bits(addAttrs(node).activation === 'relu' ? 0 : -Infinity);
+  return (step) =>
+    elementwiseStep(TASK.add, floats(step), 1, (fields) => {
+      fields[ELEMENTWISE_FIELDS.LOWER] = lower;
+    });
+};
+
+/** The map's f64 constants in the arena for the life of the graph, then a task per range of planes. */
+function channelAffineOp(affine: ChannelAffine, regions: ArenaRegions) {
+  const factor = regions.store(new Int32Array(affine.factor.buffer));
+  const offset = regions.store(new Int32Array(affine.offset.buffer));
+  if (factor === undefined || offset === undefined) return undefined;
+  return (step: PlanStep) => {
+    const [batch = 1, channels = 1, ...rest] = shapeOf(step.inputShapes, 0);
+    const plane = elementCount(rest);
+    return elementwiseStep(TASK.channelAffine, batch * channels, plane, (fields) => {
+      const F = ELEMENTWISE_FIELDS;
+      [fields[F.PLANE], fields[F.CHANNELS], fields[F.FACTOR], fields[F.OFFSET]] = [plane, channels, factor, offset];
+    });
+  };
+}
+
+export const wasmNormalize: WasmOp = (node, _graph, regions) => channelAffineOp(normalizeAffine(node), regions);
+export const wasmBatchnorm: WasmOp = (node, graph, regions) => channelAffineOp(batchnormAffine(node, graph), regions);
+
+export const wasmSoftmax: WasmOp = () => (step) => {
+  const [batch, classes] = shapeOf(step.inputShapes, 0) as [number, number];
+  return elementwiseStep(TASK.softmax, batch, classes, (fields) => {
+    fields[ELEMENTWISE_FIELDS.CLASSES] = classes;
+  });
+};
