@@ -168,13 +168,19 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
     if (!bounds.has(key)) {
       const planeBytes = elementBytes * grid.planeH * grid.planeW;
       const taps = kernelH * kernelW;
-      const offsets = lists.k.map((k) => {
-        const tap = k % taps;
+      // Where each tap (i, j) reads within a channel's grid, once; then one lookup and one multiply-add per weight.
+      const tapOffsets = Int32Array.from({ length: taps }, (_, tap) => {
         const [i, j] = [Math.floor(tap / kernelW), tap % kernelW];
         const phase = (i % strideY) * grid.phasesX + (j % strideX);
         const column = Math.floor(i / strideY) * grid.planeW + Math.floor(j / strideX);
-        return Math.floor(k / taps) * grid.channelBytes + phase * planeBytes + elementBytes * column;
+        return phase * planeBytes + elementBytes * column;
       });
+      const offsets = new Int32Array(lists.k.length);
+      for (let at = 0; at < offsets.length; at++) {
+        const k = lists.k[at]!;
+        const channel = Math.floor(k / taps);
+        offsets[at] = channel * grid.channelBytes + tapOffsets[k - channel * taps]!;
+      }
       const address = regions.store(offsets);
       bounds.set(key, address === undefined || !ternary ? address : regions.store(lists.starts.map((start) => address + 4 * start)));
     }
