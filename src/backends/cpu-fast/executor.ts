@@ -265,6 +265,7 @@ export class FastCpuExecutor {
     const view = (value: string) => arena.f32(address(value), length(value));
     return {
       run: (values) => {
+        this.pool?.wake();
         // Views are made per run: binding another plan may have grown (and so detached) the memory since.
         view(plan.graph.input.name).set(values);
         const onStep = this.onStep;

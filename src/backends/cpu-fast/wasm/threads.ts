@@ -210,6 +210,14 @@ export class ThreadPool {
   }
 
   /**
+   * Wakes blocked helpers without a phase, so that they spin (up to the spin time) and are awake when the first phase
+   * of a run comes: called as a run starts, it hides their wake-up behind the run's first steps.
+   */
+  wake(): void {
+    Atomics.notify(this.block, CONTROL.PHASE);
+  }
+
+  /**
    * Starts (or restarts from zero) accounting each thread's time in tasks; a measurement aid that costs two clock
    * reads per task. false when the arena cannot hold the counters.
    */
