@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   });
   const batch = Number(values.batch);
   const precisions = values.precisions.split(',') as Precision[];
-  const bytes = await benchModelBytes(values.model, (path) => readFile(path));
+  const bytes = await benchModelBytes(values.model, (path) => readFile(path), { int16: precisions.includes('int16') });
   const graph = withInt16Ranges(graphFromFile(readTwnFile(bytes)));
   const plan = planGraph(optimize(graph), batch);
   const [channels, height, width] = plan.graph.input.shape;

@@ -124,7 +124,8 @@ async function benchOne(
   maxRounds: number,
   budgetMs: number,
 ): Promise<BenchRow[]> {
-  const bytes = await benchModelBytes(model, fetchRepositoryFile);
+  const int16 = suite !== 'webgpu' && precisions.includes('int16');
+  const bytes = await benchModelBytes(model, fetchRepositoryFile, { int16 });
   const graph = optimize(graphFromFile(readTwnFile(bytes)));
   const sampleShape = graph.input.shape;
   const contenders = [

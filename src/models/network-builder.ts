@@ -7,6 +7,7 @@ import { packTernary } from '../format/ternary-pack.js';
 import type { StoredNode, TwnFile } from '../format/types.js';
 import { ternarize, type Granularity } from '../ternarize.js';
 import { datasetInput, type Dataset } from './datasets.js';
+import { withSeededInt16 } from './int16-calibration.js';
 import { seededRandom, type Random } from './random.js';
 
 export interface BuildOptions {
@@ -22,6 +23,11 @@ export interface BuildOptions {
    */
   foldBatchNorm?: boolean;
   numClasses?: number;
+  /**
+   * Calibrate `metadata.int16` on this many seeded images with the float64 reference (int16-calibration.ts), so the
+   * file can run at precision 'int16'. Off by default: on full-size nets the reference takes seconds per image.
+   */
+  int16CalibrationImages?: number;
 }
 
 export const BATCHNORM_EPSILON = 1e-5;
@@ -42,7 +48,12 @@ export class NetworkBuilder {
   private readonly granularity: Granularity;
   private readonly foldBatchNorm: boolean;
 
+  private readonly seed: number;
+  private readonly int16CalibrationImages: number;
+
   constructor(options: BuildOptions) {
+    this.seed = options.seed;
+    this.int16CalibrationImages = options.int16CalibrationImages ?? 0;
     this.random = seededRandom(options.seed);
     this.granularity = options.granularity ?? 'per-layer';
     this.foldBatchNorm = options.foldBatchNorm ?? true;
@@ -91,6 +102,11 @@ export class NetworkBuilder {
   }
 
   finish(dataset: Dataset, numClasses: number, output: string, architecture: string): TwnFile {
+    const file = this.file(dataset, numClasses, output, architecture);
+    return this.int16CalibrationImages ? withSeededInt16(file, this.int16CalibrationImages, this.seed) : file;
+  }
+
+  private file(dataset: Dataset, numClasses: number, output: string, architecture: string): TwnFile {
     return {
       input: datasetInput(dataset, numClasses),
       outputs: [output],
