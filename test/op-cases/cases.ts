@@ -329,6 +329,9 @@ export const OP_CASES: readonly OpCaseSpec[] = [
   plain('global_avgpool', '7 ch, 5×3, batch 2', 48, [[2, 7, 5, 3]]),
   plain('global_avgpool', '70 ch, 7×7, batch 3', 49, [[3, 70, 7, 7]]),
   plain('global_avgpool', '1×1 image', 50, [[2, 3, 1, 1]]),
+  // Big enough that the fast CPU cuts them into several tasks for 2–4 threads (wasm/tasks.ts: ≥ 2^16 floats each).
+  plain('maxpool', '2×2/2 on 64 ch 48×48 (several tasks)', 63, [[1, 64, 48, 48]], { kernel: same(2) }),
+  plain('global_avgpool', '256 ch, 24×24, batch 2 (several tasks)', 64, [[2, 256, 24, 24]]),
   // elementwise
   plain('relu', '[2, 5, 9, 9]', 51, [[2, 5, 9, 9]]),
   plain('relu', 'over 65535 workgroups (the grid folds into 2D on every device)', 52, [[1, 1, 65536 * 64 + 100]]),
@@ -339,9 +342,11 @@ export const OP_CASES: readonly OpCaseSpec[] = [
   }),
   batchnorm('[N, C, H, W] = [2, 6, 5, 7]', 56, [2, 6, 5, 7]),
   batchnorm('[N, C] = [3, 19] (after dense)', 57, [3, 19]),
+  batchnorm('[N, C, H, W] = [2, 64, 32, 33] (several tasks)', 66, [2, 64, 32, 33]),
   plain('normalize', 'rgb [2, 3, 8, 8]', 58, [[2, 3, 8, 8]], { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] }),
   plain('softmax', '[1, 10]', 59, [[1, 10]]),
   plain('softmax', 'batch 3, [3, 10]', 60, [[3, 10]]),
   plain('softmax', '130 rows (more than one workgroup), K = 7', 61, [[130, 7]]),
+  plain('softmax', '150 rows of K = 1001 (several tasks)', 65, [[150, 1001]]),
   plain('flatten', '[2, 3, 4, 5] (an alias on WebGPU, a copy on the fast CPU)', 62, [[2, 3, 4, 5]]),
 ];

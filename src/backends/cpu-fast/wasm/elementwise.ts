@@ -6,23 +6,8 @@ import { shapeOf, type WasmBoundStep, type WasmOp } from '../kernel.js';
 import type { ArenaRegions } from './arena.js';
 import { ELEMENTWISE_FIELDS } from './elementwise-kernels.js';
 import { TASK } from './kernels.js';
-import { ranges, taskList } from './linear.js';
-
-/** Tasks per thread a phase should offer, as for the linear layers. */
-const TASKS_PER_THREAD = 4;
-/**
- * Floats below which a task is not worth handing to another thread (a phase hand-off costs microseconds; these
- * kernels move a float in well under a nanosecond): a small tensor is one task, run by the thread running the plan.
- */
-const TASK_FLOATS = 1 << 16;
-
-/** [start, end) ranges of `items` of `floats` each: one for one thread, else up to TASKS_PER_THREAD per thread. */
-function split(items: number, floats: number, threads: number): [number, number][] {
-  if (threads === 1) return ranges(items, items);
-  const fewest = Math.ceil(TASK_FLOATS / Math.max(1, floats));
-  const perTask = Math.max(fewest, Math.ceil(items / (TASKS_PER_THREAD * threads)));
-  return ranges(items, perTask);
-}
+import { taskList } from './linear.js';
+import { streamingTasks } from './tasks.js';
 
 const f32Bits = (value: number): number => new Int32Array(Float32Array.of(value).buffer)[0]!;
 
@@ -45,7 +30,8 @@ function elementwiseStep(
       fill(fields);
       const descriptor = regions.store(fields);
       if (descriptor === undefined) return undefined;
-      return [taskList(split(items, floatsPerItem, threads).map(([start, end]) => [task, descriptor, start, end]))];
+      const cut = streamingTasks(items, floatsPerItem, threads);
+      return [taskList(cut.map(([start, end]) => [task, descriptor, start, end]))];
     },
   };
 }

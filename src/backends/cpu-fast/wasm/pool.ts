@@ -1,10 +1,8 @@
 import { poolAttrs } from '../../../ops/pool.js';
 import { shapeOf, type WasmOp } from '../kernel.js';
 import { POOL_FIELDS, TASK } from './kernels.js';
-import { ranges, taskList } from './linear.js';
-
-/** Tasks per thread, as for the linear layers. */
-const TASKS_PER_THREAD = 4;
+import { taskList } from './linear.js';
+import { streamingTasks } from './tasks.js';
 
 /** maxpool, avgpool and global average pooling: one descriptor, tasks over planes (image·channels + channel). */
 function pool(kind: 'max' | 'mean' | 'global'): WasmOp {
@@ -33,9 +31,9 @@ function pool(kind: 'max' | 'mean' | 'global'): WasmOp {
           const descriptor = regions.store(fields);
           if (descriptor === undefined) return undefined;
           const planes = batch * channels;
-          const perTask = threads === 1 ? planes : Math.max(1, Math.ceil(planes / (TASKS_PER_THREAD * threads)));
           const task = kind === 'max' ? TASK.maxPool : kind === 'mean' ? TASK.avgPool : TASK.globalAvgPool;
-          return [taskList(ranges(planes, perTask).map(([p0, p1]) => [task, descriptor, p0, p1]))];
+          const cut = streamingTasks(planes, height * width, threads);
+          return [taskList(cut.map(([p0, p1]) => [task, descriptor, p0, p1]))];
         },
       };
     };

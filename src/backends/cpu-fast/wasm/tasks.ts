@@ -1,0 +1,20 @@
+import { ranges } from './linear.js';
+
+/** Tasks per thread a phase should offer, so that threads finishing early can take more (as for the linear layers). */
+const TASKS_PER_THREAD = 4;
+/**
+ * Floats read below which a task is not worth handing to another thread: a hand-off costs microseconds, and pooling
+ * or an elementwise kernel gets through 2^16 floats in tens of them. A small step is then one task, which the
+ * thread running the plan runs without publishing a phase.
+ */
+const TASK_FLOATS = 1 << 16;
+
+/**
+ * How a memory-bound step's items (floats, planes or rows of `floats` each) are cut into tasks: one for one thread,
+ * else up to TASKS_PER_THREAD per thread, none under TASK_FLOATS.
+ */
+export function streamingTasks(items: number, floats: number, threads: number): [number, number][] {
+  if (threads === 1) return ranges(items, items);
+  const fewest = Math.ceil(TASK_FLOATS / Math.max(1, floats));
+  return ranges(items, Math.max(fewest, Math.ceil(items / (TASKS_PER_THREAD * threads))));
+}
