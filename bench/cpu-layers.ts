@@ -2,7 +2,9 @@
  * Where a net's time goes on the fast CPU backend (WebAssembly SIMD kernels): each step's median over several runs,
  * grouped by op, so the linear layers' kernels can be told from everything else. With several precisions, one
  * executor per precision runs in turn (interleaved, so machine noise hits each alike) and the tables put them side
- * by side with the ratio to the first. Prints tables and the load from `uptime`.
+ * by side with the ratio to the first. Step times are this process's CPU time (user + system, all of its threads)
+ * between steps, which other processes on a busy machine inflate far less than wall time; the whole run is also
+ * given as wall time. Prints tables and the load from `uptime`.
  * `npm run bench:cpu-layers [-- --model resnet18-224 --runs 9 --batch 1 --threads 1 --precisions float32,int16]`.
  *
  * int16 needs the file's calibration (docs/FORMAT.md §7.1); a file without one gets the range 4 for every ternary
@@ -47,15 +49,23 @@ async function main(): Promise<void> {
   const plan = planGraph(optimize(graph), batch);
   const [channels, height, width] = plan.graph.input.shape;
   const input = Float32Array.from({ length: batch * channels * height * width }, mulberry32(7));
+  /** This process's CPU time at the end of the last step (or the start of the run). */
+  let lastCpu = 0;
+  const cpuMs = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
   const contenders = precisions.map((precision) => {
     const times = new Map<string, { op: string; ms: number[] }>();
     const executor = new FastCpuExecutor({
       precision,
       threads: Number(values.threads),
-      onStep: (node, ms) => {
+      onStep: (node) => {
+        const now = cpuMs();
         const entry = times.get(node.name) ?? { op: node.op, ms: [] };
-        entry.ms.push(ms);
+        entry.ms.push(now - lastCpu);
         times.set(node.name, entry);
+        lastCpu = now;
       },
     });
     if (executor.precision !== precision) throw new Error(`this engine cannot run ${precision}`);
@@ -69,6 +79,7 @@ async function main(): Promise<void> {
   for (let run = 0; run < Number(values.runs); run++) {
     for (const { executor, totals } of contenders) {
       const started = performance.now();
+      lastCpu = cpuMs();
       executor.run(plan, input, batch);
       totals.push(performance.now() - started);
     }
@@ -92,9 +103,9 @@ async function main(): Promise<void> {
   }
   const wholeRuns = contenders.map(({ totals }) => median(totals));
   const header = `${values.model} batch ${batch}, ${values.runs} runs interleaved, threads ${values.threads}`;
-  console.log(`${header}; whole run medians:`, columns(wholeRuns, 'ms'));
-  console.table(stepMedians.map(({ name, op, medians }) => ({ step: name, op, ...columns(medians, 'ms') })));
-  console.table([...byOp].map(([op, sums]) => ({ op, ...columns(sums, 'ms (sum of step medians)') })));
+  console.log(`${header}; whole run medians (wall):`, columns(wholeRuns, 'ms'));
+  console.table(stepMedians.map(({ name, op, medians }) => ({ step: name, op, ...columns(medians, 'CPU ms') })));
+  console.table([...byOp].map(([op, sums]) => ({ op, ...columns(sums, 'CPU ms (sum of step medians)') })));
   console.log(`load: ${execFileSync('uptime').toString().trim()}`);
   for (const { executor } of contenders) executor.dispose();
 }

@@ -16,7 +16,8 @@ export const BLOCK_LANES = 8;
 /**
  * What a conv/dense kernel sums: float32 activations in f32x4 pairs, or int16 codes (docs/FORMAT.md §7.1) in i16x8
  * vectors, widened into i32 sums before any lane could overflow. Per inner step each offset load feeds `groupBlocks`
- * blocks of 8 lanes: both take six vector registers.
+ * blocks of 8 lanes: both take six vector registers. Measured on ResNet-18 224 (bench:cpu-layers, CPU time): 8, 10
+ * or 12 accumulators ran 1.2–1.7× slower for both lane types, 4 to 7 within noise of 6.
  */
 export interface LaneType {
   readonly integer: boolean;
@@ -27,10 +28,10 @@ export interface LaneType {
 export const F32_LANES: LaneType = { integer: false, bytes: 4, groupBlocks: 3 };
 export const I16_LANES: LaneType = { integer: true, bytes: 2, groupBlocks: 6 };
 
-/** Bytes of source one conv group reads per offset (the same for both lane types). */
+/** Bytes of source one float conv group reads per offset, and of its sums. */
 export const GROUP_BYTES = BLOCK_LANES * F32_LANES.bytes * F32_LANES.groupBlocks;
 /** Bytes a kernel may read past the end of its source (lanes past a row or a block, the last code word). */
-export const OVERREAD_BYTES = GROUP_BYTES + 256;
+export const OVERREAD_BYTES = Math.max(GROUP_BYTES, BLOCK_LANES * I16_LANES.bytes * I16_LANES.groupBlocks) + 256;
 /** Bytes of i32 sums of one int16 conv group: its thread scratch rounds up to these. */
 export const I16_GROUP_SUM_BYTES = 4 * BLOCK_LANES * I16_LANES.groupBlocks;
 
@@ -517,7 +518,8 @@ function dense(kind: 'ternary' | 'float' | 'int16'): FunctionSpec {
     const coded = kind !== 'float';
     const rowBytes: Code = coded ? field(DESC, F.CODE_ROW) : [field(DESC, F.ROW_LENGTH), int(2), op.i32Shl];
     const rowStart: Code = coded ? field(DESC, F.CODES) : field(DESC, F.WEIGHTS);
-    const [wide, chunkEnd, pair] = kind === 'int16' ? [locals.v128(), locals.i32(), locals.v128()] : [0, 0, 0];
+    const int16Locals = kind === 'int16' ? [locals.v128(), locals.i32(), ...Array.from({ length: 3 }, locals.v128)] : [];
+    const [wide = 0, chunkEnd = 0, low = 0, high = 0, codes = 0] = int16Locals;
     /** Lanes 8j…8j + 7 of the word's codes: bytes 2j and 2j + 1, each an entry of four plus and four minus lanes. */
     const int16Half = (j: number): Code => {
       const entry = (byte: number): Code => [
@@ -528,10 +530,10 @@ function dense(kind: 'ternary' | 'float' | 'int16'): FunctionSpec {
       /** Bytes from..from + 7 of each entry: the plus lanes (from = 0) or the minus lanes (from = 8) of both. */
       const halves = (from: number): number[] => [...Array(16).keys()].map((i) => (i < 8 ? from + i : 8 + from + i));
       return [
-        entry(2 * j), entry(2 * j + 1), op.i8x16Shuffle(halves(0)), set(pair),
-        get(accumulators[j]!), get(at), op.v128Load(16 * j), get(pair), op.v128And, op.i16x8Add,
-        entry(2 * j), entry(2 * j + 1), op.i8x16Shuffle(halves(8)),
-        get(at), op.v128Load(16 * j), op.v128And, op.i16x8Sub,
+        entry(2 * j), set(low), entry(2 * j + 1), set(high), get(at), op.v128Load(16 * j), set(codes),
+        get(accumulators[j]!),
+        get(codes), get(low), get(high), op.i8x16Shuffle(halves(0)), op.v128And, op.i16x8Add,
+        get(codes), get(low), get(high), op.i8x16Shuffle(halves(8)), op.v128And, op.i16x8Sub,
         set(accumulators[j]!),
       ];
     };
