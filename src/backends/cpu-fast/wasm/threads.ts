@@ -17,7 +17,7 @@ const CONTROL = {
   STOP: 7,
   /** Helpers that have compiled the kernels and wait for phases. */
   READY: 8,
-  /** 0, or the byte address of PROFILE_FLOATS f64 per thread that helpers add their task time and count to. */
+  /** 0, or the byte address of the profile (see PROFILE_FLOATS) that helpers add their task times and counts to. */
   PROFILE: 9,
   SIZE: 10,
 } as const;
@@ -45,7 +45,7 @@ export interface ThreadProfile {
   readonly tasks: number[];
   /** Per thread: milliseconds from phases' publication to the thread's first task in them (helpers only). */
   readonly lateMs: number[];
-  /** Phases handed out, and milliseconds the running thread waited for helpers to finish theirs. */
+  /** Phases run (one-task ones too), and milliseconds the running thread waited for helpers to finish theirs. */
   readonly phases: number;
   readonly waitMs: number;
 }
