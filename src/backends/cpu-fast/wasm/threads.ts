@@ -62,17 +62,19 @@ export interface HelperStart {
 
 /**
  * How long a thread spins before it blocks: a helper between phases, the running thread for helpers' last tasks.
- * Phases of a run follow each other within microseconds, so a helper spins through them all and blocks only once
- * the run is over, having burnt at most this much more.
+ * A run's next phase follows within tens of microseconds (the running thread's wake-up and bookkeeping), so this
+ * spans it on an idle machine. Longer spins cost more than they save on a busy one: a spinning thread uses up its
+ * share and the scheduler then keeps it off a core for a whole period (measured with 9 runnable tasks on 2 cores:
+ * a spin-spin hand-off between two threads took 0.6 µs at the median but 16 ms at the 90th percentile, a
+ * wait/notify one 12 µs and 18 µs; VGG-7 at 2 threads ran 0.72–0.75× the 1-thread time with 2 ms spins, 0.8–1.1×
+ * with 0.1 ms or none).
  */
-const SPIN_MS = 2;
+const SPIN_MS = 0.1;
 
 /**
  * A helper thread's whole program, self-contained (it is sent as source text): compile the kernels against the shared
  * memory, then forever wait for a phase and take its tasks until none is left. Between phases it spins for up to
- * `spinMs` before it blocks: a blocked thread gives up its core, and waking it again (futex, then the scheduler) costs
- * from tens of microseconds on an idle machine to milliseconds on a busy one, while a run's next phase follows within
- * microseconds.
+ * `spinMs` (SPIN_MS) before it blocks, so that a run's next phase usually finds it awake.
  */
 function helperMain(start: HelperStart): void {
   // CONTROL's fields (this function cannot see module constants).
