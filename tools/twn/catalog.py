@@ -47,6 +47,14 @@ def layer_table(twn) -> list[dict]:
     return rows
 
 
+def int16_summary(int16: dict | None) -> dict | None:
+    """What the demo and the tables show of metadata.int16 (FORMAT.md §7.1): bits, ranges, simulated accuracy."""
+    if int16 is None:
+        return None
+    return {"bits": int16["bits"], "inputRanges": int16["inputRanges"], "accuracy": int16.get("accuracy", {}),
+            "calibration": int16.get("calibration", {})}
+
+
 def model_entry(path: Path) -> dict:
     twn = read_twn(path)
     meta = twn.metadata
@@ -77,6 +85,7 @@ def model_entry(path: Path) -> dict:
         "twnBytes": path.stat().st_size,
         "onnxBytes": onnx.stat().st_size if onnx.exists() else None,
         "inputShape": twn.header["input"]["shape"],
+        "int16": int16_summary(meta.get("int16")),
         "recipe": recipe,
         "layers": layer_table(twn),
     }
@@ -113,6 +122,13 @@ NOTES = """
 * LeNet-5 has 581k weights, 524k of them in the 1024→512 FC layer: at 2 bits each that is ~145 KiB, hence the
   ~151 KiB `.twn` (vs 2.3 MB fp32).
 * BWN files use the `ternary2` dtype with codes ±1 only (no zeros): the format is a superset of binary.
+"""
+
+
+INT16_MEASURED = """
+The runtime's own figures come from `npm run accuracy` (`bench/accuracy.ts`): every shipped file through
+`loadModel` on the CPU backend at `precision: 'float32'` and `'int16'`, on the whole test split.
+(To be measured.)
 """
 
 
@@ -209,6 +225,35 @@ def render_markdown(entries: list[dict]) -> str:
             lines.append(f"| {row['layer']} | {row['op']} | {row['shape']} | {row['zeroFraction']:.3f} | "
                          f"{row['plusFraction']:.3f} | {row['alphaMean']:.5f} | "
                          f"{row['alphaMin']:.5f}…{row['alphaMax']:.5f} | {row['bytes']:,} |")
+    lines += [
+        "",
+        "## int16 activations",
+        "",
+        "Each ternary/binary file carries `metadata.int16` ([FORMAT.md](FORMAT.md) §7.1), written by",
+        "`python -m tools.twn.calibrate <file> --write` (`tools/twn/calibrate.py`; `export.py` runs it for new",
+        "exports): the range r = max|x| of every ternary layer's input over the first 2,000 training images, and the",
+        "fewest bits of 8, 10, 12 whose exact simulation of the integer arithmetic on the whole test split stays",
+        "within 0.1 points of the float64 figure. The runtime offers `precision: 'int16'` only under that condition.",
+        "",
+        "| file | bits | float64 top-1 | int16 top-1 (simulated) | difference, points | calibration images |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for entry in entries:
+        int16 = entry["int16"]
+        if int16 is None:
+            why = "no ternary layers" if entry["weightMode"] == "float" else "not calibrated"
+            lines.append(f"| `{entry['file']}` | – | {percent(entry['top1'])} | {why} | | |")
+            continue
+        top1 = int16["accuracy"].get("top1")
+        difference = "–" if top1 is None else f"{100 * (top1 - entry['top1']):+.2f}"
+        lines.append(f"| `{entry['file']}` | {int16['bits']} | {percent(entry['top1'])} | {percent(top1)} | "
+                     f"{difference} | {int16['calibration'].get('images', '–')} |")
+    lines += ["", INT16_MEASURED.strip(), "", "Ranges per layer:", "",
+              "| file | range r of each ternary layer's input |", "| --- | --- |"]
+    for entry in entries:
+        if entry["int16"] is not None:
+            ranges = ", ".join(f"{name} {r:.3f}" for name, r in entry["int16"]["inputRanges"].items())
+            lines.append(f"| `{entry['file']}` | {ranges} |")
     lines += ["", "## How each number was made", ""]
     for entry in entries:
         recipe = entry["recipe"]
