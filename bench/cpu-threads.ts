@@ -3,7 +3,8 @@
  * interleaved in one process (medians, and the machine load from `uptime`, since other processes take cores too);
  * then, with per-thread accounting on (FastCpuExecutor.startThreadProfile), each step's wall time, phases, tasks and
  * time inside tasks per thread, how long the running thread waited for helpers and how late helpers woke. Busy/idle
- * shares depend far less on the machine load than wall times do. Prints tables.
+ * shares, and the process CPU time per run (every thread's: what threads add to the work), depend far less on the
+ * machine load than wall times do. Prints tables.
  * `npm run bench:cpu-threads [-- --models vgg7,resnet18-224 --threads 2 --batch 1 --rounds 7]`.
  */
 import { readFile } from 'node:fs/promises';
@@ -30,10 +31,12 @@ interface StepProfile {
   lateMs: number[];
 }
 
-function timed(run: () => void): number {
-  const started = performance.now();
+/** Wall and process CPU milliseconds (every thread's) of one call. */
+function timed(run: () => void): { wallMs: number; cpuMs: number } {
+  const [started, cpu] = [performance.now(), process.cpuUsage()];
   run();
-  return performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return { wallMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
 }
 
 const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
@@ -57,17 +60,23 @@ async function benchNet(net: string, threads: number, batch: number, rounds: num
   }
 
   const loadBefore = load();
-  const singleMs: number[] = [];
-  const multiMs: number[] = [];
+  const singleRuns: { wallMs: number; cpuMs: number }[] = [];
+  const multiRuns: { wallMs: number; cpuMs: number }[] = [];
   for (let round = 0; round < rounds; round++) {
-    singleMs.push(timed(() => single.run(plan, input, batch)));
-    multiMs.push(timed(() => multi.run(plan, input, batch)));
+    singleRuns.push(timed(() => single.run(plan, input, batch)));
+    multiRuns.push(timed(() => multi.run(plan, input, batch)));
   }
-  const [oneMs, manyMs] = [median(singleMs), median(multiMs)];
+  const [oneMs, manyMs] = [median(singleRuns.map((run) => run.wallMs)), median(multiRuns.map((run) => run.wallMs))];
+  const [oneCpu, manyCpu] = [median(singleRuns.map((run) => run.cpuMs)), median(multiRuns.map((run) => run.cpuMs))];
   console.log(
     `\n${net} batch ${batch}: 1 thread ${oneMs.toFixed(1)} ms, ` +
       `${threads} threads ${manyMs.toFixed(1)} ms, speed-up ${(oneMs / manyMs).toFixed(2)}× ` +
       `(medians of ${rounds}, interleaved; load ${loadBefore} → ${load()})`,
+  );
+  // What threads add to the work, whatever the load: the process's CPU time per run, every thread's (spins included).
+  console.log(
+    `CPU time per run: 1 thread ${oneCpu.toFixed(1)} ms, ${threads} threads ${manyCpu.toFixed(1)} ms together ` +
+      `(${(manyCpu / oneCpu).toFixed(2)}× the work)`,
   );
 
   // One profiled run per round: per step, the difference of the counters across it.
