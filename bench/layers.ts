@@ -1,11 +1,14 @@
 /**
- * `npm run bench:layers [-- --layers vgg7:conv4,resnet18-224:layer3.0.conv2 --batch 1 --repeats 5]`
+ * `npm run bench:layers [-- --layers vgg7:conv4,resnet18-224:layer3.0.conv2 --batch 1 --repeats 5]
+ *   [--conv-tile wide|square|narrow] [--staged true|false]`
  *
  * One WebGPU layer at a time: the node's kernel (as the executor plans it, on the bench model's seeded weights)
  * dispatched `--dispatches` times per submit, median over `--repeats` submits. Prints wall and process CPU ms per
  * dispatch and G adds/s (from wall time), where adds = nonzero ternary weights × output positions (the work an
  * add/subtract kernel cannot skip). On a software adapter (SwiftShader) the CPU time is the steadier number when the
  * machine is shared. For before/after ratios, run two builds alternately (see README, WebGPU kernels).
+ * `--conv-tile` and `--staged` force the convolution variant (src/backends/webgpu/kernel-policy.ts) instead of the
+ * device's choice; each line also says which variant ran and how long its pipeline took to create.
  */
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -18,6 +21,7 @@ import {
   encodeDispatch,
   ParameterUploads,
 } from '../src/backends/webgpu/dispatch.js';
+import { describeDevice, type ConvTileName, type KernelOverrides } from '../src/backends/webgpu/kernel-policy.js';
 import { getKernel } from '../src/backends/webgpu/kernels/registry.js';
 import { PipelineFactory, uploadBuffer } from '../src/backends/webgpu/pipelines.js';
 import { readTwnFile } from '../src/format/reader.js';
@@ -42,8 +46,14 @@ const { values: flags } = parseArgs({
     batch: { type: 'string', default: '1' },
     repeats: { type: 'string', default: '5' },
     dispatches: { type: 'string', default: '3' },
+    'conv-tile': { type: 'string' },
+    staged: { type: 'string' },
   },
 });
+const overrides: KernelOverrides = {
+  ...(flags['conv-tile'] !== undefined && { convTile: flags['conv-tile'] as ConvTileName }),
+  ...(flags.staged !== undefined && { staged: flags.staged === 'true' }),
+};
 
 /** Nonzero codes of a packed ternary tensor (0 → 0, 1 → +1, 2 → −1; docs/FORMAT.md §5). */
 function nonzeroCodes(words: Uint32Array): number {
@@ -60,10 +70,13 @@ async function measureLayer(device: GPUDevice, model: string, layer: string, bat
   const { node } = step;
   const single = planGraph(graph, 1).steps.find((s) => s.node.name === layer)!;
   const outputShape = single.outputShapes[0]!;
-  const kernelPlan = getKernel(node.op)!.plan({ node, graph, inputShapes: single.inputShapes, outputShape });
+  const context = { node, graph, inputShapes: single.inputShapes, outputShape, device: describeDevice(device), overrides };
+  const kernelPlan = getKernel(node.op)!.plan(context);
   if (kernelPlan.kind !== 'dispatch') throw new Error(`${layer} has no dispatch`);
   const parameters = new ParameterUploads(device);
+  const createStart = performance.now();
   const compiled = await compileDispatch(device, new PipelineFactory(device), parameters, kernelPlan, layer);
+  const createMs = performance.now() - createStart;
   const random = seededRandom(7);
   const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
   const inputs = step.inputShapes.map((shape, i) =>
@@ -105,7 +118,8 @@ async function measureLayer(device: GPUDevice, model: string, layer: string, bat
   destroyDispatch(compiled);
   parameters.destroy();
   const rate = (adds / ms / 1e6).toFixed(3);
-  return `${model} ${layer} batch ${batch}: ${ms.toFixed(1)} ms wall, ${cpuMs.toFixed(1)} ms CPU, ${rate} G adds/s`;
+  const kernel = `${kernelPlan.shader.key}, pipeline ${createMs.toFixed(0)} ms`;
+  return `${model} ${layer} batch ${batch}: ${ms.toFixed(1)} ms wall, ${cpuMs.toFixed(1)} ms CPU, ${rate} G adds/s (${kernel})`;
 }
 
 const { device } = await acquireDevice();

@@ -11,11 +11,15 @@ fn loadWeightBlock(block: u32) {
 
 fn accumulateQuad(quad: u32) {
   let k = blockColumn + 4u * quad + vec4u(0u, 1u, 2u, 3u);
-  let index = row * shape.K + min(k, vec4u(shape.K - 1u));
-  let loaded = vec4f(weights[index.x], weights[index.y], weights[index.z], weights[index.w]);
-  let w = select(vec4f(0.0), loaded, k < vec4u(shape.K));
-  // unroll: literal indices into acc and xs (src/backends/webgpu/unroll.ts).
-  for (var n = 0u; n < GEMV_SAMPLES; n++) {
-    acc[n] += w * xs[n];
+  let inside = k < vec4u(shape.K);
+  let column = min(k, vec4u(shape.K - 1u));
+  // unroll: literal indices into acc and rows (src/backends/webgpu/unroll.ts).
+  for (var i = 0u; i < ROWS_PER_THREAD; i++) {
+    let index = rows[i] * shape.K + column;
+    let w = select(vec4f(0.0), vec4f(weights[index.x], weights[index.y], weights[index.z], weights[index.w]), inside);
+    // unroll: as above.
+    for (var n = 0u; n < GEMV_SAMPLES; n++) {
+      acc[i * GEMV_SAMPLES + n] += w * xs[n];
+    }
   }
 }

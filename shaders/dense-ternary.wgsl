@@ -3,20 +3,27 @@
 
 @group(0) @binding(4) var<storage, read> weights: array<u32>;
 
-// The block's packed word of the invocation's row.
-var<private> word: u32;
+// The block's packed word of each of the invocation's rows.
+var<private> words: array<u32, ROWS_PER_THREAD>;
 
 fn loadWeightBlock(block: u32) {
-  word = weights[row * shape.kWords + block];
+  // unroll: literal indices into words and rows (src/backends/webgpu/unroll.ts).
+  for (var i = 0u; i < ROWS_PER_THREAD; i++) {
+    words[i] = weights[rows[i] * shape.kWords + block];
+  }
 }
 
 fn accumulateQuad(quad: u32) {
-  // The quad's four codes, each staged as code << 30 (ternary-masks.wgsl).
-  let staged = ((vec4u(word) >> (vec4u(0u, 2u, 4u, 6u) + 8u * quad)) & vec4u(3u)) << vec4u(30u);
-  let negate = negateMask(staged);
-  let keep = keepMask(staged);
-  // unroll: literal indices into acc and xs (src/backends/webgpu/unroll.ts).
-  for (var n = 0u; n < GEMV_SAMPLES; n++) {
-    acc[n] += applyWeights(xs[n], negate, keep);
+  let shifts = vec4u(0u, 2u, 4u, 6u) + 8u * quad;
+  // unroll: literal indices into acc and words.
+  for (var i = 0u; i < ROWS_PER_THREAD; i++) {
+    // The quad's four codes of row i, each staged as code << 30 (ternary-masks.wgsl).
+    let staged = ((vec4u(words[i]) >> shifts) & vec4u(3u)) << vec4u(30u);
+    let negate = negateMask(staged);
+    let keep = keepMask(staged);
+    // unroll: as above.
+    for (var n = 0u; n < GEMV_SAMPLES; n++) {
+      acc[i * GEMV_SAMPLES + n] += applyWeights(xs[n], negate, keep);
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { OP_CASES } from '../op-cases/cases.js';
+import { CONV_CASES, OP_CASES } from '../op-cases/cases.js';
 import type { CaseResult } from '../op-cases/compare.js';
 import type { BrowserChecks, BrowserReport } from './harness/checks.js';
 
@@ -18,6 +18,14 @@ test('every kernel matches the float64 reference in Chromium', async ({ page }) 
   const report = await runInPage<CaseResult>(page, 'kernels');
   console.log(`adapter: ${JSON.stringify(report.adapter)}`);
   expect(report.results.map((result) => result.name)).toEqual(OP_CASES.map((spec) => spec.name));
+  for (const result of report.results) {
+    expect.soft(result.pass, `${result.name}: ${result.message}`).toBe(true);
+  }
+});
+
+test('convolutions forced to the staged variant match the float64 reference in Chromium', async ({ page }) => {
+  const report = await runInPage<CaseResult>(page, 'stagedConvKernels');
+  expect(report.results.map((result) => result.name)).toEqual(CONV_CASES.map((spec) => spec.name));
   for (const result of report.results) {
     expect.soft(result.pass, `${result.name}: ${result.message}`).toBe(true);
   }

@@ -350,3 +350,6 @@ export const OP_CASES: readonly OpCaseSpec[] = [
   plain('softmax', '150 rows of K = 1001 (several tasks)', 65, [[150, 1001]]),
   plain('flatten', '[2, 3, 4, 5] (an alias on WebGPU, a copy on the fast CPU)', 62, [[2, 3, 4, 5]]),
 ];
+
+/** The convolution cases: every WebGPU convolution variant runs them (test/webgpu/kernel-variants.test.ts). */
+export const CONV_CASES: readonly OpCaseSpec[] = OP_CASES.filter((spec) => spec.name.startsWith('conv2d '));

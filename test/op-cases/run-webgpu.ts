@@ -10,6 +10,7 @@ import {
   encodeDispatch,
   ParameterUploads,
 } from '../../src/backends/webgpu/dispatch.js';
+import { describeDevice, type KernelOverrides } from '../../src/backends/webgpu/kernel-policy.js';
 import { getKernel } from '../../src/backends/webgpu/kernels/registry.js';
 import { PipelineFactory, uploadBuffer } from '../../src/backends/webgpu/pipelines.js';
 import { getOp } from '../../src/ops/registry.js';
@@ -20,18 +21,23 @@ import { checkAgainstReference, type CaseResult } from './compare.js';
  * Runs the node's kernel on the device and returns its output. As the executor does, the kernel is planned for one
  * sample and dispatched for the batch; `maxWorkgroupsPerDimension` (when the case sets it) folds the grid sooner.
  */
-export async function runOnGpu(device: GPUDevice, { graph, node, inputs, maxWorkgroupsPerDimension }: OpCase): Promise<Float32Array> {
+export async function runOnGpu(
+  device: GPUDevice,
+  { graph, node, inputs, maxWorkgroupsPerDimension }: OpCase,
+  overrides: KernelOverrides = {},
+  pipelines = new PipelineFactory(device),
+): Promise<Float32Array> {
   const kernel = getKernel(node.op);
   const op = getOp(node.op);
   if (kernel === undefined || op === undefined) throw new Error(`no kernel or op for ${node.op}`);
   const batch = inputs[0]!.shape[0]!;
   const inputShapes = inputs.map((input) => [1, ...input.shape.slice(1)]);
   const [outputShape] = op.inferShapes(inputShapes, node, graph, node.name);
-  const plan = kernel.plan({ node, graph, inputShapes, outputShape: outputShape! });
+  const plan = kernel.plan({ node, graph, inputShapes, outputShape: outputShape!, device: describeDevice(device), overrides });
   if (plan.kind === 'alias') return Float32Array.from(inputs[0]!.data);
 
   const parameters = new ParameterUploads(device);
-  const compiled = await compileDispatch(device, new PipelineFactory(device), parameters, plan, node.name);
+  const compiled = await compileDispatch(device, pipelines, parameters, plan, node.name);
   const inputBuffers = inputs.map((input, i) => uploadBuffer(device, Float32Array.from(input.data), `in${i}`));
   const outputBytes = 4 * batch * outputShape!.slice(1).reduce((a, b) => a * b, 1);
   const output = device.createBuffer({ size: outputBytes, usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC });
@@ -54,7 +60,13 @@ export async function runOnGpu(device: GPUDevice, { graph, node, inputs, maxWork
   }
 }
 
-export async function checkGpuCase(device: GPUDevice, spec: OpCaseSpec): Promise<CaseResult> {
+/** `overrides` forces kernel variants; `pipelines` lets cases of one variant share its pipelines (slow to create). */
+export async function checkGpuCase(
+  device: GPUDevice,
+  spec: OpCaseSpec,
+  overrides?: KernelOverrides,
+  pipelines?: PipelineFactory,
+): Promise<CaseResult> {
   const opCase = spec.build();
-  return checkAgainstReference(opCase, await runOnGpu(device, opCase));
+  return checkAgainstReference(opCase, await runOnGpu(device, opCase, overrides, pipelines));
 }

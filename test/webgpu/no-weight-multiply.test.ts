@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONV_TILES } from '../../src/backends/webgpu/kernels/linear.js';
+import { CONV_VARIANTS } from '../../src/backends/webgpu/kernel-policy.js';
 import { convShader, FLOAT_DENSE_SHADER, TERNARY_DENSE_SHADER } from '../../src/backends/webgpu/shaders.js';
 import type { ShaderSource } from '../../src/backends/webgpu/kernel.js';
 import { findWeightMultiplications, parseWgsl } from './wgsl-weight-taint.js';
@@ -7,11 +7,11 @@ import { findWeightMultiplications, parseWgsl } from './wgsl-weight-taint.js';
 const WEIGHTS = ['weights'];
 const ACTIVATIONS = ['input', 'residual'];
 const TERNARY_SHADERS: readonly ShaderSource[] = [
-  ...CONV_TILES.map((tile) => convShader('ternary', tile)),
+  ...CONV_VARIANTS.map((variant) => convShader('ternary', variant)),
   TERNARY_DENSE_SHADER,
 ];
 const FLOAT_SHADERS: readonly ShaderSource[] = [
-  ...CONV_TILES.map((tile) => convShader('float', tile)),
+  ...CONV_VARIANTS.map((variant) => convShader('float', variant)),
   FLOAT_DENSE_SHADER,
 ];
 // The one place every ternary kernel applies a weight (shaders/ternary-masks.wgsl).

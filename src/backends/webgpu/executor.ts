@@ -15,6 +15,7 @@ import {
 } from './dispatch.js';
 import { BUFFER_USAGE, MAP_MODE_READ } from './gpu-constants.js';
 import { product, type KernelPlan } from './kernel.js';
+import { describeDevice, type KernelOverrides } from './kernel-policy.js';
 import { getKernel } from './kernels/registry.js';
 import { checkBatchLimits, checkStaticLimits } from './limits.js';
 import { PipelineFactory, uploadBuffer } from './pipelines.js';
@@ -32,6 +33,8 @@ export interface WebGpuModel {
   readonly graph: Graph;
   /** GPU bytes of the uploaded parameters: packed ternary codes, float weights, per-channel multipliers and biases. */
   readonly weightBytes: number;
+  /** Distinct compute pipelines created for the graph (layers of a kernel variant share one). */
+  readonly pipelineCount: number;
   /** GPU bytes of the activation buffers (after liveness reuse) and the readback buffer for `batch` samples. */
   activationBytes(batch: number): number;
   /**
@@ -45,15 +48,22 @@ export interface WebGpuModel {
 
 /**
  * Compiles `graph` for `device`: checks it against the device's limits (TwnDeviceError LIMIT_EXCEEDED, naming the node
- * and the limit, before anything is created), then creates every pipeline and uploads every parameter.
+ * and the limit, before anything is created), then creates every pipeline and uploads every parameter. Kernel
+ * variants follow the device (kernel-policy.ts) unless `overrides` forces them (tests, benchmarks).
  */
-export async function compileWebGpu(source: Graph, device: GPUDevice, limits: RunLimits = {}): Promise<WebGpuModel> {
+export async function compileWebGpu(
+  source: Graph,
+  device: GPUDevice,
+  limits: RunLimits = {},
+  overrides: KernelOverrides = {},
+): Promise<WebGpuModel> {
   const graph = optimize(source);
   const plan = planGraph(graph, 1, limits);
+  const description = describeDevice(device);
   const kernelPlans = plan.steps.map(({ node, inputShapes, outputShapes }) => {
     const kernel = getKernel(node.op);
     if (kernel === undefined) throw new TwnDeviceError('UNSUPPORTED_OP', `node "${node.name}": no WebGPU kernel for op "${node.op}"`);
-    return kernel.plan({ node, graph, inputShapes, outputShape: outputShapes[0]! });
+    return kernel.plan({ node, graph, inputShapes, outputShape: outputShapes[0]!, device: description, overrides });
   });
   kernelPlans.forEach((kernelPlan, i) => kernelPlan.kind === 'dispatch' && checkStaticLimits(plan.steps[i]!.node, kernelPlan, device.limits));
   checkActivationLimits(plan, kernelPlans, device.limits);
@@ -95,6 +105,7 @@ export async function compileWebGpu(source: Graph, device: GPUDevice, limits: Ru
     limits,
     settled.map((result) => (result as PromiseFulfilledResult<CompiledDispatch | undefined>).value),
     parameters,
+    pipelines.count,
   );
 }
 
@@ -168,6 +179,7 @@ class CompiledGraph implements WebGpuModel, DeviceLossListener {
     private readonly limits: RunLimits,
     private readonly dispatches: readonly (CompiledDispatch | undefined)[],
     private readonly parameters: ParameterUploads,
+    readonly pipelineCount: number,
   ) {
     this.placeholder = uploadBuffer(device, new Float32Array(1), 'absent optional input');
     this.weightBytes = parameters.bytes;

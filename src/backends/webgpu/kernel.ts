@@ -1,5 +1,6 @@
 import type { Graph, GraphNode } from '../../graph/ir.js';
 import type { WindowGeometry } from '../../ops/window.js';
+import type { DeviceDescription, KernelOverrides } from './kernel-policy.js';
 
 /** One WGSL module: `key` identifies it so each device compiles it once, whatever the number of layers using it. */
 export interface ShaderSource {
@@ -50,6 +51,9 @@ export interface KernelContext {
   readonly inputShapes: readonly (readonly number[])[];
   /** Shape of the node's output for one sample (batch dimension 1). */
   readonly outputShape: readonly number[];
+  /** The device the plan is for: kernels with variants pick theirs by it (kernel-policy.ts). */
+  readonly device: DeviceDescription;
+  readonly overrides?: KernelOverrides;
 }
 
 /** A GPU kernel for one op type: a pure description, so limits can be checked before the device is touched. */

@@ -14,6 +14,11 @@ export class PipelineFactory {
 
   constructor(private readonly device: GPUDevice) {}
 
+  /** Pipelines created or being created. */
+  get count(): number {
+    return this.pipelines.size;
+  }
+
   create(plan: DispatchPlan, label: string): Promise<GPUComputePipeline> {
     const kinds = ['storage', ...plan.bindings.map((binding) => bufferType(binding.kind))] as const;
     const key = JSON.stringify([plan.shader.key, plan.shader.entryPoint, kinds, Object.entries(plan.constants).sort()]);

@@ -1,6 +1,9 @@
 import conv2dBody from '../../../shaders/conv2d.wgsl?raw';
 import conv2dFloat from '../../../shaders/conv2d-float.wgsl?raw';
+import conv2dGather from '../../../shaders/conv2d-gather.wgsl?raw';
+import conv2dStaged from '../../../shaders/conv2d-staged.wgsl?raw';
 import conv2dTernary from '../../../shaders/conv2d-ternary.wgsl?raw';
+import conv2dTernaryStaged from '../../../shaders/conv2d-ternary-staged.wgsl?raw';
 import denseBody from '../../../shaders/dense.wgsl?raw';
 import denseFloat from '../../../shaders/dense-float.wgsl?raw';
 import denseTernary from '../../../shaders/dense-ternary.wgsl?raw';
@@ -11,6 +14,7 @@ import pool from '../../../shaders/pool.wgsl?raw';
 import softmax from '../../../shaders/softmax.wgsl?raw';
 import ternaryMasks from '../../../shaders/ternary-masks.wgsl?raw';
 import { INVOCATIONS_PER_WORKGROUP, type ShaderSource } from './kernel.js';
+import { CONV_TILES, type ConvVariant } from './kernel-policy.js';
 import { unrollMarkedLoops } from './unroll.js';
 
 /**
@@ -23,21 +27,12 @@ function withGrid(...parts: string[]): string {
 }
 
 /**
- * How the tiled convolution (shaders/conv2d.wgsl) divides a workgroup's output tile: its invocations form a
- * threadsAlongChannels × threadsAlongPositions grid (their product is INVOCATIONS_PER_WORKGROUP), each holding
- * channelsPerThread (a multiple of 4) × 4·positionVectors outputs in registers.
+ * The tiled convolution for one variant (src/backends/webgpu/kernel-policy.ts): its tile, and whether K chunks are
+ * staged in workgroup memory. Ternary and float layers differ only in the weight decode step; float layers stage
+ * their inputs only (their weights are read once per invocation either way).
  */
-export interface ConvTile {
-  readonly threadsAlongChannels: number;
-  readonly channelsPerThread: number;
-  readonly threadsAlongPositions: number;
-  readonly positionVectors: number;
-}
-
-/** The tiled convolution for one tile shape; ternary and float layers differ only in the weight decode step. */
-export function convShader(weights: 'ternary' | 'float', tile: ConvTile): ShaderSource {
-  const { threadsAlongChannels, channelsPerThread, threadsAlongPositions, positionVectors } = tile;
-  const name = `${threadsAlongChannels}x${channelsPerThread}-${threadsAlongPositions}x${positionVectors}`;
+export function convShader(weights: 'ternary' | 'float', variant: ConvVariant): ShaderSource {
+  const tile = CONV_TILES[variant.tile];
   const constants = {
     THREADS_ALONG_CHANNELS: tile.threadsAlongChannels,
     CHANNELS_PER_THREAD: tile.channelsPerThread,
@@ -47,21 +42,35 @@ export function convShader(weights: 'ternary' | 'float', tile: ConvTile): Shader
     POSITIONS_PER_THREAD: 4 * tile.positionVectors,
     TILE_VECTORS: tile.channelsPerThread * tile.positionVectors,
   };
-  const decode = weights === 'ternary' ? [conv2dTernary, ternaryMasks] : [conv2dFloat];
-  const code = withGrid(conv2dBody, linear, ...decode, declareConstants(constants));
-  return { key: `conv2d-${weights}-${name}`, code: unrollMarkedLoops(code, constants), entryPoint: 'main' };
+  const inputs = variant.staged ? conv2dStaged : conv2dGather;
+  const ternary = variant.staged ? conv2dTernaryStaged : conv2dTernary;
+  const decode = weights === 'ternary' ? [ternary, ternaryMasks] : [conv2dFloat];
+  const code = withGrid(conv2dBody, linear, inputs, ...decode, declareConstants(constants));
+  const key = `conv2d-${weights}-${variant.tile}${variant.staged ? '-staged' : ''}`;
+  return { key, code: unrollMarkedLoops(code, constants), entryPoint: 'main' };
 }
 
-// Must match GEMV_SAMPLES in shaders/dense.wgsl.
-const DENSE_CONSTANTS = { GEMV_SAMPLES: 4 };
+/**
+ * The GEMV's workgroup (shaders/dense.wgsl): K_SLICES invocations split each row's K, each holding ROWS_PER_THREAD
+ * rows × GEMV_SAMPLES samples in registers. Measured on SwiftShader for VGG-7 fc1 (bench:layers): 8 rows × 2
+ * samples over 16 slices was 2.2× the previous kernel (8 slices per row, 4 samples, 1 row per invocation) at batch 1
+ * and level at batch 8; 1 sample lost 1.5× at batch 8 (each weight decoded per sample), 4 samples 1.5× at batch 1.
+ */
+const ROWS_PER_THREAD = 8;
+/** Samples per GEMV workgroup. */
+export const GEMV_SAMPLES = 2;
+const DENSE_CONSTANTS = { ROWS_PER_THREAD, K_SLICES: 16, GEMV_SAMPLES, ACCUMULATORS: ROWS_PER_THREAD * GEMV_SAMPLES };
+/** Output rows per GEMV workgroup. */
+export const GEMV_ROWS = (INVOCATIONS_PER_WORKGROUP / DENSE_CONSTANTS.K_SLICES) * ROWS_PER_THREAD;
+const DENSE_DECLARATIONS = declareConstants(DENSE_CONSTANTS);
 export const TERNARY_DENSE_SHADER: ShaderSource = {
   key: 'dense-ternary',
-  code: unrollMarkedLoops(withGrid(denseBody, linear, denseTernary, ternaryMasks), DENSE_CONSTANTS),
+  code: unrollMarkedLoops(withGrid(denseBody, linear, denseTernary, ternaryMasks, DENSE_DECLARATIONS), DENSE_CONSTANTS),
   entryPoint: 'main',
 };
 export const FLOAT_DENSE_SHADER: ShaderSource = {
   key: 'dense-float',
-  code: unrollMarkedLoops(withGrid(denseBody, linear, denseFloat), DENSE_CONSTANTS),
+  code: unrollMarkedLoops(withGrid(denseBody, linear, denseFloat, DENSE_DECLARATIONS), DENSE_CONSTANTS),
   entryPoint: 'main',
 };
 

@@ -2,31 +2,11 @@ import { TwnFormatError } from '../../../errors.js';
 import type { Activation, GraphNode, Tensor } from '../../../graph/ir.js';
 import { ceilDiv, type Binding, type DispatchPlan, type KernelContext } from '../kernel.js';
 import type { WindowGeometry } from '../../../ops/window.js';
-import { convShader, FLOAT_DENSE_SHADER, TERNARY_DENSE_SHADER, type ConvTile } from '../shaders.js';
+import { chooseConvVariant, CONV_TILES, tileChannels, tilePositions } from '../kernel-policy.js';
+import { convShader, FLOAT_DENSE_SHADER, GEMV_ROWS, GEMV_SAMPLES, TERNARY_DENSE_SHADER } from '../shaders.js';
 
-// Must match GEMV_ROWS and GEMV_SAMPLES in shaders/dense.wgsl.
-const GEMV_ROWS = 8;
-const GEMV_SAMPLES = 4;
 // Codes per packed ternary word (docs/FORMAT.md §5): shape.kWords counts 16-column blocks for both weight kinds.
 const COLUMNS_PER_WORD = 16;
-
-/** 64 channels × 64 positions per workgroup, 8 × 8 outputs per invocation. */
-const WIDE_TILE: ConvTile = {
-  threadsAlongChannels: 8,
-  channelsPerThread: 8,
-  threadsAlongPositions: 8,
-  positionVectors: 2,
-};
-/** 16 channels × 64 positions, 4 × 4 per invocation: layers with few channels (LeNet, stems) waste less of it. */
-const NARROW_TILE: ConvTile = {
-  threadsAlongChannels: 4,
-  channelsPerThread: 4,
-  threadsAlongPositions: 16,
-  positionVectors: 1,
-};
-const NARROW_TILE_MAX_CHANNELS = 16;
-/** Every tile shape linearPlan picks from (tests check each one's shader). */
-export const CONV_TILES: readonly ConvTile[] = [WIDE_TILE, NARROW_TILE];
 
 /** A convolution's geometry; dense is the 1×1 case on a 1×1 image with C = K. */
 export interface LinearGeometry extends WindowGeometry {
@@ -36,8 +16,9 @@ export interface LinearGeometry extends WindowGeometry {
 
 /**
  * conv2d and dense: one dispatch computing act(α·scale·Σ ±x + bias (+ residual)). Convolutions run as a tiled
- * implicit GEMM (shaders/conv2d.wgsl), dense layers as a GEMV (shaders/dense.wgsl); both read the layer's sizes from
- * a uniform, so every layer of a kind shares one pipeline.
+ * implicit GEMM (shaders/conv2d.wgsl, its variant chosen per layer and device by kernel-policy.ts), dense layers as a
+ * GEMV (shaders/dense.wgsl); both read the layer's sizes from a uniform, so every layer of a variant shares one
+ * pipeline.
  */
 export function linearPlan(context: KernelContext, geometry: LinearGeometry, isDense = false): DispatchPlan {
   const { node, graph } = context;
@@ -62,15 +43,15 @@ export function linearPlan(context: KernelContext, geometry: LinearGeometry, isD
       workgroups: (batch) => ceilDiv(batch, GEMV_SAMPLES) * ceilDiv(outChannels, GEMV_ROWS),
     };
   }
-  const tile = outChannels <= NARROW_TILE_MAX_CHANNELS ? NARROW_TILE : WIDE_TILE;
-  const tileChannels = tile.threadsAlongChannels * tile.channelsPerThread;
-  const tilePositions = tile.threadsAlongPositions * tile.positionVectors * 4;
+  const variant = chooseConvVariant({ outChannels, positions: positionsPerSample }, context.device, context.overrides);
+  const tile = CONV_TILES[variant.tile];
   return {
     kind: 'dispatch',
-    shader: convShader(decode, tile),
+    shader: convShader(decode, variant),
     constants: {},
     bindings,
-    workgroups: (batch) => ceilDiv(batch * positionsPerSample, tilePositions) * ceilDiv(outChannels, tileChannels),
+    workgroups: (batch) =>
+      ceilDiv(batch * positionsPerSample, tilePositions(tile)) * ceilDiv(outChannels, tileChannels(tile)),
   };
 }
 
