@@ -52,11 +52,13 @@ export function convShader(weights: 'ternary' | 'float', variant: ConvVariant): 
 
 /**
  * The GEMV's workgroup (shaders/dense.wgsl): K_SLICES invocations split each row's K, each holding ROWS_PER_THREAD
- * rows × GEMV_SAMPLES samples in registers. Measured on SwiftShader for VGG-7 fc1 (bench:layers): 8 rows × 2
- * samples over 16 slices was 2.2× the previous kernel (8 slices per row, 4 samples, 1 row per invocation) at batch 1
- * and level at batch 8; 1 sample lost 1.5× at batch 8 (each weight decoded per sample), 4 samples 1.5× at batch 1.
+ * rows × GEMV_SAMPLES samples in registers. Measured on SwiftShader for VGG-7 fc1 (bench:layers, process CPU time):
+ * 4 rows × 2 samples over 16 slices took 0.5–0.6× the time of the previous kernel (1 row × 4 samples over 8 slices)
+ * at batch 1 and 0.85–1.15× at batch 8. 8 rows were 10% faster still, but their pipeline took 0.5 s of CPU to
+ * create against 0.25 s, which LeNet-5's cold start pays; 1 sample lost 1.5× at batch 8 (each weight decoded per
+ * sample), 4 samples lost 1.5× at batch 1 (a lone sample computed four times).
  */
-const ROWS_PER_THREAD = 8;
+const ROWS_PER_THREAD = 4;
 /** Samples per GEMV workgroup. */
 export const GEMV_SAMPLES = 2;
 const DENSE_CONSTANTS = { ROWS_PER_THREAD, K_SLICES: 16, GEMV_SAMPLES, ACCUMULATORS: ROWS_PER_THREAD * GEMV_SAMPLES };
