@@ -69,7 +69,7 @@ async function main(): Promise<void> {
       },
     });
     if (executor.precision !== precision) throw new Error(`this engine cannot run ${precision}`);
-    return { precision, executor, times, totals: [] as number[] };
+    return { precision, executor, times, totals: [] as number[], cpuTotals: [] as number[] };
   });
   for (const { executor, times } of contenders) {
     await executor.threadInfo();
@@ -77,11 +77,13 @@ async function main(): Promise<void> {
     times.clear();
   }
   for (let run = 0; run < Number(values.runs); run++) {
-    for (const { executor, totals } of contenders) {
+    for (const { executor, totals, cpuTotals } of contenders) {
       const started = performance.now();
-      lastCpu = cpuMs();
+      const startedCpu = cpuMs();
+      lastCpu = startedCpu;
       executor.run(plan, input, batch);
       totals.push(performance.now() - started);
+      cpuTotals.push(cpuMs() - startedCpu);
     }
   }
   const first = contenders[0]!;
@@ -101,9 +103,12 @@ async function main(): Promise<void> {
     const sums = byOp.get(op) ?? contenders.map(() => 0);
     byOp.set(op, sums.map((sum, i) => sum + medians[i]!));
   }
-  const wholeRuns = contenders.map(({ totals }) => median(totals));
   const header = `${values.model} batch ${batch}, ${values.runs} runs interleaved, threads ${values.threads}`;
-  console.log(`${header}; whole run medians (wall):`, columns(wholeRuns, 'ms'));
+  console.log(`${header}; whole run medians, CPU time and wall time:`);
+  console.table([
+    { clock: 'CPU', ...columns(contenders.map(({ cpuTotals }) => median(cpuTotals)), 'ms') },
+    { clock: 'wall', ...columns(contenders.map(({ totals }) => median(totals)), 'ms') },
+  ]);
   console.table(stepMedians.map(({ name, op, medians }) => ({ step: name, op, ...columns(medians, 'CPU ms') })));
   console.table([...byOp].map(([op, sums]) => ({ op, ...columns(sums, 'CPU ms (sum of step medians)') })));
   console.log(`load: ${execFileSync('uptime').toString().trim()}`);

@@ -334,11 +334,14 @@ function conv(kind: 'ternary' | 'float', lanes: LaneType): FunctionSpec {
   });
 }
 
+/** i8x16.shuffle lanes taking i16 lanes 0, 2, 4, 6 of the first operand, then of the second. */
+const EVEN_I16_LANES = [0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29];
+
 /**
  * The zero-padded, phase-split grid of a conv2d input (GATHER_FIELDS): task (n, cStart, cEnd). Each grid row is zeros,
  * the in-image columns (one memory.copy at stride 1, a strided loop otherwise), then zeros. int16 lanes: the columns
- * are quantised on the way, eight at a time at stride 1 (f32x4 multiply by s, nearest, saturating truncation, narrow,
- * clamp to ±qmax), one at a time otherwise and for the last few.
+ * are quantised on the way, eight at a time at stride 1 and 2 (f32x4 multiply by s, nearest, saturating truncation,
+ * narrow, at stride 2 a shuffle of the even columns, clamp to ±qmax), one at a time otherwise and for the last few.
  */
 function gather(lanes: LaneType): FunctionSpec {
   return taskFunction(lanes.integer ? 'int16Gather' : 'gather', (locals) => {
@@ -361,18 +364,25 @@ function gather(lanes: LaneType): FunctionSpec {
     const quantiseVector = (offset: number): Code => [
       get(from), op.v128Load(offset), get(scaleVector), op.f32x4Mul, op.f32x4Nearest, op.i32x4TruncSatF32x4S,
     ];
-    const quantiseColumns: Code = [
-      get(xLow), set(x),
-      get(xLow), get(xHigh), get(xLow), op.i32Sub, int(-8), op.i32And, op.i32Add, set(vectorEnd),
-      get(stride), int(1), op.i32GtS, op.if(get(xLow), set(vectorEnd)),
+    const clampCodes: Code = [get(qmaxVector), op.i16x8MinS, op.v128Zero, get(qmaxVector), op.i16x8Sub, op.i16x8MaxS];
+    /** Eight columns at stride `step` (1 or 2: then the even ones of sixteen) into the row's codes at x. */
+    const quantiseEight = (step: number): Code =>
       whileLoop(
         lessThan(x, vectorEnd),
         get(row), get(x), int(1), op.i32Shl, op.i32Add,
         quantiseVector(0), quantiseVector(16), op.i16x8NarrowI32x4S,
-        get(qmaxVector), op.i16x8MinS, op.v128Zero, get(qmaxVector), op.i16x8Sub, op.i16x8MaxS, op.v128Store(),
-        increment(from, int(32)),
+        step === 2
+          ? [quantiseVector(32), quantiseVector(48), op.i16x8NarrowI32x4S, op.i8x16Shuffle(EVEN_I16_LANES)]
+          : [],
+        clampCodes, op.v128Store(),
+        increment(from, int(32 * step)),
         increment(x, int(8)),
-      ),
+      );
+    const quantiseColumns: Code = [
+      get(xLow), set(x),
+      get(xLow), get(xHigh), get(xLow), op.i32Sub, int(-8), op.i32And, op.i32Add, set(vectorEnd),
+      get(stride), int(1), op.i32Sub, op.i32Eqz, op.if(quantiseEight(1)),
+      get(stride), int(2), op.i32Sub, op.i32Eqz, op.if(quantiseEight(2)),
       whileLoop(
         lessThan(x, xHigh),
         get(from), op.f32Load(), get(scale), op.f32Mul, op.f32Nearest, op.i32TruncSatF32S, set(code),
