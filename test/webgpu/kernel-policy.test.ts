@@ -31,19 +31,32 @@ const MALI = adapter('arm', 'valhall', { limits: { maxComputeWorkgroupStorageSiz
 const APPLE = adapter('apple', 'metal-3');
 
 // Per-sample sizes of layers of the bench nets.
-const VGG7_CONV4 = { outChannels: 256, positions: 16 * 16 };
-const VGG7_CONV1 = { outChannels: 128, positions: 32 * 32 };
-const RESNET_LAYER1 = { outChannels: 64, positions: 56 * 56 };
-const RESNET_LAYER4 = { outChannels: 512, positions: 7 * 7 };
-const LENET_CONV1 = { outChannels: 6, positions: 28 * 28 };
-const BIG_MAP = { outChannels: 256, positions: 112 * 112 };
+const VGG7_CONV4 = { outChannels: 256, positions: 16 * 16, columns: 256 * 9 };
+const VGG7_CONV2 = { outChannels: 128, positions: 32 * 32, columns: 128 * 9 };
+const RESNET_LAYER1 = { outChannels: 64, positions: 56 * 56, columns: 64 * 9 };
+const RESNET_LAYER4 = { outChannels: 512, positions: 7 * 7, columns: 512 * 9 };
+const RESNET_DOWNSAMPLE = { outChannels: 512, positions: 7 * 7, columns: 256 };
+const FEW_CHANNELS = { outChannels: 6, positions: 28 * 28, columns: 25 };
+// LeNet-5's: 32 × 784 × 25 and 64 × 100 × 800 multiply-adds.
+const LENET_CONV1 = { outChannels: 32, positions: 28 * 28, columns: 25 };
+const LENET_CONV2 = { outChannels: 64, positions: 10 * 10, columns: 32 * 25 };
+const BIG_MAP = { outChannels: 256, positions: 112 * 112, columns: 128 * 9 };
 
 describe('the convolution variant per layer and device', () => {
-  it('software adapters never stage, and keep the 8 × 8 register tile for every layer wider than 16 channels', () => {
-    for (const layer of [VGG7_CONV4, VGG7_CONV1, RESNET_LAYER1, RESNET_LAYER4, BIG_MAP]) {
+  it('software adapters never stage, and keep the 8 × 8 register tile for large layers wider than 16 channels', () => {
+    for (const layer of [VGG7_CONV4, VGG7_CONV2, RESNET_LAYER1, RESNET_LAYER4, RESNET_DOWNSAMPLE, BIG_MAP]) {
       expect(chooseConvVariant(layer, SWIFTSHADER)).toEqual({ tile: 'wide', staged: false });
     }
+    expect(chooseConvVariant(FEW_CHANNELS, SWIFTSHADER)).toEqual({ tile: 'narrow', staged: false });
+  });
+
+  it('software adapters give layers under 6 M multiply-adds the narrow tile (cheaper to create)', () => {
+    // 512 × 49 × 256 = 6.4 M: just above.
+    expect(chooseConvVariant(RESNET_DOWNSAMPLE, SWIFTSHADER).tile).toBe('wide');
     expect(chooseConvVariant(LENET_CONV1, SWIFTSHADER)).toEqual({ tile: 'narrow', staged: false });
+    expect(chooseConvVariant(LENET_CONV2, SWIFTSHADER)).toEqual({ tile: 'narrow', staged: false });
+    // Hardware adapters size tiles by workgroups instead.
+    expect(chooseConvVariant(LENET_CONV1, NVIDIA)).toEqual({ tile: 'square', staged: true });
   });
 
   it('software adapters are recognised by the fallback flag, by SwiftShader\'s vendor/architecture, or by name', () => {
@@ -59,16 +72,16 @@ describe('the convolution variant per layer and device', () => {
     // 112² positions × 256 channels: 196 × 4 wide tiles.
     expect(chooseConvVariant(BIG_MAP, NVIDIA)).toEqual({ tile: 'wide', staged: true });
     // 7 × 7 × 512: 1 × 8 wide tiles, 2 × 16 square ones; 16² × 256: 4 × 4 wide; 56² × 64: 49 × 1 wide.
-    for (const layer of [RESNET_LAYER4, VGG7_CONV4, RESNET_LAYER1, VGG7_CONV1]) {
+    for (const layer of [RESNET_LAYER4, VGG7_CONV4, RESNET_LAYER1, VGG7_CONV2]) {
       expect(chooseConvVariant(layer, NVIDIA)).toEqual({ tile: 'square', staged: true });
     }
-    expect(chooseConvVariant(LENET_CONV1, NVIDIA)).toEqual({ tile: 'narrow', staged: true });
+    expect(chooseConvVariant(FEW_CHANNELS, NVIDIA)).toEqual({ tile: 'narrow', staged: true });
   });
 
   it('mobile vendors get 4 × 4 register tiles even where 8 × 8 tiles would launch enough workgroups', () => {
     for (const mobile of [MALI, APPLE, adapter('Qualcomm', 'adreno-7xx'), adapter('imagination', 'bxs')]) {
       expect(chooseConvVariant(BIG_MAP, mobile)).toEqual({ tile: 'square', staged: true });
-      expect(chooseConvVariant(LENET_CONV1, mobile)).toEqual({ tile: 'narrow', staged: true });
+      expect(chooseConvVariant(FEW_CHANNELS, mobile)).toEqual({ tile: 'narrow', staged: true });
     }
   });
 
@@ -84,7 +97,7 @@ describe('the convolution variant per layer and device', () => {
   it('overrides force the tile, the staging, or both', () => {
     expect(chooseConvVariant(VGG7_CONV4, SWIFTSHADER, { staged: true })).toEqual({ tile: 'wide', staged: true });
     expect(chooseConvVariant(VGG7_CONV4, NVIDIA, { staged: false })).toEqual({ tile: 'square', staged: false });
-    expect(chooseConvVariant(LENET_CONV1, NVIDIA, { convTile: 'wide', staged: false })).toEqual({
+    expect(chooseConvVariant(FEW_CHANNELS, NVIDIA, { convTile: 'wide', staged: false })).toEqual({
       tile: 'wide',
       staged: false,
     });
@@ -94,7 +107,7 @@ describe('the convolution variant per layer and device', () => {
     const keys = CONV_VARIANTS.map((variant) => `${variant.tile}/${variant.staged}`);
     expect(new Set(keys).size).toBe(keys.length);
     const picked = [SWIFTSHADER, NVIDIA, MALI].flatMap((device) =>
-      [VGG7_CONV4, BIG_MAP, LENET_CONV1].map((layer) => chooseConvVariant(layer, device)),
+      [VGG7_CONV4, BIG_MAP, FEW_CHANNELS, LENET_CONV1].map((layer) => chooseConvVariant(layer, device)),
     );
     for (const variant of picked) expect(keys).toContain(`${variant.tile}/${variant.staged}`);
   });

@@ -8,13 +8,14 @@ import { testDevice } from './test-device.js';
 // Pipeline creation dominates cold start on SwiftShader, so layers of a kernel variant must share one pipeline (sizes
 // in a uniform). Counted by hand from the optimised graphs, on SwiftShader's own choice of variants:
 const NETS = [
-  // normalize, 2 convolutions (one wide-tile pipeline), 2 max-pools (window sizes are override constants, so one
-  // pipeline each), 2 dense layers (one GEMV pipeline).
+  // normalize, 2 small convolutions (one narrow-tile pipeline), 2 max-pools (window sizes are override constants, so
+  // one pipeline each), 2 dense layers (one GEMV pipeline).
   { name: 'LeNet-5', build: () => buildLeNet5({ seed: 1 }), pipelines: 5 },
-  // normalize, 6 convolutions, 3 max-pools, 2 dense layers.
-  { name: 'VGG-7 (width × 0.25)', build: () => buildVgg7({ seed: 1, widthMultiplier: 0.25 }), pipelines: 6 },
-  // normalize, 20 convolutions (8 with a fused residual, same pipeline), global average pool, 1 dense layer.
-  { name: 'ResNet-18 CIFAR', build: () => buildResNet18({ seed: 1, variant: 'cifar' }), pipelines: 4 },
+  // normalize, 6 convolutions (conv1, 0.9 M multiply-adds: narrow; the others wide), 3 max-pools, 2 dense layers.
+  { name: 'VGG-7 (width × 0.25)', build: () => buildVgg7({ seed: 1, widthMultiplier: 0.25 }), pipelines: 7 },
+  // normalize, 20 convolutions (the stem and 3 downsamples, ~2 M multiply-adds: narrow; 16 wide, 8 of them with a
+  // fused residual), global average pool, 1 dense layer.
+  { name: 'ResNet-18 CIFAR', build: () => buildResNet18({ seed: 1, variant: 'cifar' }), pipelines: 5 },
 ];
 
 let device: GPUDevice;

@@ -61,10 +61,18 @@ export interface KernelOverrides {
 export interface ConvLayerSize {
   readonly outChannels: number;
   readonly positions: number;
+  /** K = C·KH·KW. */
+  readonly columns: number;
 }
 
 /** Channels up to which the narrow tile wastes less than the others. */
 const NARROW_MAX_CHANNELS = 16;
+/**
+ * On a software adapter, layers of fewer multiply-adds per sample than this get the narrow tile: SwiftShader creates
+ * its pipeline in half the CPU time of the wide one's (0.15 s vs 0.33 s), more than such a layer runs. A net made
+ * of them (LeNet-5: 0.6 M and 5.1 M) starts faster; a net with large layers too pays one more pipeline.
+ */
+const SMALL_LAYER_MACS = 6e6;
 /** GPU vendors whose register files favour 4 × 4 tiles over 8 × 8 (16 vec4 accumulators spill there). */
 const MOBILE_VENDORS = ['arm', 'qualcomm', 'apple', 'imagination'];
 /**
@@ -107,9 +115,10 @@ export function isMobileVendor(device: DeviceDescription): boolean {
  * The convolution kernel for one layer on one device:
  * - staging: on hardware adapters whose workgroup memory holds the chunk. Not on software adapters: SwiftShader
  *   takes seconds to create a pipeline with workgroup memory (7.2 s vs 0.43 s measured), which cold start pays.
- * - tile: narrow for ≤ 16 channels. Otherwise wide (8 × 8 registers per invocation), except on mobile vendors (4 × 4,
- *   the square tile) and, on hardware, where the wide tile would launch fewer than MIN_HARDWARE_WORKGROUPS at batch
- *   1 (7 × 7 and 14 × 14 maps): the square tile has 4× as many.
+ * - tile: narrow for ≤ 16 channels, and on software adapters for small layers (SMALL_LAYER_MACS). Otherwise wide
+ *   (8 × 8 registers per invocation), except on mobile vendors (4 × 4, the square tile) and, on hardware, where the
+ *   wide tile would launch fewer than MIN_HARDWARE_WORKGROUPS at batch 1 (7 × 7 to 32 × 32 maps): the square tile
+ *   has 4× as many.
  */
 export function chooseConvVariant(
   layer: ConvLayerSize,
@@ -124,6 +133,7 @@ export function chooseConvVariant(
 
 function chooseTile(layer: ConvLayerSize, device: DeviceDescription, software: boolean): ConvTileName {
   if (layer.outChannels <= NARROW_MAX_CHANNELS) return 'narrow';
+  if (software && layer.outChannels * layer.positions * layer.columns < SMALL_LAYER_MACS) return 'narrow';
   if (isMobileVendor(device)) return 'square';
   if (!software && workgroupsAtBatchOne(layer, WIDE) < MIN_HARDWARE_WORKGROUPS) return 'square';
   return 'wide';

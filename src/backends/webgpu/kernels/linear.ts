@@ -43,7 +43,9 @@ export function linearPlan(context: KernelContext, geometry: LinearGeometry, isD
       workgroups: (batch) => ceilDiv(batch, GEMV_SAMPLES) * ceilDiv(outChannels, GEMV_ROWS),
     };
   }
-  const variant = chooseConvVariant({ outChannels, positions: positionsPerSample }, context.device, context.overrides);
+  const columns = geometry.channels * geometry.kernel[0] * geometry.kernel[1];
+  const layer = { outChannels, positions: positionsPerSample, columns };
+  const variant = chooseConvVariant(layer, context.device, context.overrides);
   const tile = CONV_TILES[variant.tile];
   return {
     kind: 'dispatch',
