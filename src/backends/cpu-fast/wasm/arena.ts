@@ -10,6 +10,24 @@ export const SHARED_MAXIMUM_PAGES = 16_384;
 
 const aligned = (bytes: number): number => Math.ceil(bytes / ALIGNMENT) * ALIGNMENT;
 
+/** The kernel modules for each kind of memory, written and compiled by the first arena that needs them. */
+const kernelsByMemory = new Map<boolean, readonly WebAssembly.Module[] | undefined>();
+
+/**
+ * The kernel modules importing a shared or an ordinary memory: encoding them takes tens of milliseconds in a cold
+ * engine, so every executor of this thread reuses them. undefined where the engine rejects them (no SIMD); a page
+ * policy that forbids compiling throws.
+ */
+function compiledKernels(shared: boolean): readonly WebAssembly.Module[] | undefined {
+  if (!kernelsByMemory.has(shared)) {
+    const bytes = kernelModules({ shared, maximumPages: SHARED_MAXIMUM_PAGES });
+    // Synchronous compilation, which browsers allow on the page's own thread for modules under 4 KiB.
+    const valid = bytes.every((module) => WebAssembly.validate(module));
+    kernelsByMemory.set(shared, valid ? bytes.map((module) => new WebAssembly.Module(module)) : undefined);
+  }
+  return kernelsByMemory.get(shared);
+}
+
 /**
  * The WebAssembly kernels with their memory, one per FastCpuExecutor: compiled weights, and per bound plan its
  * activations, descriptors, tasks and scratch. Regions are allocated first-fit and freed when their plan is collected,
@@ -42,10 +60,8 @@ export class WasmArena {
     try {
       if (typeof WebAssembly !== 'object') return undefined;
       const memory = new WebAssembly.Memory(shared ? { initial: 1, maximum: SHARED_MAXIMUM_PAGES, shared } : { initial: 1 });
-      const bytes = kernelModules({ shared, maximumPages: SHARED_MAXIMUM_PAGES });
-      if (!bytes.every((module) => WebAssembly.validate(module))) return undefined;
-      // Synchronous compilation, which browsers allow on the page's own thread for modules under 4 KiB.
-      const modules = bytes.map((module) => new WebAssembly.Module(module));
+      const modules = compiledKernels(shared);
+      if (modules === undefined) return undefined;
       const instances = modules.map((module) => new WebAssembly.Instance(module, { env: { memory } }));
       const exports = Object.assign({}, ...instances.map((instance) => instance.exports)) as Record<string, TaskFunction>;
       return new WasmArena(memory, modules, Object.keys(TASK).map((name) => exports[name]!));
