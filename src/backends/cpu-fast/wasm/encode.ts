@@ -33,9 +33,14 @@ export function signedLeb(value: number): number[] {
   }
 }
 
-function flatten(code: Code, into: number[] = []): number[] {
-  if (typeof code === 'number') into.push(code);
-  else for (const part of code) flatten(part, into);
+/** Appends the bytes of `code` to `into`, depth first, with an explicit stack. */
+function flatten(code: Code, into: number[]): number[] {
+  const stack: Code[] = [code];
+  while (stack.length > 0) {
+    const part = stack.pop()!;
+    if (typeof part === 'number') into.push(part);
+    else for (let i = part.length - 1; i >= 0; i--) stack.push(part[i]!);
+  }
   return into;
 }
 
@@ -142,9 +147,21 @@ export interface FunctionSpec {
   readonly body: Code;
 }
 
-const utf8 = (text: string): number[] => vector([...new TextEncoder().encode(text)].map((byte) => [byte]));
-const vector = (items: readonly (readonly number[])[]): number[] => [...unsignedLeb(items.length), ...items.flat()];
-const section = (id: number, content: readonly number[]): number[] => [id, ...unsignedLeb(content.length), ...content];
+const utf8 = (text: string): number[] => {
+  const encoded = new TextEncoder().encode(text);
+  return [...unsignedLeb(encoded.length), ...encoded];
+};
+/** A count, then the items' bytes. */
+const vector = (items: readonly (readonly number[])[]): number[] => {
+  const bytes = unsignedLeb(items.length);
+  for (const item of items) for (const byte of item) bytes.push(byte);
+  return bytes;
+};
+/** Appends a section: its id, its byte length, its content. */
+const section = (into: number[], id: number, content: readonly number[]): void => {
+  into.push(id, ...unsignedLeb(content.length));
+  for (const byte of content) into.push(byte);
+};
 
 /**
  * How the module imports `env.memory`: an ordinary memory, or a shared one (threads) with its maximum in 64 KiB pages,
@@ -159,17 +176,16 @@ export interface MemoryImport {
 export function encodeModule(functions: readonly FunctionSpec[], memory: MemoryImport): Uint8Array<ArrayBuffer> {
   const types = functions.map((fn) => [0x60, ...vector(fn.params.map((type) => [type])), 0]);
   const bodies = functions.map((fn) => {
-    const locals = vector(fn.locals.map((type) => [1, type]));
-    const code = [...locals, ...flatten(fn.body), 0x0b];
+    const code = flatten(fn.body, vector(fn.locals.map((type) => [1, type])));
+    code.push(0x0b);
     return [...unsignedLeb(code.length), ...code];
   });
   const limits = memory.shared ? [0x03, 0x01, ...unsignedLeb(memory.maximumPages)] : [0x00, 0x01];
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vector(types)),
-    ...section(2, vector([[...utf8('env'), ...utf8('memory'), 0x02, ...limits]])),
-    ...section(3, vector(functions.map((_, i) => unsignedLeb(i)))),
-    ...section(7, vector(functions.map((fn, i) => [...utf8(fn.name), 0x00, ...unsignedLeb(i)]))),
-    ...section(10, vector(bodies)),
-  ]);
+  const bytes = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  section(bytes, 1, vector(types));
+  section(bytes, 2, vector([[...utf8('env'), ...utf8('memory'), 0x02, ...limits]]));
+  section(bytes, 3, vector(functions.map((_, i) => unsignedLeb(i))));
+  section(bytes, 7, vector(functions.map((fn, i) => [...utf8(fn.name), 0x00, ...unsignedLeb(i)])));
+  section(bytes, 10, vector(bodies));
+  return new Uint8Array(bytes);
 }
