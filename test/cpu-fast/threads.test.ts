@@ -6,6 +6,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { FastCpuExecutor, type Precision } from '../../src/backends/cpu-fast/index.js';
 import { readTwnFile } from '../../src/format/reader.js';
+import type { Graph, GraphNode, Tensor } from '../../src/graph/ir.js';
+import { getOp } from '../../src/ops/registry.js';
 import { graphFromFile } from '../../src/graph/from-file.js';
 import { buildResNet18, buildVgg7 } from '../../src/models/index.js';
 import { seededRandom } from '../../src/models/random.js';
@@ -73,6 +75,37 @@ describe('FastCpuExecutor threads', () => {
       const executor = await started(threads, 'int16');
       expect([run(executor, 1), run(executor, 3)], `${threads} threads`).toEqual(expected);
     }
+  });
+
+  it('normalize, batchnorm, relu and softmax cut into tasks on helpers: the one-thread floats', async () => {
+    // [3, 64, 32, 33] activations: each elementwise step is over 2^16 floats, so it is cut into tasks (wasm/tasks.ts).
+    const [channels, height, width] = [64, 32, 33];
+    const random = seededRandom(21);
+    const stat = (low: number, high: number): Tensor => ({
+      dtype: 'f32', shape: [channels], data: Float32Array.from({ length: channels }, () => random.uniform(low, high)),
+    });
+    const tensors = new Map([['gamma', stat(0.5, 1.5)], ['beta', stat(-1, 1)], ['mean', stat(-1, 1)], ['var', stat(0.5, 2)]]);
+    const node = (name: string, op: string, input: string, output: string, params = {}, attrs = {}): GraphNode => {
+      const raw = { name, op, inputs: [input], outputs: [output], attrs, params };
+      return { ...raw, attrs: getOp(op)!.normalize(raw, tensors, name) };
+    };
+    const params = { gamma: 'gamma', beta: 'beta', mean: 'mean', var: 'var' };
+    const graph: Graph = {
+      input: { name: 'x', shape: [channels, height, width], colorLayout: 'gray', mean: [0], std: [1], labels: [] },
+      nodes: [
+        node('bn', 'batchnorm', 'x', 'b', params, { epsilon: 1e-5 }),
+        node('relu', 'relu', 'b', 'r'),
+        node('flatten', 'flatten', 'r', 'f'),
+        node('softmax', 'softmax', 'f', 'p'),
+      ],
+      outputs: ['p'],
+      tensors,
+      metadata: {},
+    };
+    const input = Float32Array.from({ length: 3 * channels * height * width }, () => random.uniform(-3, 3));
+    const expected = new FastCpuExecutor().run(graph, input, 3).get('p')!.data;
+    const executor = await started(3);
+    for (let repeat = 0; repeat < 3; repeat++) expect(executor.run(graph, input, 3).get('p')!.data).toEqual(expected);
   });
 
   it('one thread, with the reason, for the JavaScript kernels; threads: 1 needs no reason', async () => {
