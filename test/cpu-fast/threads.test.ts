@@ -84,7 +84,9 @@ describe('FastCpuExecutor threads', () => {
     const stat = (low: number, high: number): Tensor => ({
       dtype: 'f32', shape: [channels], data: Float32Array.from({ length: channels }, () => random.uniform(low, high)),
     });
-    const tensors = new Map([['gamma', stat(0.5, 1.5)], ['beta', stat(-1, 1)], ['mean', stat(-1, 1)], ['var', stat(0.5, 2)]]);
+    const tensors = new Map([
+      ['gamma', stat(0.5, 1.5)], ['beta', stat(-1, 1)], ['mean', stat(-1, 1)], ['var', stat(0.5, 2)],
+    ]);
     const node = (name: string, op: string, input: string, output: string, params = {}, attrs = {}): GraphNode => {
       const raw = { name, op, inputs: [input], outputs: [output], attrs, params };
       return { ...raw, attrs: getOp(op)!.normalize(raw, tensors, name) };
