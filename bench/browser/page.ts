@@ -100,6 +100,13 @@ async function fetchRepositoryFile(path: string): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
+/**
+ * A pause before each timed run: thread pools spin for a while after a run (ORT's WebAssembly threads by default,
+ * ours briefly), and on a 2-core machine a spinning pool of the previous contender would take a core from the next.
+ */
+const SETTLE_MS = 50;
+const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+
 /** Warm-up before timing: at least one run, then more until a second has passed (JIT tiers, caches), ≤ 200. */
 const WARM_UP_MS = 1000;
 const MAX_WARM_UP_RUNS = 200;
@@ -161,6 +168,7 @@ async function benchOne(
       const started = performance.now();
       for (let round = 0; moreRounds(round, performance.now() - started, maxRounds, budgetMs); round++) {
         for (const [i, contender] of contenders.entries()) {
+          await settle();
           times[i]!.push((await timed(() => contender.run(input, batch)))[1]);
         }
       }
