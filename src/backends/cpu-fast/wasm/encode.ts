@@ -71,6 +71,8 @@ export const op = {
   i32LtS: 0x48,
   i32LtU: 0x49,
   i32GtS: 0x4a,
+  i32LeS: 0x4c,
+  i32GeS: 0x4e,
   i32GeU: 0x4f,
   f32Lt: 0x5d,
   f32Gt: 0x5e,

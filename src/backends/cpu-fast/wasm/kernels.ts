@@ -334,6 +334,8 @@ function conv(kind: 'ternary' | 'float', lanes: LaneType): FunctionSpec {
   });
 }
 
+/** i8x16.shuffle lanes taking f32 lanes 0, 2 of the first operand, then of the second. */
+const EVEN_F32_LANES = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
 /** i8x16.shuffle lanes taking i16 lanes 0, 2, 4, 6 of the first operand, then of the second. */
 const EVEN_I16_LANES = [0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29];
 
@@ -625,13 +627,18 @@ function dense(kind: 'ternary' | 'float' | 'int16'): FunctionSpec {
 /**
  * maxpool/avgpool over each window's in-image cells (padded cells never take part), task (pStart, pEnd) over planes
  * (image·channels + channel). Max keeps the first of equal values and skips NaN, as the JavaScript kernel does.
+ * At stride 1 and 2, four outputs whose windows lie inside the image's columns are reduced at once, lane by lane in
+ * the scalar order (f32x4.pmax keeps the accumulator unless it is below the value; at stride 2 the even columns of
+ * two loads are shuffled together), so they match the scalar path bit for bit.
  */
 function windowPool(reduce: 'max' | 'mean'): FunctionSpec {
   return taskFunction(`${reduce === 'max' ? 'max' : 'avg'}Pool`, (locals) => {
     const P = POOL_FIELDS;
     const plane = locals.i32(), input = locals.i32(), out = locals.i32(), outY = locals.i32(), outX = locals.i32(), yFrom = locals.i32(), yTo = locals.i32(), xFrom = locals.i32(), xTo = locals.i32(), row = locals.i32(), at = locals.i32(), top = locals.i32();
     const rowEnd = locals.i32();
+    const [vectorFrom, vectorTo, stride] = [locals.i32(), locals.i32(), locals.i32()];
     const [acc, value] = [locals.f32(), locals.f32()];
+    const accs = locals.v128();
     const f = (index: number): Code => field(DESC, index);
     const clamp = (from: number, to: number, origin: Code, kernel: number, extent: number): Code => [
       origin, tee(top), int(0), get(top), int(0), op.i32GtS, op.select, set(from),
@@ -640,7 +647,79 @@ function windowPool(reduce: 'max' | 'mean'): FunctionSpec {
     const combine: Code = reduce === 'max'
       ? [get(value), get(acc), get(value), get(acc), op.f32Gt, op.select, set(acc)]
       : [get(acc), get(value), op.f32Add, set(acc)];
+    /** Window rows [yFrom, yTo) from column `x` on, as addresses: no multiply per element. */
+    const windowRows = (x: Code): Code => [
+      get(input), get(yFrom), f(P.WIDTH), op.i32Mul, x, op.i32Add, int(2), op.i32Shl, op.i32Add, set(row),
+      get(input), get(yTo), f(P.WIDTH), op.i32Mul, x, op.i32Add, int(2), op.i32Shl, op.i32Add, set(top),
+    ];
+    /** Four outputs from outX on: windows at columns outX·s − padLeft + j, j < kernelW, all in the image. */
+    const columnsAt = (step: number): Code => [
+      get(at), op.v128Load(),
+      step === 2 ? [get(at), op.v128Load(16), op.i8x16Shuffle(EVEN_F32_LANES)] : [],
+    ];
+    const vectorWindows = (step: number): Code =>
+      whileLoop(
+        lessThan(row, top),
+        get(row), set(at),
+        get(row), f(P.KERNEL_W), int(2), op.i32Shl, op.i32Add, set(rowEnd),
+        whileLoop(
+          lessThan(at, rowEnd),
+          get(accs), columnsAt(step), reduce === 'max' ? op.f32x4Pmax : op.f32x4Add, set(accs),
+          increment(at, int(4)),
+        ),
+        increment(row, [f(P.WIDTH), int(2), op.i32Shl]),
+      );
+    const oneOutput: Code = [
+      clamp(xFrom, xTo, [get(outX), get(stride), op.i32Mul, f(P.PAD_LEFT), op.i32Sub], P.KERNEL_W, P.WIDTH),
+      op.f32Const(reduce === 'max' ? -Infinity : 0), set(acc),
+      windowRows(get(xFrom)),
+      whileLoop(
+        lessThan(row, top),
+        get(row), set(at),
+        get(row), get(xTo), get(xFrom), op.i32Sub, int(2), op.i32Shl, op.i32Add, set(rowEnd),
+        whileLoop(lessThan(at, rowEnd), get(at), op.f32Load(), set(value), combine, increment(at, int(4))),
+        increment(row, [f(P.WIDTH), int(2), op.i32Shl]),
+      ),
+      reduce === 'mean'
+        ? [
+          get(acc), get(yTo), get(yFrom), op.i32Sub, get(xTo), get(xFrom), op.i32Sub, op.i32Mul, op.f32ConvertI32S,
+          op.f32Div, set(acc),
+        ]
+        : [],
+      get(out), get(acc), op.f32Store(),
+      increment(out, int(4)),
+      increment(outX, int(1)),
+    ];
+    const minimum = (local: number, bound: Code): Code => [
+      get(local), bound, get(local), bound, op.i32LtS, op.select, set(local),
+    ];
+    // Outputs [vectorFrom, vectorTo) have their windows inside the image's columns; none at strides past 2.
+    const vectorRange: Code = [
+      f(P.PAD_LEFT), get(stride), op.i32Add, int(1), op.i32Sub, get(stride), op.i32DivS, set(vectorFrom),
+      f(P.WIDTH), f(P.KERNEL_W), op.i32Sub, f(P.PAD_LEFT), op.i32Add, tee(vectorTo),
+      get(stride), op.i32DivS, int(1), op.i32Add,
+      int(0), get(vectorTo), int(0), op.i32GeS, get(stride), int(3), op.i32LtS, op.i32And, op.select, set(vectorTo),
+      minimum(vectorFrom, f(P.OUT_WIDTH)),
+      minimum(vectorTo, f(P.OUT_WIDTH)),
+    ];
+    const fourOutputs: Code = [
+      op.f32Const(reduce === 'max' ? -Infinity : 0), op.f32x4Splat, set(accs),
+      windowRows([get(outX), get(stride), op.i32Mul, f(P.PAD_LEFT), op.i32Sub]),
+      get(stride), int(1), op.i32Sub, op.i32Eqz, op.if(vectorWindows(1)),
+      get(stride), int(2), op.i32Sub, op.i32Eqz, op.if(vectorWindows(2)),
+      reduce === 'mean'
+        ? [
+          get(accs), get(yTo), get(yFrom), op.i32Sub, f(P.KERNEL_W), op.i32Mul, op.f32ConvertI32S, op.f32x4Splat,
+          op.f32x4Div, set(accs),
+        ]
+        : [],
+      get(out), get(accs), op.v128Store(),
+      increment(out, int(16)),
+      increment(outX, int(4)),
+    ];
     return [
+      f(P.STRIDE_X), set(stride),
+      vectorRange,
       get(A), set(plane),
       whileLoop(
         lessThan(plane, B),
@@ -651,26 +730,18 @@ function windowPool(reduce: 'max' | 'mean'): FunctionSpec {
           [get(outY), f(P.OUT_HEIGHT), op.i32LtS],
           clamp(yFrom, yTo, [get(outY), f(P.STRIDE_Y), op.i32Mul, f(P.PAD_TOP), op.i32Sub], P.KERNEL_H, P.HEIGHT),
           int(0), set(outX),
+          // Four at a time from vectorFrom while they end by vectorTo; one at a time before and after.
+          whileLoop(
+            lessThan(outX, vectorFrom),
+            oneOutput,
+          ),
+          whileLoop(
+            [get(outX), int(4), op.i32Add, get(vectorTo), op.i32LeS],
+            fourOutputs,
+          ),
           whileLoop(
             [get(outX), f(P.OUT_WIDTH), op.i32LtS],
-            clamp(xFrom, xTo, [get(outX), f(P.STRIDE_X), op.i32Mul, f(P.PAD_LEFT), op.i32Sub], P.KERNEL_W, P.WIDTH),
-            op.f32Const(reduce === 'max' ? -Infinity : 0), set(acc),
-            // Window rows by address: no multiply per element.
-            get(input), get(yFrom), f(P.WIDTH), op.i32Mul, get(xFrom), op.i32Add, int(2), op.i32Shl, op.i32Add, set(row),
-            get(input), get(yTo), f(P.WIDTH), op.i32Mul, get(xFrom), op.i32Add, int(2), op.i32Shl, op.i32Add, set(top),
-            whileLoop(
-              lessThan(row, top),
-              get(row), set(at),
-              get(row), get(xTo), get(xFrom), op.i32Sub, int(2), op.i32Shl, op.i32Add, set(rowEnd),
-              whileLoop(lessThan(at, rowEnd), get(at), op.f32Load(), set(value), combine, increment(at, int(4))),
-              increment(row, [f(P.WIDTH), int(2), op.i32Shl]),
-            ),
-            reduce === 'mean'
-              ? [get(acc), get(yTo), get(yFrom), op.i32Sub, get(xTo), get(xFrom), op.i32Sub, op.i32Mul, op.f32ConvertI32S, op.f32Div, set(acc)]
-              : [],
-            get(out), get(acc), op.f32Store(),
-            increment(out, int(4)),
-            increment(outX, int(1)),
+            oneOutput,
           ),
           increment(outY, int(1)),
         ),
