@@ -20,8 +20,8 @@ fn loadWeightBlock(block: u32) {
     let channels = min(vec4u(firstTileChannel + 4u * g) + vec4u(0u, 1u, 2u, 3u), vec4u(shape.O - 1u));
     let index = channels * shape.kWords + block;
     let packed = vec4u(weights[index.x], weights[index.y], weights[index.z], weights[index.w]);
-    // The codes staged as code << 30 (ternary-masks.wgsl).
-    let staged = ((packed >> vec4u(2u * column)) & vec4u(3u)) << vec4u(30u);
+    // The column's codes moved to bits 31–30 (ternary-masks.wgsl).
+    let staged = packed << vec4u(30u - 2u * column);
     negateMasks[slot] = negateMask(staged);
     keepMasks[slot] = keepMask(staged);
   }

@@ -17,8 +17,8 @@ fn accumulateColumn(bit: u32) {
   // unroll: literal indices into acc, words and rows (src/backends/webgpu/unroll.ts).
   for (var g = 0u; g < CHANNEL_GROUPS; g++) {
     let packed = vec4u(words[4u * g], words[4u * g + 1u], words[4u * g + 2u], words[4u * g + 3u]);
-    // Four channels' codes of this column, each staged as code << 30 (ternary-masks.wgsl).
-    let staged = ((packed >> vec4u(2u * bit)) & vec4u(3u)) << vec4u(30u);
+    // Four channels' codes of this column, moved to bits 31–30 (ternary-masks.wgsl).
+    let staged = packed << vec4u(30u - 2u * bit);
     let negate = negateMask(staged);
     let keep = keepMask(staged);
     // unroll: as above.

@@ -14,11 +14,12 @@ fn loadWeightBlock(block: u32) {
 }
 
 fn accumulateQuad(quad: u32) {
-  let shifts = vec4u(0u, 2u, 4u, 6u) + 8u * quad;
+  // Left shifts moving the codes of columns 4·quad … + 3 to bits 31–30.
+  let shifts = vec4u(30u, 28u, 26u, 24u) - 8u * quad;
   // unroll: literal indices into acc and words.
   for (var i = 0u; i < ROWS_PER_THREAD; i++) {
-    // The quad's four codes of row i, each staged as code << 30 (ternary-masks.wgsl).
-    let staged = ((vec4u(words[i]) >> shifts) & vec4u(3u)) << vec4u(30u);
+    // The quad's four codes of row i, staged (ternary-masks.wgsl).
+    let staged = vec4u(words[i]) << shifts;
     let negate = negateMask(staged);
     let keep = keepMask(staged);
     // unroll: as above.
