@@ -9,7 +9,7 @@ import type { Int16Quantiser } from '../../src/backends/cpu-fast/kernel.js';
 import { readTwnFile } from '../../src/format/reader.js';
 import { writeTwnFile } from '../../src/format/writer.js';
 import { graphFromFile } from '../../src/graph/from-file.js';
-import { buildVgg7 } from '../../src/models/index.js';
+import { buildLeNet5, buildVgg7 } from '../../src/models/index.js';
 import { seededRandom } from '../../src/models/random.js';
 import { OP_CASES, type OpCase } from '../op-cases/cases.js';
 import { compareToReference, OP_RELATIVE_TOLERANCE, referenceOutput } from '../op-cases/compare.js';
@@ -86,6 +86,21 @@ describe('FastCpuExecutor precision int16', () => {
     // quantisation moves the logits by ~0.03–0.2.
     expect(quantisedError).toBeLessThan(OP_RELATIVE_TOLERANCE * Math.max(1, ...expected.map(Math.abs)));
     expect(quantisedError).toBeLessThan(floatError / 10);
+  });
+
+  it('refuses a batch its WebAssembly memory cannot hold (RUN_TOO_LARGE), rather than running float32', () => {
+    // Threads share a memory of at most 1 GiB; LeNet-5's activations take ~95 KB per image.
+    const graph = graphFromFile(readTwnFile(buildLeNet5({ seed: 1, int16CalibrationImages: 2 })));
+    const fast = new FastCpuExecutor({ precision: 'int16', threads: 2 });
+    try {
+      expect(fast.precision).toBe('int16');
+      const batch = 12_000;
+      const input = new Float32Array(batch * 28 * 28);
+      expect(() => fast.run(graph, input, batch)).toThrowError(expect.objectContaining({ code: 'RUN_TOO_LARGE' }));
+      expect(fast.run(graph, input.subarray(0, 784), 1).get('logits')!.data).toHaveLength(10);
+    } finally {
+      fast.dispose();
+    }
   });
 
   it('runs float32 for a graph without ranges, and with the JavaScript kernels', () => {

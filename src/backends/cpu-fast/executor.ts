@@ -156,7 +156,16 @@ export class FastCpuExecutor {
   private bind(plan: ExecutionPlan): BoundPlan {
     let bound = this.bound.get(plan);
     if (bound === undefined) {
-      bound = (this.arena && this.bindInArena(plan, this.arena)) ?? this.bindOnHeap(plan);
+      bound = this.arena && this.bindInArena(plan, this.arena);
+      if (bound === undefined && this.precision === 'int16') {
+        // int16 has no JavaScript kernels, and falling back to float32 would change the results with the batch size.
+        throw new TwnInputError(
+          'RUN_TOO_LARGE',
+          `precision 'int16' runs in WebAssembly memory, which cannot grow to hold this model at batch ${plan.batch}: ` +
+            `run a smaller batch, or load with precision 'float32'`,
+        );
+      }
+      bound ??= this.bindOnHeap(plan);
       this.bound.set(plan, bound);
     }
     return bound;
