@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tools.twn.calibrate import BITS_CHOICES, ternary_layers
 from tools.twn.export import run_onnx
-from tools.twn.twn_reader import execute, read_twn
+from tools.twn.twn_reader import execute, int16_calibration, read_twn
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "demo" / "models"
 SHIPPED = sorted(MODELS_DIR.glob("*.twn"))
@@ -35,3 +36,16 @@ def test_manifest_lists_every_shipped_model():
         pytest.skip("no models.json yet")
     listed = {entry["file"] for entry in json.loads(manifest_path.read_text())["models"]}
     assert listed == {path.name for path in SHIPPED}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_shipped_ternary_files_carry_their_int16_calibration(path):
+    twn = read_twn(path)
+    int16 = int16_calibration(twn)
+    if not ternary_layers(twn):
+        assert int16 is None
+        return
+    assert list(int16["inputRanges"]) == ternary_layers(twn)
+    assert int16["bits"] in BITS_CHOICES
+    assert int16["accuracy"]["images"] == twn.metadata["accuracy"]["images"]
+    assert int16["calibration"]["split"] == "train"

@@ -126,9 +126,23 @@ NOTES = """
 
 
 INT16_MEASURED = """
-The runtime's own figures come from `npm run accuracy` (`bench/accuracy.ts`): every shipped file through
-`loadModel` on the CPU backend at `precision: 'float32'` and `'int16'`, on the whole test split.
-(To be measured.)
+The runtime's own figures: every shipped file through `loadModel` on the CPU backend at `precision: 'float32'` and
+`'int16'`, whole test split (correct images in brackets), beside the figures the files state. `npm run accuracy`
+(`bench/accuracy.ts`) measures all of them; these rows come from `npm run accuracy -- --models
+lenet5-twn.twn,lenet5-bwn.twn,lenet5-fp.twn` and, for VGG-7, `-- --models vgg7-twn-w05.twn` (float32, before the
+file had its key) and `-- --models vgg7-twn-w05.twn --precisions int16` (2026-12-01; accuracy does not depend on the
+machine's load, 4.5–11 then):
+
+| model | test split | images | float32 (ours) | file: float64 | int16 (ours) | file: int16 |
+| --- | --- | ---: | ---: | ---: | ---: | ---: |
+| lenet5-twn.twn | MNIST | 10000 | 99.38 (9938) | 99.38 | 99.39 (9939) | 99.39 (8 bits) |
+| lenet5-bwn.twn | MNIST | 10000 | 99.29 (9929) | 99.29 | 99.28 (9928) | 99.28 (8 bits) |
+| lenet5-fp.twn | MNIST | 10000 | 99.37 (9937) | 99.37 | float32 ran: the model has no ternary or binary layers | – |
+| vgg7-twn-w05.twn | CIFAR-10 | 10000 | 88.23 (8823) | 88.23 | 88.17 (8817) | 88.16 (8 bits) |
+
+The runtime's int16 count may differ from the file's by an image or two (VGG-7: 8817 against 8816): the kernels form
+x·s from float32 activations, the simulation from float64 ones, so a code can differ where x·s lies within float32
+rounding of a half-integer. `test/trained/mnist-accuracy.test.ts` holds LeNet-5 TWN to ± 2 images of its file.
 """
 
 
