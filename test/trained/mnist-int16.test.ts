@@ -11,7 +11,7 @@ import type { Graph } from '../../src/graph/ir.js';
 import { calibration } from '../op-cases/int16-reference.js';
 import { argmaxPerRow, singleOutput } from './logits.js';
 import { mnistBatch, readMnistTestSet, type MnistTestSet } from './mnist-test-set.js';
-import { loadShippedGraph, SHIPPED_MODELS } from './shipped-models.js';
+import { loadShippedGraph, recordedAccuracy, SHIPPED_MODELS } from './shipped-models.js';
 
 const CALIBRATION_IMAGES = 50;
 const CHECKED_IMAGES = 2000;
@@ -62,7 +62,7 @@ describe.each(TERNARY_MNIST.map((model) => [model.file, model] as const))('%s at
     expect(differing, `${differing} of ${CHECKED_IMAGES} predictions differ`).toBeLessThanOrEqual(CHECKED_IMAGES / 200);
   });
 
-  const shipped = 'with the calibration it ships, gets the recorded number of test images right';
+  const shipped = 'with the calibration it ships, gets the recorded number right, within 0.1 points of float';
   it(shipped, { timeout: FULL_SPLIT_TIMEOUT_MS }, (context) => {
     const recorded = int16Calibration(graph)?.accuracy;
     if (recorded?.top1 === undefined || recorded.images !== testSet.count) {
@@ -72,5 +72,9 @@ describe.each(TERNARY_MNIST.map((model) => [model.file, model] as const))('%s at
     const labels = predictions(int16, graph, testSet, 0, testSet.count);
     const correct = labels.filter((label, i) => label === testSet.labels[i]).length;
     expect(Math.abs(correct - Math.round(recorded.top1 * recorded.images))).toBeLessThanOrEqual(ALLOWED_FLIPS);
+    // The runtime offers int16 only within 0.1 points (10 of 10,000 images) of the file's float figure.
+    const floatCorrect = Math.round(recordedAccuracy(graph).top1 * testSet.count);
+    const tenthOfAPoint = testSet.count / 1000;
+    expect(correct, `int16 ${correct}, float ${floatCorrect}`).toBeGreaterThanOrEqual(floatCorrect - tenthOfAPoint);
   });
 });

@@ -142,7 +142,7 @@ machine's load, 4.5–11 then):
 
 The runtime's int16 count may differ from the file's by an image or two (VGG-7: 8817 against 8816): the kernels form
 x·s from float32 activations, the simulation from float64 ones, so a code can differ where x·s lies within float32
-rounding of a half-integer. `test/trained/mnist-accuracy.test.ts` holds LeNet-5 TWN to ± 2 images of its file.
+rounding of a half-integer. `test/trained/mnist-int16.test.ts` holds the LeNet-5 files to ± 2 images of theirs.
 """
 
 
