@@ -4,8 +4,10 @@
  *   webgpu: ORT's WebGPU EP vs our WebGPU backend, same adapter;
  *   cpu:    ORT's WebAssembly EP vs our CPU backend, at each thread count (the page is cross-origin isolated, so ORT
  *           can start threads; ours reports the threads it ran with).
- * Serves bench/browser/ with Vite, opens one page per suite and thread count, and for each model and batch size
- * interleaves the two contenders over rounds. Prints the tables (bench/report.ts) and writes bench-results/peers.json.
+ * Builds bench/browser/ with `vite build` (one bundle with the CPU worker inlined, as an app using the library ships
+ * it; Vite's dev server would hand every module to each new worker one request at a time, which cold starts would
+ * count), serves it, opens one page per suite and thread count, and for each model and batch size interleaves the
+ * contenders over rounds. Prints the tables (bench/report.ts) and writes bench-results/peers.json.
  *
  *   npm run bench:peers -- [--suites webgpu,cpu] [--models lenet5,vgg7] [--batches 1,8] [--rounds 5] [--budget 30]
  *                          [--threads 1,2] [--precisions float32,int16] [--port 5190] [--out bench-results/peers.json]
@@ -15,11 +17,12 @@
  * does not offer it).
  */
 import { availableParallelism } from 'node:os';
-import { createReadStream, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createReadStream, statSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import { extname, join, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from '@playwright/test';
-import { createServer, type Plugin } from 'vite';
+import { build } from 'vite';
 import { benchModel } from './models.js';
 import { machineLoad, report, type BenchRow } from './report.js';
 
@@ -52,26 +55,67 @@ const ISOLATION_HEADERS = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
-/** ONNX Runtime Web's dist/ files as they are under /ort/, untouched by Vite. */
-function serveOnnxRuntime(): Plugin {
-  const dist = resolve('node_modules/onnxruntime-web/dist');
-  const types: Record<string, string> = {
-    '.mjs': 'text/javascript',
-    '.js': 'text/javascript',
-    '.wasm': 'application/wasm',
-  };
-  return {
-    name: 'serve-onnxruntime-web',
-    configureServer(server) {
-      server.middlewares.use('/ort', (request, response, next) => {
-        const file = join(dist, (request.url ?? '').split('?')[0]!);
-        const extension = file.slice(file.lastIndexOf('.'));
-        if (!file.startsWith(dist) || !existsSync(file) || types[extension] === undefined) return next();
-        response.writeHead(200, { 'Content-Type': types[extension], ...ISOLATION_HEADERS });
-        createReadStream(file).pipe(response);
-      });
+/** Where the built page goes; its HTML keeps its repository path, bench/browser/index.html. */
+const PAGE_DIR = resolve('dist/bench-peers-page');
+const ORT_DIR = resolve('node_modules/onnxruntime-web/dist');
+const REPOSITORY_DIR = resolve('.');
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+};
+
+async function buildPage(): Promise<void> {
+  await build({
+    configFile: false,
+    root: REPOSITORY_DIR,
+    logLevel: 'warn',
+    publicDir: false,
+    worker: { format: 'es' },
+    build: {
+      outDir: PAGE_DIR,
+      emptyOutDir: true,
+      // The page awaits at its top level.
+      target: 'es2022',
+      rolldownOptions: { input: resolve('bench/browser/index.html') },
     },
-  };
+  });
+}
+
+/** The file under `dir` that a URL path names, or undefined (outside `dir`, missing, or a folder). */
+function fileUnder(dir: string, path: string): string | undefined {
+  const file = join(dir, decodeURIComponent(path));
+  if (!file.startsWith(dir + sep)) return undefined;
+  return statSync(file, { throwIfNoEntry: false })?.isFile() ? file : undefined;
+}
+
+function sendFile(response: ServerResponse, file: string): void {
+  const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
+  response.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-store', ...ISOLATION_HEADERS });
+  createReadStream(file).pipe(response);
+}
+
+/**
+ * The built page; ONNX Runtime Web's dist/ files untouched under /ort/ (bundling would move its module away from the
+ * .wasm and worker files it loads next to itself); and repository files (the models the page fetches).
+ */
+function servePage(port: number): Promise<() => Promise<void>> {
+  const server = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const file = path.startsWith('/ort/') ? fileUnder(ORT_DIR, path.slice('/ort'.length))
+      : fileUnder(PAGE_DIR, path) ?? fileUnder(REPOSITORY_DIR, path);
+    if (file === undefined) {
+      response.writeHead(404, ISOLATION_HEADERS).end();
+      return;
+    }
+    sendFile(response, file);
+  });
+  return new Promise((resolveListening, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () =>
+      resolveListening(() => new Promise((closed) => server.close(() => closed()))));
+  });
 }
 
 interface BenchPage {
@@ -80,7 +124,6 @@ interface BenchPage {
 }
 
 async function openSuite(page: Page, origin: string, suite: string, threads: number): Promise<Record<string, unknown>> {
-  // Vite compiles the page's modules on first request, which takes minutes on a loaded 2-core machine.
   const query = `suite=${suite}&threads=${threads}&precisions=${flags.precisions}`;
   await page.goto(`${origin}/bench/browser/index.html?${query}`, { waitUntil: 'commit' });
   await page.waitForFunction(() => 'twnBench' in window, undefined, { timeout: 600_000 });
@@ -96,26 +139,8 @@ async function main(): Promise<void> {
 
   const loadBefore = machineLoad();
   console.log(`load: ${loadBefore}`);
-  const server = await createServer({
-    configFile: false,
-    root: resolve('.'),
-    logLevel: 'warn',
-    worker: { format: 'es' },
-    // ONNX Runtime comes from /ort/; the one package the page imports through Vite is protobufjs (the ONNX twin is
-    // written with the converter's schema), CommonJS, so it is pre-bundled into an ES module.
-    optimizeDeps: { noDiscovery: true, include: ['protobufjs/light.js'] },
-    plugins: [serveOnnxRuntime()],
-    // No file watching or hot reload: a checkout changing under a long run must not reload the page mid-measurement.
-    server: {
-      host: '127.0.0.1',
-      port: Number(flags.port),
-      strictPort: true,
-      headers: ISOLATION_HEADERS,
-      hmr: false,
-      watch: null,
-    },
-  });
-  await server.listen();
+  await buildPage();
+  const closeServer = await servePage(Number(flags.port));
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--enable-unsafe-webgpu'] });
   const chromiumVersion = browser.version();
   const rows: BenchRow[] = [];
@@ -146,7 +171,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await browser.close();
-    await server.close();
+    await closeServer();
   }
   report(flags.out, { node: process.version, chromium: chromiumVersion, pages }, loadBefore, rows);
 }
