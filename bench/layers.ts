@@ -1,14 +1,15 @@
 /**
  * `npm run bench:layers [-- --layers vgg7:conv4,resnet18-224:layer3.0.conv2 --batch 1 --repeats 5]
- *   [--conv-tile wide|square|narrow] [--staged true|false]`
+ *   [--conv-tile wide|square|narrow] [--staged true|false] [--gemv-slices 16|32]`
  *
  * One WebGPU layer at a time: the node's kernel (as the executor plans it, on the bench model's seeded weights)
  * dispatched `--dispatches` times per submit, median over `--repeats` submits. Prints wall and process CPU ms per
  * dispatch and G adds/s (from wall time), where adds = nonzero ternary weights × output positions (the work an
  * add/subtract kernel cannot skip). On a software adapter (SwiftShader) the CPU time is the steadier number when the
  * machine is shared. For before/after ratios, run two builds alternately (see README, WebGPU kernels).
- * `--conv-tile` and `--staged` force the convolution variant (src/backends/webgpu/kernel-policy.ts) instead of the
- * device's choice; each line also says which variant ran and how long its pipeline took to create.
+ * `--conv-tile`, `--staged` and `--gemv-slices` force the convolution variant and the GEMV's K slices
+ * (src/backends/webgpu/kernel-policy.ts) instead of the device's choice; each line also says which variant ran and
+ * how long its pipeline took to create.
  */
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -21,7 +22,12 @@ import {
   encodeDispatch,
   ParameterUploads,
 } from '../src/backends/webgpu/dispatch.js';
-import { describeDevice, type ConvTileName, type KernelOverrides } from '../src/backends/webgpu/kernel-policy.js';
+import {
+  describeDevice,
+  type ConvTileName,
+  type GemvSlices,
+  type KernelOverrides,
+} from '../src/backends/webgpu/kernel-policy.js';
 import { getKernel } from '../src/backends/webgpu/kernels/registry.js';
 import { PipelineFactory, uploadBuffer } from '../src/backends/webgpu/pipelines.js';
 import { readTwnFile } from '../src/format/reader.js';
@@ -48,11 +54,13 @@ const { values: flags } = parseArgs({
     dispatches: { type: 'string', default: '3' },
     'conv-tile': { type: 'string' },
     staged: { type: 'string' },
+    'gemv-slices': { type: 'string' },
   },
 });
 const overrides: KernelOverrides = {
   ...(flags['conv-tile'] !== undefined && { convTile: flags['conv-tile'] as ConvTileName }),
   ...(flags.staged !== undefined && { staged: flags.staged === 'true' }),
+  ...(flags['gemv-slices'] !== undefined && { gemvSlices: Number(flags['gemv-slices']) as GemvSlices }),
 };
 
 /** Nonzero codes of a packed ternary tensor (0 → 0, 1 → +1, 2 → −1; docs/FORMAT.md §5). */

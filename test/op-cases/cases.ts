@@ -353,3 +353,5 @@ export const OP_CASES: readonly OpCaseSpec[] = [
 
 /** The convolution cases: every WebGPU convolution variant runs them (test/webgpu/kernel-variants.test.ts). */
 export const CONV_CASES: readonly OpCaseSpec[] = OP_CASES.filter((spec) => spec.name.startsWith('conv2d '));
+/** The dense cases: every WebGPU GEMV slice count runs them (test/webgpu/kernel-variants.test.ts). */
+export const DENSE_CASES: readonly OpCaseSpec[] = OP_CASES.filter((spec) => spec.name.startsWith('dense '));

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { gemvWorkgroups } from '../../src/backends/webgpu/kernels/linear.js';
 import {
   chooseConvVariant,
+  chooseGemvSlices,
   CONV_VARIANTS,
   describeDevice,
   isSoftwareAdapter,
@@ -118,5 +120,27 @@ describe('the convolution variant per layer and device', () => {
     const described = describeDevice({ adapterInfo: info, limits } as unknown as GPUDevice);
     expect(isSoftwareAdapter(described)).toBe(true);
     expect(isSoftwareAdapter(describeDevice({ limits } as unknown as GPUDevice))).toBe(false);
+  });
+});
+
+describe('the GEMV per device', () => {
+  it('hardware adapters split K over 32 slices: VGG-7 fc1 (8192 → 1024) launches 128 workgroups at batch 1', () => {
+    for (const device of [NVIDIA, MALI, APPLE]) {
+      const slices = chooseGemvSlices(device);
+      expect(slices).toBe(32);
+      expect(gemvWorkgroups(1, 1024, slices)).toBe(128);
+    }
+  });
+
+  it('software adapters keep 16 slices (64 workgroups for fc1: plenty for a few CPU cores); overrides force it', () => {
+    expect(chooseGemvSlices(SWIFTSHADER)).toBe(16);
+    expect(gemvWorkgroups(1, 1024, 16)).toBe(64);
+    expect(chooseGemvSlices(SWIFTSHADER, { gemvSlices: 32 })).toBe(32);
+    expect(chooseGemvSlices(NVIDIA, { gemvSlices: 16 })).toBe(16);
+  });
+
+  it('counts sample groups and partial row tiles', () => {
+    expect(gemvWorkgroups(3, 1000, 32)).toBe(2 * 125);
+    expect(gemvWorkgroups(8, 10, 16)).toBe(4 * 1);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CONV_VARIANTS } from '../../src/backends/webgpu/kernel-policy.js';
-import { convShader, FLOAT_DENSE_SHADER, TERNARY_DENSE_SHADER } from '../../src/backends/webgpu/shaders.js';
+import { CONV_VARIANTS, GEMV_SLICE_COUNTS } from '../../src/backends/webgpu/kernel-policy.js';
+import { convShader, denseShader } from '../../src/backends/webgpu/shaders.js';
 import type { ShaderSource } from '../../src/backends/webgpu/kernel.js';
 import { findWeightMultiplications, parseWgsl } from './wgsl-weight-taint.js';
 
@@ -8,11 +8,11 @@ const WEIGHTS = ['weights'];
 const ACTIVATIONS = ['input', 'residual'];
 const TERNARY_SHADERS: readonly ShaderSource[] = [
   ...CONV_VARIANTS.map((variant) => convShader('ternary', variant)),
-  TERNARY_DENSE_SHADER,
+  ...GEMV_SLICE_COUNTS.map((slices) => denseShader('ternary', slices)),
 ];
 const FLOAT_SHADERS: readonly ShaderSource[] = [
   ...CONV_VARIANTS.map((variant) => convShader('float', variant)),
-  FLOAT_DENSE_SHADER,
+  ...GEMV_SLICE_COUNTS.map((slices) => denseShader('float', slices)),
 ];
 // The one place every ternary kernel applies a weight (shaders/ternary-masks.wgsl).
 const GOOD_APPLY = 'return bitcast<vec4f>((bitcast<vec4u>(x) ^ negate) & keep);';
@@ -92,7 +92,7 @@ describe('ternary kernels never multiply by a weight (WGSL taint analysis)', () 
   });
 
   it('fails closed on code it cannot analyse', () => {
-    const unparsable = ternaryShaderWith(TERNARY_DENSE_SHADER, 'switch (keep.x) { default: {} }\n  return x;');
+    const unparsable = ternaryShaderWith(denseShader('ternary', 16), 'switch (keep.x) { default: {} }\n  return x;');
     expect(() => violations(unparsable)).toThrow(/switch/);
   });
 });

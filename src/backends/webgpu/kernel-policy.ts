@@ -51,10 +51,19 @@ export const CONV_VARIANTS: readonly ConvVariant[] = (Object.keys(CONV_TILES) as
   { tile, staged: true },
 ]);
 
+/**
+ * The GEMV (shaders/dense.wgsl) splits each row's K over this many invocations of a workgroup; a workgroup of
+ * INVOCATIONS_PER_WORKGROUP covers (INVOCATIONS_PER_WORKGROUP / slices) × its rows per invocation.
+ */
+export type GemvSlices = 16 | 32;
+/** Every slice count chooseGemvSlices can pick (tests check each one's shaders and results). */
+export const GEMV_SLICE_COUNTS: readonly GemvSlices[] = [16, 32];
+
 /** Forces parts of the choice (tests and benchmarks); unset parts follow the device. */
 export interface KernelOverrides {
   readonly convTile?: ConvTileName;
   readonly staged?: boolean;
+  readonly gemvSlices?: GemvSlices;
 }
 
 /** What the choice needs to know about a convolution layer (per sample; the batch only adds workgroups). */
@@ -137,6 +146,16 @@ function chooseTile(layer: ConvLayerSize, device: DeviceDescription, software: b
   if (isMobileVendor(device)) return 'square';
   if (!software && workgroupsAtBatchOne(layer, WIDE) < MIN_HARDWARE_WORKGROUPS) return 'square';
   return 'wide';
+}
+
+/**
+ * The GEMV's K slices on one device: 32 on hardware adapters, so that a layer of 1,024 rows (VGG-7 fc1) launches
+ * 128 workgroups at batch 1 and a large GPU has work for every compute unit; 16 on software adapters, whose few CPU
+ * cores are busy with 64 workgroups and where the longer K runs per invocation were 10–15% faster (fc1, SwiftShader,
+ * bench:layers process CPU time).
+ */
+export function chooseGemvSlices(device: DeviceDescription, overrides: KernelOverrides = {}): GemvSlices {
+  return overrides.gemvSlices ?? (isSoftwareAdapter(device) ? 16 : 32);
 }
 
 export function workgroupsAtBatchOne(layer: ConvLayerSize, tile: ConvTile): number {

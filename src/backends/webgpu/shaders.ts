@@ -14,7 +14,7 @@ import pool from '../../../shaders/pool.wgsl?raw';
 import softmax from '../../../shaders/softmax.wgsl?raw';
 import ternaryMasks from '../../../shaders/ternary-masks.wgsl?raw';
 import { INVOCATIONS_PER_WORKGROUP, type ShaderSource } from './kernel.js';
-import { CONV_TILES, type ConvVariant } from './kernel-policy.js';
+import { CONV_TILES, type ConvVariant, type GemvSlices } from './kernel-policy.js';
 import { unrollMarkedLoops } from './unroll.js';
 
 /**
@@ -51,30 +51,29 @@ export function convShader(weights: 'ternary' | 'float', variant: ConvVariant): 
 }
 
 /**
- * The GEMV's workgroup (shaders/dense.wgsl): K_SLICES invocations split each row's K, each holding ROWS_PER_THREAD
- * rows × GEMV_SAMPLES samples in registers. Measured on SwiftShader for VGG-7 fc1 (bench:layers, process CPU time):
- * 4 rows × 2 samples over 16 slices took 0.5–0.6× the time of the previous kernel (1 row × 4 samples over 8 slices)
- * at batch 1 and 0.85–1.15× at batch 8. 8 rows were 10% faster still, but their pipeline took 0.5 s of CPU to
- * create against 0.25 s, which LeNet-5's cold start pays; 1 sample lost 1.5× at batch 8 (each weight decoded per
- * sample), 4 samples lost 1.5× at batch 1 (a lone sample computed four times).
+ * The GEMV's workgroup (shaders/dense.wgsl): `slices` invocations split each row's K (kernel-policy.ts chooses how
+ * many per device), each holding ROWS_PER_THREAD rows × GEMV_SAMPLES samples in registers. Measured on SwiftShader
+ * for VGG-7 fc1 (bench:layers, process CPU time): 4 rows × 2 samples over 16 slices took 0.5–0.6× the time of the
+ * previous kernel (1 row × 4 samples over 8 slices) at batch 1 and 0.85–1.15× at batch 8. 8 rows were 10% faster
+ * still, but their pipeline took 0.5 s of CPU to create against 0.25 s, which LeNet-5's cold start pays; 1 sample
+ * lost 1.5× at batch 8 (each weight decoded per sample), 4 samples lost 1.5× at batch 1 (a lone sample computed four
+ * times).
  */
 const ROWS_PER_THREAD = 4;
 /** Samples per GEMV workgroup. */
 export const GEMV_SAMPLES = 2;
-const DENSE_CONSTANTS = { ROWS_PER_THREAD, K_SLICES: 16, GEMV_SAMPLES, ACCUMULATORS: ROWS_PER_THREAD * GEMV_SAMPLES };
+
 /** Output rows per GEMV workgroup. */
-export const GEMV_ROWS = (INVOCATIONS_PER_WORKGROUP / DENSE_CONSTANTS.K_SLICES) * ROWS_PER_THREAD;
-const DENSE_DECLARATIONS = declareConstants(DENSE_CONSTANTS);
-export const TERNARY_DENSE_SHADER: ShaderSource = {
-  key: 'dense-ternary',
-  code: unrollMarkedLoops(withGrid(denseBody, linear, denseTernary, ternaryMasks, DENSE_DECLARATIONS), DENSE_CONSTANTS),
-  entryPoint: 'main',
-};
-export const FLOAT_DENSE_SHADER: ShaderSource = {
-  key: 'dense-float',
-  code: unrollMarkedLoops(withGrid(denseBody, linear, denseFloat, DENSE_DECLARATIONS), DENSE_CONSTANTS),
-  entryPoint: 'main',
-};
+export function gemvRows(slices: GemvSlices): number {
+  return (INVOCATIONS_PER_WORKGROUP / slices) * ROWS_PER_THREAD;
+}
+
+export function denseShader(weights: 'ternary' | 'float', slices: GemvSlices): ShaderSource {
+  const constants = { ROWS_PER_THREAD, K_SLICES: slices, GEMV_SAMPLES, ACCUMULATORS: ROWS_PER_THREAD * GEMV_SAMPLES };
+  const decode = weights === 'ternary' ? [denseTernary, ternaryMasks] : [denseFloat];
+  const code = withGrid(denseBody, linear, ...decode, declareConstants(constants));
+  return { key: `dense-${weights}-k${slices}`, code: unrollMarkedLoops(code, constants), entryPoint: 'main' };
+}
 
 function declareConstants(constants: Readonly<Record<string, number>>): string {
   return Object.entries(constants).map(([name, value]) => `const ${name} = ${value}u;`).join('\n');

@@ -2,8 +2,15 @@ import { TwnFormatError } from '../../../errors.js';
 import type { Activation, GraphNode, Tensor } from '../../../graph/ir.js';
 import { ceilDiv, type Binding, type DispatchPlan, type KernelContext } from '../kernel.js';
 import type { WindowGeometry } from '../../../ops/window.js';
-import { chooseConvVariant, CONV_TILES, tileChannels, tilePositions } from '../kernel-policy.js';
-import { convShader, FLOAT_DENSE_SHADER, GEMV_ROWS, GEMV_SAMPLES, TERNARY_DENSE_SHADER } from '../shaders.js';
+import {
+  chooseConvVariant,
+  chooseGemvSlices,
+  CONV_TILES,
+  type GemvSlices,
+  tileChannels,
+  tilePositions,
+} from '../kernel-policy.js';
+import { convShader, denseShader, GEMV_SAMPLES, gemvRows } from '../shaders.js';
 
 // Codes per packed ternary word (docs/FORMAT.md §5): shape.kWords counts 16-column blocks for both weight kinds.
 const COLUMNS_PER_WORD = 16;
@@ -35,12 +42,13 @@ export function linearPlan(context: KernelContext, geometry: LinearGeometry, isD
   ];
   const decode = weight.dtype === 'ternary2' ? 'ternary' : 'float';
   if (isDense) {
+    const slices = chooseGemvSlices(context.device, context.overrides);
     return {
       kind: 'dispatch',
-      shader: decode === 'ternary' ? TERNARY_DENSE_SHADER : FLOAT_DENSE_SHADER,
+      shader: denseShader(decode, slices),
       constants: {},
       bindings,
-      workgroups: (batch) => ceilDiv(batch, GEMV_SAMPLES) * ceilDiv(outChannels, GEMV_ROWS),
+      workgroups: (batch) => gemvWorkgroups(batch, outChannels, slices),
     };
   }
   const columns = geometry.channels * geometry.kernel[0] * geometry.kernel[1];
@@ -91,4 +99,9 @@ export function tensorOf(node: GraphNode, tensors: ReadonlyMap<string, Tensor>, 
 
 function optionalF32(node: GraphNode, tensors: ReadonlyMap<string, Tensor>, role: string): Float32Array | undefined {
   return node.params[role] === undefined ? undefined : (tensorOf(node, tensors, role).data as Float32Array);
+}
+
+/** GEMV workgroups for a dense layer: GEMV_SAMPLES samples × gemvRows(slices) output rows each. */
+export function gemvWorkgroups(batch: number, outChannels: number, slices: GemvSlices): number {
+  return ceilDiv(batch, GEMV_SAMPLES) * ceilDiv(outChannels, gemvRows(slices));
 }
