@@ -15,6 +15,11 @@ export interface ContenderResult {
   readonly runs: number;
   /** What actually ran where it may differ from what was asked, e.g. the thread count a backend reports. */
   readonly note?: string;
+  /**
+   * For a contender that computes something else on purpose (ours at int16: quantised activations), its own
+   * max relative difference from the first contender, kept out of the row's `maxRelativeDifference`.
+   */
+  readonly relativeDifference?: number;
 }
 
 export interface BenchRow {
@@ -24,7 +29,10 @@ export interface BenchRow {
   readonly threads?: number;
   /** The first contender is the baseline of the ratio column. */
   readonly results: readonly ContenderResult[];
-  /** max |other − first| / max(1, max |first|) over the outputs; absent when only one contender ran. */
+  /**
+   * max |other − first| / max(1, max |first|) over the outputs of the contenders that compute the same thing
+   * (not those with their own `relativeDifference`); absent when only one contender ran.
+   */
   readonly maxRelativeDifference?: number;
 }
 
@@ -49,6 +57,9 @@ export function formatTables(rows: readonly BenchRow[]): string {
 function formatSuite(suite: string, rows: readonly BenchRow[]): string {
   const names = rows[0]!.results.map((result) => result.name);
   const [baseline, ...others] = names;
+  const ownDifference = names.filter((name) =>
+    rows.some((row) => row.results.some((r) => r.name === name && r.relativeDifference !== undefined)),
+  );
   const withThreads = rows.some((row) => row.threads !== undefined);
   const header = [
     'model',
@@ -58,6 +69,7 @@ function formatSuite(suite: string, rows: readonly BenchRow[]): string {
     ...others.map((name) => `${baseline} ÷ ${name}`),
     ...names.map((name) => `${name} cold ms`),
     'max rel diff',
+    ...ownDifference.map((name) => `rel diff ${name}`),
   ];
   const body = rows.map((row) => {
     const result = (name: string) => row.results.find((candidate) => candidate.name === name);
@@ -73,6 +85,7 @@ function formatSuite(suite: string, rows: readonly BenchRow[]): string {
       }),
       ...names.map((name) => ms(result(name)?.coldStartMs)),
       row.maxRelativeDifference === undefined ? '–' : row.maxRelativeDifference.toExponential(1),
+      ...ownDifference.map((name) => result(name)?.relativeDifference?.toExponential(1) ?? '–'),
     ];
   });
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
