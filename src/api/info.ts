@@ -1,4 +1,5 @@
 import type { DType, Graph, Tensor } from '../graph/ir.js';
+import { countTernaryCodes } from '../format/ternary-pack.js';
 import type { CpuKernels, Precision } from '../backends/cpu-fast/index.js';
 import type { BackendInfo, ExecutionThread } from './backend.js';
 
@@ -103,7 +104,7 @@ export function describeModel(graph: Graph, fileBytes: number, backend: RunningB
 
 function describeWeight(weight: Tensor, alpha: Tensor | undefined): Omit<LayerInfo, 'name' | 'op'> {
   const parameters = elementCount(weight.shape);
-  const counts = weight.dtype === 'ternary2' ? countTernaryCodes(weight) : countSigns(weight.data);
+  const counts = weight.dtype === 'ternary2' ? ternarySigns(weight) : countSigns(weight.data);
   return {
     weightShape: weight.shape,
     dtype: weight.dtype,
@@ -123,21 +124,9 @@ interface SignCounts {
 }
 
 /** Codes per docs/FORMAT.md §5: 0 → 0, 1 → +1, 2 → −1, sixteen to a u32, each row padded to whole words. */
-function countTernaryCodes(weight: Tensor): SignCounts {
-  const rows = weight.shape[0] ?? 0;
-  const rowLength = elementCount(weight.shape.slice(1));
-  const wordsPerRow = Math.ceil(rowLength / 16);
-  const counts: SignCounts = { zero: 0, positive: 0, negative: 0 };
-  for (let row = 0; row < rows; row++) {
-    for (let k = 0; k < rowLength; k++) {
-      const word = weight.data[row * wordsPerRow + (k >> 4)] ?? 0;
-      const code = (word >>> ((k & 15) * 2)) & 3;
-      if (code === 1) counts.positive++;
-      else if (code === 2) counts.negative++;
-      else counts.zero++;
-    }
-  }
-  return counts;
+function ternarySigns(weight: Tensor): SignCounts {
+  const { positive, negative } = countTernaryCodes(weight.data as Uint32Array);
+  return { zero: elementCount(weight.shape) - positive - negative, positive, negative };
 }
 
 function countSigns(values: ArrayLike<number>): SignCounts {

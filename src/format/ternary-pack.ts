@@ -110,6 +110,27 @@ export function ternarySignedIndices(
 }
 
 /**
+ * How many +1 and −1 codes `words` hold, a word at a time (the file's load-time statistics would otherwise visit
+ * every weight). The words must be valid (findInvalidTernaryWord = −1): no code 3, and padding codes are 0.
+ */
+export function countTernaryCodes(words: Uint32Array): { positive: number; negative: number } {
+  let positive = 0;
+  let negative = 0;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    positive += setBits(word & LOW_BITS);
+    negative += setBits((word >>> 1) & LOW_BITS);
+  }
+  return { positive, negative };
+}
+
+function setBits(value: number): number {
+  let bits = value - ((value >>> 1) & 0x55555555);
+  bits = (bits & 0x33333333) + ((bits >>> 2) & 0x33333333);
+  return (Math.imul((bits + (bits >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+/**
  * Index of the first word holding a code 3 or a non-zero code past the end of its row, or −1 if all are valid.
  * `words` must hold exactly rows · ⌈rowLength/16⌉ words.
  */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  findInvalidTernaryWord, packTernary, ternaryRowWords, ternarySignedIndices, unpackTernary,
+  countTernaryCodes, findInvalidTernaryWord, packTernary, ternaryRowWords, ternarySignedIndices, unpackTernary,
 } from '../../src/format/ternary-pack.js';
 import { mulberry32 } from '../../src/models/random.js';
 
@@ -23,6 +23,20 @@ describe('ternary packing', () => {
     expect(ternaryRowWords(17)).toBe(2);
     // Two rows of 17 codes: 2 words each, the second holding one code.
     expect([...packTernary(new Array(34).fill(1), [2, 17])]).toEqual([0x55555555, 1, 0x55555555, 1]);
+  });
+
+  it('counts +1 and −1 codes a word at a time as unpacking one by one does', () => {
+    expect(countTernaryCodes(packTernary([1, 0, -1, 0, -1, 1], [2, 3]))).toEqual({ positive: 2, negative: 2 });
+    expect(countTernaryCodes(Uint32Array.of(0xaaaaaaaa, 0x55555555, 0x2))).toEqual({ positive: 16, negative: 17 });
+    for (const rowLength of [1, 15, 16, 17, 33, 1152]) {
+      const codes = randomCodes(5 * rowLength, rowLength + 1);
+      const unpacked = unpackTernary(packTernary(codes, [5, rowLength]), [5, rowLength]);
+      const expected = {
+        positive: unpacked.filter((code) => code === 1).length,
+        negative: unpacked.filter((code) => code === -1).length,
+      };
+      expect(countTernaryCodes(packTernary(codes, [5, rowLength]))).toEqual(expected);
+    }
   });
 
   it.each([1, 15, 16, 17, 25, 31, 33, 1152])('round-trips rows of K = %i', (rowLength) => {
