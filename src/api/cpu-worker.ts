@@ -8,7 +8,9 @@ import type { Graph } from '../graph/ir.js';
 import { serializeError } from './errors.js';
 import type { WorkerReply, WorkerRequest } from './worker-executor.js';
 
-let cpu = new FastCpuExecutor();
+// Made by the load request, which says the thread count: an executor made before it would compile kernels for an
+// unshared memory that a threaded load (shared memory) then discards.
+let cpu: FastCpuExecutor | undefined;
 let graph: Graph | undefined;
 
 function reply(message: WorkerReply, transfer: Transferable[] = []): void {
@@ -35,7 +37,7 @@ addEventListener('message', async (event: MessageEvent<WorkerRequest>) => {
   try {
     if (request.type === 'load') {
       graph = request.graph;
-      cpu.dispose();
+      cpu?.dispose();
       cpu = new FastCpuExecutor(request.options);
       // The plan for batch 1 is bound while helper threads start; both are done before the answer, so the first run
       // is only a run, it already uses every helper, and info says how many run.
@@ -47,7 +49,7 @@ addEventListener('message', async (event: MessageEvent<WorkerRequest>) => {
       holdLivenessLock(request.livenessLock, loaded);
       return;
     }
-    if (!graph) throw new Error('the CPU worker has no model');
+    if (!graph || !cpu) throw new Error('the CPU worker has no model');
     // The executor hands back fresh arrays (it keeps its own buffers), so the output can be transferred.
     const output = cpu.run(graph, request.input, request.batch).get(graph.outputs[0] ?? '')!.data;
     reply({ id: request.id, ok: true, output }, [output.buffer]);
