@@ -9,7 +9,6 @@ import { TwnDeviceError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import type { WebGpuModel } from '../backends/webgpu/executor.js';
 import type { BackendChoice, ExecutionThread } from './backend.js';
-const T_ = (what: string) => console.log(`[t] ${what} ${(performance.timeOrigin + performance.now()).toFixed(1)}`);
 
 /** What the model needs from a backend: run a batch to the graph's output, and free everything. */
 export interface Executor {
@@ -62,7 +61,6 @@ export async function createExecutor(graph: Graph, choice: BackendChoice, option
     if (options.cpuWorker === false || !workersAvailable()) return cpuExecutor(graph, cpuOptions);
     try {
       // Loaded on demand, like the GPU kernels: Node never evaluates the inlined worker.
-      T_('page: graph ready, importing worker-executor');
       const { createWorkerExecutor } = await import('./worker-executor.js');
       return await createWorkerExecutor(graph, cpuOptions);
     } catch {

@@ -13,7 +13,6 @@ import { readModelSource, type ModelSource, type ReadSourceOptions } from './sou
 import type { ImageDecoder } from './decode.js';
 import { isLocalFile, readLocalFile } from './local-file.js';
 import { cacheAvailable, readThroughCache, type CachedBytes, type CacheOptions } from './model-cache.js';
-const T_ = (what: string) => console.log(`[t] ${what} ${(performance.timeOrigin + performance.now()).toFixed(1)}`);
 
 export interface LoadOptions extends BackendOptions, ReadSourceOptions, CacheOptions {
   /**
@@ -33,7 +32,6 @@ export interface LoadOptions extends BackendOptions, ReadSourceOptions, CacheOpt
  * is validated in full (docs/FORMAT.md §8) before any GPU work starts, so a bad file fails fast with a TwnFormatError.
  */
 export async function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<TwnModel> {
-  T_('page: loadModel');
   const { maxRunBytes } = options;
   if (maxRunBytes !== undefined && !(Number.isSafeInteger(maxRunBytes) && maxRunBytes > 0)) {
     throw new TwnInputError('BAD_OPTIONS', `maxRunBytes must be a positive integer, got ${String(maxRunBytes)}`);

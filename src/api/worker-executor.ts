@@ -5,7 +5,6 @@ import type { Graph } from '../graph/ir.js';
 import type { Executor } from './executor.js';
 // Inlined as a blob URL: the worker travels inside the library chunk, so consumers' bundlers need no URL handling.
 import CpuWorker from './cpu-worker.ts?worker&inline';
-const T_ = (what: string) => console.log(`[t] ${what} ${(performance.timeOrigin + performance.now()).toFixed(1)}`);
 
 export type WorkerRequest =
   | {
@@ -36,9 +35,7 @@ export type WorkerReply =
  * file is parsed and validated once, on this thread).
  */
 export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions): Promise<Executor> {
-  T_('page: new Worker');
   const worker = new CpuWorker({ name: 'twn-cpu' });
-  T_('page: Worker constructed');
   type Answer = Extract<WorkerReply, { ok: true }>;
   const pending = new Map<number, { resolve(answer: Answer): void; reject(error: Error): void }>();
   let nextId = 0;
@@ -72,7 +69,6 @@ export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions
   try {
     const lock = livenessLock || undefined;
     loaded = await call({ type: 'load', id: nextId++, graph, options, livenessLock: lock }, []);
-    T_('page: loaded reply');
   } catch (error) {
     worker.terminate();
     throw error;
@@ -89,10 +85,7 @@ export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions
     ...(loaded.threads?.reason !== undefined && { threadsReason: loaded.threads.reason }),
     run: async (input, batch) => {
       const copy = input.slice();
-      T_('page: run posted');
-      const o = (await call({ type: 'run', id: nextId++, input: copy, batch }, [copy.buffer])).output!;
-      T_('page: run reply');
-      return o;
+      return (await call({ type: 'run', id: nextId++, input: copy, batch }, [copy.buffer])).output!;
     },
     dispose() {
       worker.terminate();
