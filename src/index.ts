@@ -16,6 +16,6 @@ export type { Prediction } from './api/classify.js';
 export type { ModelInfo, LayerInfo, AlphaStats, ModelMetadata } from './api/info.js';
 export type { BackendInfo, BackendKind, BackendRequest, AdapterDescription, ExecutionThread } from './api/backend.js';
 export type { RunningBackend } from './api/info.js';
-export type { CpuKernels, Precision } from './backends/cpu-fast/index.js';
+export type { CpuKernels, Precision } from './backends/cpu-fast/options.js';
 export { TwnError, TwnFormatError, TwnInputError, TwnDeviceError, type FormatErrorCode } from './errors.js';
 export { TwnAbortError } from './api/errors.js';

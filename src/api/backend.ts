@@ -1,4 +1,4 @@
-import type { Precision } from '../backends/cpu-fast/index.js';
+import type { Precision } from '../backends/cpu-fast/options.js';
 import { TwnDeviceError } from '../errors.js';
 import {
   acquireDevice,

@@ -1,10 +1,5 @@
-import {
-  FastCpuExecutor,
-  threadsPayOff,
-  type CpuKernels,
-  type FastCpuOptions,
-  type Precision,
-} from '../backends/cpu-fast/index.js';
+import { FastCpuExecutor, threadsPayOff } from '../backends/cpu-fast/index.js';
+import type { CpuKernels, FastCpuOptions, Precision } from '../backends/cpu-fast/options.js';
 import { TwnDeviceError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import type { WebGpuModel } from '../backends/webgpu/executor.js';

@@ -1,6 +1,6 @@
 import type { DType, Graph, Tensor } from '../graph/ir.js';
 import { countTernaryCodes } from '../format/ternary-pack.js';
-import type { CpuKernels, Precision } from '../backends/cpu-fast/index.js';
+import type { CpuKernels, Precision } from '../backends/cpu-fast/options.js';
 import type { BackendInfo, ExecutionThread } from './backend.js';
 
 export interface AlphaStats {

@@ -1,4 +1,4 @@
-import type { Precision } from '../backends/cpu-fast/index.js';
+import type { Precision } from '../backends/cpu-fast/options.js';
 import { TwnInputError } from '../errors.js';
 import { int16Calibration, isTernaryLayer, layersWithoutRange } from '../graph/int16.js';
 import type { Graph } from '../graph/ir.js';

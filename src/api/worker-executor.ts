@@ -1,4 +1,4 @@
-import type { CpuKernels, FastCpuOptions, Precision, ThreadInfo } from '../backends/cpu-fast/index.js';
+import type { CpuKernels, FastCpuOptions, Precision, ThreadInfo } from '../backends/cpu-fast/options.js';
 import { TwnDeviceError } from '../errors.js';
 import { reviveError, type SerializedError } from './errors.js';
 import type { Graph } from '../graph/ir.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CpuKernels } from '../../src/backends/cpu-fast/executor.js';
+import type { CpuKernels } from '../../src/backends/cpu-fast/options.js';
 import { getWasmOp } from '../../src/backends/cpu-fast/ops.js';
 import { OP_CASES } from '../op-cases/cases.js';
 import { checkFastCpuCase } from '../op-cases/run-cpu-fast.js';

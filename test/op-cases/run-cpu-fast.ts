@@ -1,5 +1,5 @@
 /** Runs an op case through its FastCpuExecutor kernel and holds it against the float64 reference. */
-import type { CpuKernels } from '../../src/backends/cpu-fast/executor.js';
+import type { CpuKernels } from '../../src/backends/cpu-fast/options.js';
 import type { Int16Quantiser } from '../../src/backends/cpu-fast/kernel.js';
 import { getFastOp, getWasmOp } from '../../src/backends/cpu-fast/ops.js';
 import { ArenaRegions, WasmArena } from '../../src/backends/cpu-fast/wasm/arena.js';

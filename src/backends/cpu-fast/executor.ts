@@ -7,7 +7,8 @@ import { BatchCache } from '../../plan/batch-cache.js';
 import { planGraph, type ExecutionPlan, type RunLimits } from '../../plan/plan.js';
 import type { BoundStep, CompiledNode, WasmOp } from './kernel.js';
 import { getFastOp, getWasmOp } from './ops.js';
-import { int16Quantisers, type Precision } from './precision.js';
+import type { CpuKernels, FastCpuOptions, Precision, ThreadInfo } from './options.js';
+import { int16Quantisers } from './precision.js';
 import { HeapScratch } from './scratch.js';
 import { ArenaRegions, WasmArena } from './wasm/arena.js';
 import { ThreadPool, type ThreadProfile } from './wasm/threads.js';
@@ -21,26 +22,6 @@ export interface FastTensor {
 interface BoundPlan {
   /** Copies `input` in, runs every step, returns copies of the outputs. */
   run(input: Float32Array | Float64Array): Map<string, FastTensor>;
-}
-
-/** Which inner loops the executor runs: WebAssembly SIMD where the engine has it, JavaScript otherwise. */
-export type CpuKernels = 'wasm-simd' | 'js';
-
-export interface FastCpuOptions extends RunLimits {
-  /** 'js' forces the JavaScript kernels (tests compare the two); default: WebAssembly SIMD where available. */
-  readonly kernels?: CpuKernels;
-  /**
-   * Threads to split each layer over (default 1): helpers sharing the WebAssembly memory, which needs
-   * SharedArrayBuffer (a cross-origin isolated page) and a thread that may block (a worker, or Node).
-   */
-  readonly threads?: number;
-  /**
-   * 'int16': the ternary layers the graph's calibration gives a range (docs/FORMAT.md §7.1) sum int16 codes of their
-   * inputs; WebAssembly SIMD only (`precision` says what runs). Default 'float32'.
-   */
-  readonly precision?: Precision;
-  /** Called after every step with its time (bench/cpu-layers.ts); for measurement only. */
-  readonly onStep?: (node: GraphNode, milliseconds: number) => void;
 }
 
 /**
@@ -321,12 +302,6 @@ export function threadsPayOff(graph: Graph): boolean {
 
 /** How long threadInfo() waits for helpers to compile the kernels (they join whenever they are ready anyway). */
 const HELPER_START_MS = 10_000;
-
-export interface ThreadInfo {
-  readonly threads: number;
-  /** Why fewer threads run than were asked for. */
-  readonly reason?: string;
-}
 
 /** Whether this thread may block in Atomics.wait: Node and workers may, a web page's own thread may not. */
 function mayBlock(): boolean {

@@ -1,2 +1,2 @@
-export { FastCpuExecutor, threadsPayOff, type CpuKernels, type FastCpuOptions, type FastTensor, type ThreadInfo } from './executor.js';
-export type { Precision } from './precision.js';
+export { FastCpuExecutor, threadsPayOff, type FastTensor } from './executor.js';
+export type { CpuKernels, FastCpuOptions, Precision, ThreadInfo } from './options.js';

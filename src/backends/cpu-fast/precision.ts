@@ -2,9 +2,6 @@ import { int16Calibration, int16Scale } from '../../graph/int16.js';
 import type { Graph } from '../../graph/ir.js';
 import type { Int16Quantiser } from './kernel.js';
 
-/** What the ternary layers' activations are summed in: float32 values, or int16 codes (docs/FORMAT.md §7.1). */
-export type Precision = 'float32' | 'int16';
-
 /** The int16 quantiser of each ternary layer the file gives a range, by node name; empty without a calibration. */
 export function int16Quantisers(graph: Graph): ReadonlyMap<string, Int16Quantiser> {
   const calibration = int16Calibration(graph);

@@ -1,0 +1,36 @@
+/**
+ * The CPU backend's option and report types, apart from its implementation: the package's public types (src/api,
+ * src/index.ts) import them from here, so a user's type check never loads the WebAssembly arena's declarations (a
+ * Node project without the DOM library has no WebAssembly namespace).
+ */
+import type { GraphNode } from '../../graph/ir.js';
+import type { RunLimits } from '../../plan/plan.js';
+
+/** What the ternary layers' activations are summed in: float32 values, or int16 codes (docs/FORMAT.md §7.1). */
+export type Precision = 'float32' | 'int16';
+
+/** Which inner loops the executor runs: WebAssembly SIMD where the engine has it, JavaScript otherwise. */
+export type CpuKernels = 'wasm-simd' | 'js';
+
+export interface FastCpuOptions extends RunLimits {
+  /** 'js' forces the JavaScript kernels (tests compare the two); default: WebAssembly SIMD where available. */
+  readonly kernels?: CpuKernels;
+  /**
+   * Threads to split each layer over (default 1): helpers sharing the WebAssembly memory, which needs
+   * SharedArrayBuffer (a cross-origin isolated page) and a thread that may block (a worker, or Node).
+   */
+  readonly threads?: number;
+  /**
+   * 'int16': the ternary layers the graph's calibration gives a range (docs/FORMAT.md §7.1) sum int16 codes of their
+   * inputs; WebAssembly SIMD only (`precision` says what runs). Default 'float32'.
+   */
+  readonly precision?: Precision;
+  /** Called after every step with its time (bench/cpu-layers.ts); for measurement only. */
+  readonly onStep?: (node: GraphNode, milliseconds: number) => void;
+}
+
+export interface ThreadInfo {
+  readonly threads: number;
+  /** Why fewer threads run than were asked for. */
+  readonly reason?: string;
+}
