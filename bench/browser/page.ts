@@ -109,7 +109,12 @@ async function fetchRepositoryFile(path: string): Promise<Uint8Array> {
  * ours briefly), and on a 2-core machine a spinning pool of the previous contender would take a core from the next.
  */
 const SETTLE_MS = 50;
-const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+/**
+ * Before each cold start a longer pause: the engine keeps compiling a contender's WebAssembly in the background after
+ * its session starts (ORT's optimising tier took seconds here), which would be charged to the next cold start.
+ */
+const COLD_SETTLE_MS = 3000;
+const settle = (milliseconds = SETTLE_MS) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 /** Warm-up before timing: at least one run, then more until a second has passed (JIT tiers, caches), ≤ 200. */
 const WARM_UP_MS = 1000;
@@ -156,6 +161,7 @@ async function benchOne(
     const firstBatch = batches[0]!;
     const firstInput = benchInput(sampleShape, firstBatch, mulberry32(firstBatch));
     for (const contender of contenders) {
+      await settle(COLD_SETTLE_MS);
       const [, elapsed] = await timed(async () => {
         await contender.create();
         await contender.run(firstInput, firstBatch);
