@@ -6,34 +6,24 @@ import { shapeOf, type WasmBoundStep, type WasmOp } from '../kernel.js';
 import type { ArenaRegions } from './arena.js';
 import { ELEMENTWISE_FIELDS } from './elementwise-kernels.js';
 import { TASK } from './kernels.js';
-import { taskList } from './linear.js';
-import { streamingTasks } from './tasks.js';
+import { streamingStep } from './tasks.js';
 
 const f32Bits = (value: number): number => new Int32Array(Float32Array.of(value).buffer)[0]!;
 
-/** One phase of `task` over items (floats, planes or rows) with the descriptor `fill` writes. */
+/** One phase of `task` over items (floats, planes or rows) with the descriptor `fill` completes. */
 function elementwiseStep(
   task: number,
   items: number,
   floatsPerItem: number,
   fill: (fields: Int32Array) => void,
 ): WasmBoundStep {
-  return {
-    scratchBytes: 0,
-    threadScratchBytes: 0,
-    phases(io, regions, threads) {
-      const F = ELEMENTWISE_FIELDS;
-      const fields = new Int32Array(F.SIZE);
-      fields[F.IN] = io.inputs[0]!;
-      fields[F.OTHER] = io.inputs[1] ?? 0;
-      fields[F.OUT] = io.output;
-      fill(fields);
-      const descriptor = regions.store(fields);
-      if (descriptor === undefined) return undefined;
-      const cut = streamingTasks(items, floatsPerItem, threads);
-      return [taskList(cut.map(([start, end]) => [task, descriptor, start, end]))];
-    },
-  };
+  const F = ELEMENTWISE_FIELDS;
+  return streamingStep(task, items, floatsPerItem, F.SIZE, (fields, io) => {
+    fields[F.IN] = io.inputs[0]!;
+    fields[F.OTHER] = io.inputs[1] ?? 0;
+    fields[F.OUT] = io.output;
+    fill(fields);
+  });
 }
 
 const floats = (step: PlanStep): number => elementCount(shapeOf(step.inputShapes, 0));

@@ -1,8 +1,7 @@
 import { poolAttrs } from '../../../ops/pool.js';
 import { shapeOf, type WasmOp } from '../kernel.js';
 import { POOL_FIELDS, TASK } from './kernels.js';
-import { taskList } from './linear.js';
-import { streamingTasks } from './tasks.js';
+import { streamingStep } from './tasks.js';
 
 /** maxpool, avgpool and global average pooling: one descriptor, tasks over planes (image·channels + channel). */
 function pool(kind: 'max' | 'mean' | 'global'): WasmOp {
@@ -11,31 +10,21 @@ function pool(kind: 'max' | 'mean' | 'global'): WasmOp {
     return (step) => {
       const [batch, channels, height, width] = shapeOf(step.inputShapes, 0) as [number, number, number, number];
       const [, , outHeight = 1, outWidth = 1] = shapeOf(step.outputShapes, 0);
-      return {
-        scratchBytes: 0,
-        threadScratchBytes: 0,
-        phases(io, regions, threads) {
-          const P = POOL_FIELDS;
-          const fields = new Int32Array(P.SIZE);
-          fields[P.IN] = io.inputs[0]!;
-          fields[P.OUT] = io.output;
-          fields[P.HEIGHT] = height;
-          fields[P.WIDTH] = width;
-          fields[P.OUT_HEIGHT] = outHeight;
-          fields[P.OUT_WIDTH] = outWidth;
-          if (window !== undefined) {
-            [fields[P.KERNEL_H], fields[P.KERNEL_W]] = window.kernel;
-            [fields[P.STRIDE_Y], fields[P.STRIDE_X]] = window.stride;
-            [fields[P.PAD_TOP], fields[P.PAD_LEFT]] = window.padding;
-          }
-          const descriptor = regions.store(fields);
-          if (descriptor === undefined) return undefined;
-          const planes = batch * channels;
-          const task = kind === 'max' ? TASK.maxPool : kind === 'mean' ? TASK.avgPool : TASK.globalAvgPool;
-          const cut = streamingTasks(planes, height * width, threads);
-          return [taskList(cut.map(([p0, p1]) => [task, descriptor, p0, p1]))];
-        },
-      };
+      const task = kind === 'max' ? TASK.maxPool : kind === 'mean' ? TASK.avgPool : TASK.globalAvgPool;
+      const P = POOL_FIELDS;
+      return streamingStep(task, batch * channels, height * width, P.SIZE, (fields, io) => {
+        fields[P.IN] = io.inputs[0]!;
+        fields[P.OUT] = io.output;
+        fields[P.HEIGHT] = height;
+        fields[P.WIDTH] = width;
+        fields[P.OUT_HEIGHT] = outHeight;
+        fields[P.OUT_WIDTH] = outWidth;
+        if (window !== undefined) {
+          [fields[P.KERNEL_H], fields[P.KERNEL_W]] = window.kernel;
+          [fields[P.STRIDE_Y], fields[P.STRIDE_X]] = window.stride;
+          [fields[P.PAD_TOP], fields[P.PAD_LEFT]] = window.padding;
+        }
+      });
     };
   };
 }

@@ -1,4 +1,6 @@
-import { ranges } from './linear.js';
+import type { WasmBoundStep, WasmStepIo } from '../kernel.js';
+import type { ArenaRegions } from './arena.js';
+import { ranges, taskList } from './linear.js';
 
 /** Tasks per thread a phase should offer, so that threads finishing early can take more (as for the linear layers). */
 const TASKS_PER_THREAD = 4;
@@ -17,4 +19,29 @@ export function streamingTasks(items: number, floats: number, threads: number): 
   if (threads === 1) return ranges(items, items);
   const fewest = Math.ceil(TASK_FLOATS / Math.max(1, floats));
   return ranges(items, Math.max(fewest, Math.ceil(items / (TASKS_PER_THREAD * threads))));
+}
+
+/**
+ * A memory-bound step as one phase of `task`: one descriptor of `size` i32 fields, written by `fill`, stored in the
+ * arena, and tasks over `items` of `floatsPerItem` floats each (streamingTasks). undefined when the arena is full.
+ */
+export function streamingStep(
+  task: number,
+  items: number,
+  floatsPerItem: number,
+  size: number,
+  fill: (fields: Int32Array, io: WasmStepIo) => void,
+): WasmBoundStep {
+  return {
+    scratchBytes: 0,
+    threadScratchBytes: 0,
+    phases(io: WasmStepIo, regions: ArenaRegions, threads: number) {
+      const fields = new Int32Array(size);
+      fill(fields, io);
+      const descriptor = regions.store(fields);
+      if (descriptor === undefined) return undefined;
+      const cut = streamingTasks(items, floatsPerItem, threads);
+      return [taskList(cut.map(([start, end]) => [task, descriptor, start, end]))];
+    },
+  };
 }
