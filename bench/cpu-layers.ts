@@ -7,8 +7,8 @@
  * given as wall time. Prints tables and the load from `uptime`.
  * `npm run bench:cpu-layers [-- --model resnet18-224 --runs 9 --batch 1 --threads 1 --precisions float32,int16]`.
  *
- * int16 needs the file's calibration (docs/FORMAT.md §7.1); a file without one gets the range 4 for every ternary
- * layer, which is enough here: the kernels' speed does not depend on the values (accuracy is not measured here).
+ * int16 runs on the file's calibration (docs/FORMAT.md §7.1): shipped files carry theirs, seeded ones are built
+ * calibrated when int16 is asked for (bench/models.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -16,21 +16,11 @@ import { parseArgs } from 'node:util';
 import { FastCpuExecutor, type Precision } from '../src/backends/cpu-fast/index.js';
 import { readTwnFile } from '../src/format/reader.js';
 import { graphFromFile } from '../src/graph/from-file.js';
-import { isTernaryLayer } from '../src/graph/int16.js';
-import type { Graph } from '../src/graph/ir.js';
 import { optimize } from '../src/graph/passes/optimize.js';
 import { mulberry32 } from '../src/models/random.js';
 import { planGraph } from '../src/plan/plan.js';
 import { benchModelBytes } from './models.js';
 import { median } from './stats.js';
-
-/** The graph with an int16 calibration: the file's, or the range 4 at 8 bits for every ternary layer. */
-function withInt16Ranges(graph: Graph): Graph {
-  if (graph.metadata.int16 !== undefined) return graph;
-  const ternary = graph.nodes.filter((node) => isTernaryLayer(graph, node));
-  const inputRanges = Object.fromEntries(ternary.map((node) => [node.name, 4]));
-  return { ...graph, metadata: { ...graph.metadata, int16: { bits: 8, inputRanges } } };
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -45,7 +35,7 @@ async function main(): Promise<void> {
   const batch = Number(values.batch);
   const precisions = values.precisions.split(',') as Precision[];
   const bytes = await benchModelBytes(values.model, (path) => readFile(path), { int16: precisions.includes('int16') });
-  const graph = withInt16Ranges(graphFromFile(readTwnFile(bytes)));
+  const graph = graphFromFile(readTwnFile(bytes));
   const plan = planGraph(optimize(graph), batch);
   const [channels, height, width] = plan.graph.input.shape;
   const input = Float32Array.from({ length: batch * channels * height * width }, mulberry32(7));
