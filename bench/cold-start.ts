@@ -8,16 +8,16 @@
  * the GPU bytes of the uploaded parameters (ternary weights stay 2-bit packed) and the number of pipelines.
  * `--conv-tile` and `--staged` force the convolution variant (src/backends/webgpu/kernel-policy.ts).
  */
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { readTwnFile } from '../src/format/reader.js';
 import { graphFromFile } from '../src/graph/from-file.js';
 import { acquireDevice } from '../src/backends/webgpu/device.js';
 import { compileWebGpu } from '../src/backends/webgpu/executor.js';
 import type { ConvTileName, KernelOverrides } from '../src/backends/webgpu/kernel-policy.js';
+import { freshProcessRuns } from './fresh-process.js';
 import { benchModelBytes } from './models.js';
+import { machineLoad } from './report.js';
 import { median } from './stats.js';
 
 const { values: flags } = parseArgs({
@@ -64,20 +64,16 @@ interface ColdStart {
 }
 
 function main(): void {
-  const script = fileURLToPath(import.meta.url);
-  console.log(`load: ${execFileSync('uptime').toString().trim()}`);
+  console.log(`load: ${machineLoad()}`);
   for (const model of flags.models.split(',')) {
-    const runs = Array.from({ length: Number(flags.repeats) }, () => {
-      const output = execFileSync(process.execPath, [script, '--child', model, ...variantArgs], { encoding: 'utf8' });
-      return JSON.parse(output.trim().split('\n').at(-1)!) as ColdStart;
-    });
+    const runs = freshProcessRuns<ColdStart>(import.meta.url, model, variantArgs, Number(flags.repeats));
     const wall = median(runs.map((run) => run.wallMs)).toFixed(0);
     const cpu = median(runs.map((run) => run.cpuMs)).toFixed(0);
     const { weightBytes, pipelineCount } = runs[0]!;
     const sizes = `GPU parameters ${weightBytes} B, ${pipelineCount} pipelines`;
     console.log(`${model}: cold start ${wall} ms wall, ${cpu} ms CPU (median of ${runs.length}); ${sizes}`);
   }
-  console.log(`load: ${execFileSync('uptime').toString().trim()}`);
+  console.log(`load: ${machineLoad()}`);
 }
 
 if (flags.child !== undefined) await coldStart(flags.child);

@@ -5,15 +5,15 @@
  * runs in a fresh Node process; prints each stage's median wall ms and the load from `uptime`.
  * `npm run bench:cpu-cold-start [-- --models vgg7,resnet18-224 --threads 2 --repeats 5]`.
  */
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FastCpuExecutor } from '../src/backends/cpu-fast/index.js';
 import { readTwnFile } from '../src/format/reader.js';
 import { graphFromFile } from '../src/graph/from-file.js';
 import { optimize } from '../src/graph/passes/optimize.js';
+import { freshProcessRuns } from './fresh-process.js';
 import { benchModelBytes } from './models.js';
+import { machineLoad } from './report.js';
 import { median } from './stats.js';
 
 const { values: flags } = parseArgs({
@@ -58,21 +58,16 @@ async function coldStart(model: string): Promise<void> {
 }
 
 function main(): void {
-  const script = fileURLToPath(import.meta.url);
-  console.log(`load: ${execFileSync('uptime').toString().trim()}`);
+  console.log(`load: ${machineLoad()}`);
   const rows = flags.models.split(',').map((model) => {
-    const runs = Array.from({ length: Number(flags.repeats) }, () => {
-      const child = [script, '--child', model, '--threads', flags.threads];
-      const output = execFileSync(process.execPath, child, { encoding: 'utf8' });
-      return JSON.parse(output.trim().split('\n').at(-1)!) as number[];
-    });
+    const runs = freshProcessRuns<number[]>(import.meta.url, model, ['--threads', flags.threads], Number(flags.repeats));
     const stages = Object.fromEntries(STAGES.map((name, i) => [name, median(runs.map((run) => run[i]!)).toFixed(1)]));
     const total = median(runs.map((run) => run.slice(0, -1).reduce((a, b) => a + b, 0))).toFixed(1);
     return { model, ...stages, 'bytes → first result': total };
   });
   console.log(`median ms of ${flags.repeats} fresh processes, ${flags.threads} thread(s)`);
   console.table(rows);
-  console.log(`load: ${execFileSync('uptime').toString().trim()}`);
+  console.log(`load: ${machineLoad()}`);
 }
 
 if (flags.child !== undefined) await coldStart(flags.child);

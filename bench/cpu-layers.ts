@@ -10,7 +10,6 @@
  * int16 runs on the file's calibration (docs/FORMAT.md §7.1): shipped files carry theirs, seeded ones are built
  * calibrated when int16 is asked for (bench/models.ts).
  */
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { FastCpuExecutor, type Precision } from '../src/backends/cpu-fast/index.js';
@@ -20,6 +19,7 @@ import { optimize } from '../src/graph/passes/optimize.js';
 import { mulberry32 } from '../src/models/random.js';
 import { planGraph } from '../src/plan/plan.js';
 import { benchModelBytes } from './models.js';
+import { machineLoad } from './report.js';
 import { median } from './stats.js';
 
 async function main(): Promise<void> {
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   ]);
   console.table(stepMedians.map(({ name, op, medians }) => ({ step: name, op, ...columns(medians, 'CPU ms') })));
   console.table([...byOp].map(([op, sums]) => ({ op, ...columns(sums, 'CPU ms (sum of step medians)') })));
-  console.log(`load: ${execFileSync('uptime').toString().trim()}`);
+  console.log(`load: ${machineLoad()}`);
   for (const { executor } of contenders) executor.dispose();
 }
 

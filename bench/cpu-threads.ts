@@ -8,7 +8,6 @@
  * `npm run bench:cpu-threads [-- --models vgg7,resnet18-224 --threads 2 --batch 1 --rounds 7]`.
  */
 import { readFile } from 'node:fs/promises';
-import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { FastCpuExecutor } from '../src/backends/cpu-fast/index.js';
 import { readTwnFile } from '../src/format/reader.js';
@@ -18,6 +17,7 @@ import type { GraphNode } from '../src/graph/ir.js';
 import { mulberry32 } from '../src/models/random.js';
 import { planGraph } from '../src/plan/plan.js';
 import { benchModelBytes } from './models.js';
+import { machineLoad } from './report.js';
 import { median } from './stats.js';
 
 interface StepProfile {
@@ -39,7 +39,6 @@ function timed(run: () => void): { wallMs: number; cpuMs: number } {
   return { wallMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
 }
 
-const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
 const fixed = (values: number[], digits = 2) => values.map((value) => value.toFixed(digits)).join(' / ');
 
 async function benchNet(net: string, threads: number, batch: number, rounds: number): Promise<void> {
@@ -59,7 +58,7 @@ async function benchNet(net: string, threads: number, batch: number, rounds: num
     throw new Error(`${net}: ${threads} threads differ from 1`);
   }
 
-  const loadBefore = load();
+  const loadBefore = machineLoad();
   const singleRuns: { wallMs: number; cpuMs: number }[] = [];
   const multiRuns: { wallMs: number; cpuMs: number }[] = [];
   for (let round = 0; round < rounds; round++) {
@@ -71,7 +70,7 @@ async function benchNet(net: string, threads: number, batch: number, rounds: num
   console.log(
     `\n${net} batch ${batch}: 1 thread ${oneMs.toFixed(1)} ms, ` +
       `${threads} threads ${manyMs.toFixed(1)} ms, speed-up ${(oneMs / manyMs).toFixed(2)}× ` +
-      `(medians of ${rounds}, interleaved; load ${loadBefore} → ${load()})`,
+      `(medians of ${rounds}, interleaved; load ${loadBefore} → ${machineLoad()})`,
   );
   // What threads add to the work, whatever the load: the process's CPU time per run, every thread's (spins included).
   console.log(

@@ -11,7 +11,6 @@
  * (src/backends/webgpu/kernel-policy.ts) instead of the device's choice; each line also says which variant ran and
  * how long its pipeline took to create.
  */
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { acquireDevice } from '../src/backends/webgpu/device.js';
@@ -36,6 +35,7 @@ import { optimize } from '../src/graph/passes/optimize.js';
 import { planGraph } from '../src/plan/plan.js';
 import { seededRandom } from '../src/models/random.js';
 import { benchModelBytes } from './models.js';
+import { machineLoad } from './report.js';
 import { median } from './stats.js';
 
 const DEFAULT_LAYERS = [
@@ -131,7 +131,7 @@ async function measureLayer(device: GPUDevice, model: string, layer: string, bat
 }
 
 const { device } = await acquireDevice();
-console.log(`load: ${execFileSync('uptime').toString().trim()}`);
+console.log(`load: ${machineLoad()}`);
 for (const entry of flags.layers.split(',')) {
   const [model, layer] = entry.split(':') as [string, string];
   console.log(await measureLayer(device, model, layer, Number(flags.batch)));
