@@ -65,6 +65,14 @@ function bitCount(word: number): number {
   return Math.imul((bits + (bits >> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
+/** Where {@link ternarySignedIndices} writes, and what it writes for each index. */
+export interface SignedIndexOptions {
+  /** Each index k is written as map[k] (rowLength entries), e.g. where weight k reads its input; default k itself. */
+  readonly map?: Int32Array;
+  /** The array to write the `length` entries into, e.g. a view of WebAssembly memory; default a new Int32Array. */
+  readonly allocate?: (length: number) => Int32Array;
+}
+
 /**
  * Per row, the indices k of its +1 codes, then those of its −1 codes, both ascending, read off the packed words a
  * word and a nonzero code at a time (no row is unpacked). starts[2o] is where row o's +1 indices begin, starts[2o + 1]
@@ -73,39 +81,53 @@ function bitCount(word: number): number {
 export function ternarySignedIndices(
   words: Uint32Array,
   shape: readonly number[],
+  { map, allocate = (length) => new Int32Array(length) }: SignedIndexOptions = {},
 ): { indices: Int32Array; starts: Int32Array } {
   const { rows, rowLength } = ternaryRows(shape);
   const rowWords = ternaryRowWords(rowLength);
   if (words.length !== rows * rowWords) {
     throw new RangeError(`expected ${rows * rowWords} words for shape [${shape.join(', ')}], got ${words.length}`);
   }
+  if (map !== undefined && map.length < rowLength) {
+    throw new RangeError(`map has ${map.length} entries, a row has ${rowLength}`);
+  }
   // As int32, so that V8 keeps every value in a register (a u32 above 2^31 would be a heap number).
   const signed = new Int32Array(words.buffer, words.byteOffset, words.length);
-  let nonZero = 0;
-  for (let i = 0; i < signed.length; i++) {
-    const word = signed[i]!;
-    if ((word & (word >> 1) & LOW_BITS) !== 0) throw new RangeError(`invalid ternary code 3 in word ${i}`);
-    nonZero += bitCount(word & LOW_BITS) + bitCount((word >> 1) & LOW_BITS);
-  }
-  const indices = new Int32Array(nonZero);
+  // The first pass checks the codes and counts each row's +1 and −1 codes, so the second writes each code once, in
+  // place: +1 indices from starts[2o] on, −1 indices from starts[2o + 1] on.
   const starts = new Int32Array(2 * rows + 1);
-  let next = 0;
+  let total = 0;
   for (let o = 0; o < rows; o++) {
-    for (let sign = 0; sign < 2; sign++) {
-      starts[2 * o + sign] = next;
-      for (let w = 0; w < rowWords; w++) {
-        const word = signed[o * rowWords + w]!;
-        // The low bit of each code that is 1 (+1, sign 0) or 2 (−1, sign 1); code 3 was rejected above.
-        let bits = (sign === 0 ? word & ~(word >> 1) : (word >> 1) & ~word) & LOW_BITS;
-        while (bits !== 0) {
-          const lowest = bits & -bits;
-          indices[next++] = w * CODES_PER_WORD + ((31 - Math.clz32(lowest)) >> 1);
-          bits ^= lowest;
-        }
+    let positive = 0;
+    let negative = 0;
+    for (let i = o * rowWords, end = i + rowWords; i < end; i++) {
+      const word = signed[i]!;
+      if ((word & (word >> 1) & LOW_BITS) !== 0) throw new RangeError(`invalid ternary code 3 in word ${i}`);
+      positive += bitCount(word & LOW_BITS); // code 3 was rejected just above
+      negative += bitCount((word >> 1) & LOW_BITS);
+    }
+    starts[2 * o] = total;
+    starts[2 * o + 1] = total + positive;
+    total += positive + negative;
+  }
+  starts[2 * rows] = total;
+  const indices = allocate(total);
+  const lookup = map ?? Int32Array.from({ length: rowLength }, (_, k) => k);
+  for (let o = 0; o < rows; o++) {
+    let plus = starts[2 * o]!;
+    let minus = starts[2 * o + 1]!;
+    for (let w = 0; w < rowWords; w++) {
+      const word = signed[o * rowWords + w]!;
+      const base = w * CODES_PER_WORD;
+      // The low bit of each code that is 1 (+1) or 2 (−1); code 3 was rejected above.
+      for (let bits = word & ~(word >> 1) & LOW_BITS; bits !== 0; bits &= bits - 1) {
+        indices[plus++] = lookup[base + ((31 - Math.clz32(bits & -bits)) >> 1)]!;
+      }
+      for (let bits = (word >> 1) & ~word & LOW_BITS; bits !== 0; bits &= bits - 1) {
+        indices[minus++] = lookup[base + ((31 - Math.clz32(bits & -bits)) >> 1)]!;
       }
     }
   }
-  starts[2 * rows] = next;
   return { indices, starts };
 }
 

@@ -140,6 +140,10 @@ export class WasmArena {
     return new Float32Array(this.memory.buffer, address, length);
   }
 
+  i32(address: number, length: number): Int32Array {
+    return new Int32Array(this.memory.buffer, address, length);
+  }
+
   /** Runs a phase's tasks (TASK_INTS each) one after another on this thread, with `scratch` as the thread scratch. */
   runTasks(tasks: Int32Array, scratch: number): void {
     const functions = this.tasks;

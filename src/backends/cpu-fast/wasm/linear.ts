@@ -99,17 +99,49 @@ function weightOf(node: GraphNode, tensors: ReadonlyMap<string, Tensor>): Tensor
 }
 
 /**
- * Per output channel, the k of its +1 weights then of its −1 weights (ternary), or every k (float), as lists that a
- * geometry turns into byte offsets.
+ * Byte offset within a grid (see Grid) at which each weight k of an output channel's row reads its input, tap by
+ * tap: channel-major, then the kernel's rows and columns, as the weights are laid out.
  */
-function weightLists(weight: Tensor): { k: Int32Array; starts: Int32Array; outChannels: number; rowLength: number } {
-  const [outChannels = 0, ...rest] = weight.shape;
-  const rowLength = rest.reduce((product, extent) => product * extent, 1);
-  if (weight.dtype !== 'ternary2') {
-    return { k: Int32Array.from({ length: rowLength }, (_, k) => k), starts: new Int32Array(0), outChannels, rowLength };
+function gridOffsets(
+  rowLength: number,
+  [kernelH, kernelW]: readonly [number, number],
+  [strideY, strideX]: readonly [number, number],
+  grid: Grid,
+  elementBytes: number,
+): Int32Array {
+  const planeBytes = elementBytes * grid.planeH * grid.planeW;
+  // Tap (i, j) reads phase plane (i mod strideY, j mod strideX), at row ⌊i/strideY⌋ and column ⌊j/strideX⌋.
+  const tapOffsets: number[] = [];
+  for (let i = 0; i < kernelH; i++) {
+    for (let j = 0; j < kernelW; j++) {
+      const phase = (i % strideY) * grid.phasesX + (j % strideX);
+      const column = Math.floor(i / strideY) * grid.planeW + Math.floor(j / strideX);
+      tapOffsets.push(phase * planeBytes + elementBytes * column);
+    }
   }
-  const { indices: k, starts } = ternarySignedIndices(weight.data as Uint32Array, weight.shape);
-  return { k, starts, outChannels, rowLength };
+  const offsets = new Int32Array(rowLength);
+  for (let k = 0, channelStart = 0; k < rowLength; channelStart += grid.channelBytes) {
+    for (const tapOffset of tapOffsets) offsets[k++] = channelStart + tapOffset;
+  }
+  return offsets;
+}
+
+/**
+ * A conv2d weight's offset list in the arena, written in place: every k's offset (float weights), or per output
+ * channel the offsets of its +1 weights then of its −1 weights, behind a table of where each list starts (ternary).
+ * The address the kernels read (BOUNDS), or undefined when the arena cannot grow that far.
+ */
+function storeOffsetLists(weight: Tensor, offsets: Int32Array, regions: ArenaRegions): number | undefined {
+  if (weight.dtype !== 'ternary2') return regions.store(offsets);
+  let address: number | undefined;
+  const allocate = (length: number) => {
+    address = regions.allocate(4 * length);
+    return address === undefined ? new Int32Array(length) : regions.arena.i32(address, length);
+  };
+  const { starts } = ternarySignedIndices(weight.data as Uint32Array, weight.shape, { map: offsets, allocate });
+  if (address === undefined) return undefined;
+  const listsAt = address;
+  return regions.store(starts.map((start) => listsAt + 4 * start));
 }
 
 /** Where a conv2d reads its input: the input itself (stride 1, no padding) or a padded, phase-split grid. */
@@ -124,10 +156,8 @@ interface Grid {
   readonly imageBytes: number;
 }
 
-/** A weight in an arena: its lists, and what has been stored for it (shared by every layer reading the tensor). */
+/** A weight in an arena: what has been stored for it (shared by every layer reading the tensor). */
 interface CompiledWeight {
-  /** conv2d only (dense reads the packed codes). */
-  lists?: ReturnType<typeof weightLists>;
   /** Float rows (dense: the packed codes too), stored on first use. */
   stored?: number | undefined;
   /** Offset lists (and ternary bounds) per grid shape and window. */
@@ -153,9 +183,9 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
   /** Bytes per grid element: f32 values or int16 codes. */
   const elementBytes = int16 ? 2 : 4;
   const compiled = compiledWeight(weight, regions);
-  const lists = (compiled.lists ??= weightLists(weight));
+  const rowLength = weight.shape.slice(1).reduce((product, extent) => product * extent, 1);
   const bounds = compiled.bounds;
-  const { multiplier, bias } = epilogueInArena(node, graph, lists.outChannels, regions, int16);
+  const { multiplier, bias } = epilogueInArena(node, graph, weight.shape[0] ?? 0, regions, int16);
   const weights = compiled.stored;
   if (multiplier === undefined || bias === undefined || weights === undefined) return undefined;
   const [kernelH, kernelW] = attrs.kernel;
@@ -166,23 +196,8 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
     const key = [grid.planeW, grid.planeH, grid.channelBytes, kernelW, strideY, strideX, grid.phasesX, elementBytes]
       .join(' ');
     if (!bounds.has(key)) {
-      const planeBytes = elementBytes * grid.planeH * grid.planeW;
-      const taps = kernelH * kernelW;
-      // Where each tap (i, j) reads within a channel's grid, once; then one lookup and one multiply-add per weight.
-      const tapOffsets = Int32Array.from({ length: taps }, (_, tap) => {
-        const [i, j] = [Math.floor(tap / kernelW), tap % kernelW];
-        const phase = (i % strideY) * grid.phasesX + (j % strideX);
-        const column = Math.floor(i / strideY) * grid.planeW + Math.floor(j / strideX);
-        return phase * planeBytes + elementBytes * column;
-      });
-      const offsets = new Int32Array(lists.k.length);
-      for (let at = 0; at < offsets.length; at++) {
-        const k = lists.k[at]!;
-        const channel = Math.floor(k / taps);
-        offsets[at] = channel * grid.channelBytes + tapOffsets[k - channel * taps]!;
-      }
-      const address = regions.store(offsets);
-      bounds.set(key, address === undefined || !ternary ? address : regions.store(lists.starts.map((start) => address + 4 * start)));
+      const offsets = gridOffsets(rowLength, attrs.kernel, attrs.stride, grid, elementBytes);
+      bounds.set(key, storeOffsetLists(weight, offsets, regions));
     }
     return bounds.get(key);
   };
@@ -225,7 +240,7 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         fields[F.OUT_CHANNEL] = 4 * outHeight * outWidth;
         fields[F.BOUNDS] = boundsAddress;
         fields[F.WEIGHTS] = weights;
-        fields[F.ROW_LENGTH] = lists.rowLength;
+        fields[F.ROW_LENGTH] = rowLength;
         fields[F.CHUNK] = int16 ? 4 * int16Chunk(int16.qmax) : 0;
         const descriptor = stepRegions.store(fields);
         if (descriptor === undefined) return undefined;
