@@ -201,7 +201,7 @@ function describeBackend(info: ModelInfo): string {
   const name =
     kind === 'webgpu'
       ? `WebGPU${adapter ? ` · ${adapter.name}` : ''}`
-      : `CPU (${code}${thread === 'worker' ? ', in a Web Worker' : ''})`;
+      : `CPU (${code}, ${thread === 'worker' ? 'in a Web Worker' : "on the page's thread"})`;
   return `${name} — ${reason}`;
 }
 

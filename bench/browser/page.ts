@@ -65,7 +65,8 @@ function onnxRuntime(name: string, twin: Uint8Array, inputName: string, sampleSh
   };
 }
 
-function ours(name: string, bytes: Uint8Array, cpuWorker = true, precision = 'float32'): Contender {
+/** `cpuWorker` undefined: where the backend puts it by default (the table notes which thread it chose). */
+function ours(name: string, bytes: Uint8Array, cpuWorker?: boolean, precision = 'float32'): Contender {
   let model: TwnModel | undefined;
   // `threads` and `precision` are passed as asked; the backend reports in info.backend what it ran with.
   const options = (suite === 'webgpu' ? { backend: 'webgpu' } : { backend: 'cpu', threads, cpuWorker, precision }) as
@@ -79,9 +80,10 @@ function ours(name: string, bytes: Uint8Array, cpuWorker = true, precision = 'fl
     run: (input, batch) => model!.run(input, batch),
     note() {
       if (suite !== 'cpu') return undefined;
-      const backend = model!.info.backend as { threads?: number; precision?: string; precisionReason?: string };
+      const backend = model!.info.backend as { threads?: number; precision?: string; thread: string };
       const ran = backend.threads ?? 1;
       const notes = [
+        ...(cpuWorker === undefined ? [backend.thread === 'worker' ? 'in the worker' : "on the page's thread"] : []),
         ...(ran !== threads ? [`ran ${ran} thread${ran === 1 ? '' : 's'}`] : []),
         ...((backend.precision ?? 'float32') !== precision ? [`ran ${backend.precision ?? 'float32'}`] : []),
       ];
@@ -148,12 +150,14 @@ async function benchOne(
     onnxRuntime(suite === 'webgpu' ? 'ORT webgpu' : 'ORT wasm', onnxTwin(graph), graph.input.name, sampleShape),
     ...(suite === 'webgpu'
       ? [ours('ours webgpu', bytes)]
-      // In its Web Worker as users get it, and on the page's thread like ORT, which shows what the hand-offs cost;
-      // other precisions in the worker only.
+      // As users get it (by default the page's thread for short runs, the worker for long ones), then forced into its
+      // Web Worker and onto the page's thread like ORT, which shows what the hand-offs cost; other precisions by
+      // default only.
       : [
-        ours('ours cpu worker', bytes),
+        ours('ours cpu', bytes),
+        ours('ours cpu worker', bytes, true),
         ours('ours cpu page', bytes, false),
-        ...precisions.filter((p) => p !== 'float32').map((p) => ours(`ours cpu worker ${p}`, bytes, true, p)),
+        ...precisions.filter((p) => p !== 'float32').map((p) => ours(`ours cpu ${p}`, bytes, undefined, p)),
       ]),
   ];
   try {

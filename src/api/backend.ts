@@ -53,8 +53,11 @@ export interface BackendOptions {
   /** A device the caller already holds: used as is, never destroyed by the model. */
   device?: GPUDevice;
   /**
-   * Run the CPU backend in a dedicated Web Worker, so classification never blocks the page (default true). Ignored
-   * where there are no workers, and in Node, where the CPU backend runs on the calling thread.
+   * true: run the CPU backend in a dedicated Web Worker, so classification never blocks the page; false: on the
+   * calling thread. Default: the calling thread for runs of under 40 M multiply-adds (LeNet-5 up to 9 images, about
+   * 3 ms on one core), where the worker's two message hand-offs would cost about as much as the run, the worker for
+   * longer ones; `info.backend.threadReason` says which and why. Ignored where there are no workers, and in Node,
+   * where the CPU backend runs on the calling thread.
    */
   cpuWorker?: boolean;
   /**

@@ -1,14 +1,17 @@
-import { FastCpuExecutor, threadsPayOff } from '../backends/cpu-fast/index.js';
+import { FastCpuExecutor, multiplyAddsPerImage, threadsPayOff } from '../backends/cpu-fast/index.js';
 import type { CpuKernels, FastCpuOptions, Precision } from '../backends/cpu-fast/options.js';
 import { TwnDeviceError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import type { WebGpuModel } from '../backends/webgpu/executor.js';
 import type { BackendChoice, ExecutionThread } from './backend.js';
+import { pageThreadBatch, routedExecutor } from './page-thread.js';
 
 /** What the model needs from a backend: run a batch to the graph's output, and free everything. */
 export interface Executor {
   /** Where the work runs: the CPU backend in a Web Worker, or this thread. */
   readonly thread: ExecutionThread;
+  /** CPU only: why it runs there (options.cpuWorker, the run's size, the environment). */
+  readonly threadReason?: string;
   /** The CPU backend's inner loops and threads (absent on WebGPU), and why fewer threads run than were asked for. */
   readonly kernels?: CpuKernels;
   readonly threads?: number;
@@ -20,7 +23,10 @@ export interface Executor {
 }
 
 export interface ExecutorOptions {
-  /** Run the CPU backend in a Web Worker where there is one (default true; never in Node). */
+  /**
+   * true: the CPU backend runs in a Web Worker where there is one (never in Node); false: on this thread; default:
+   * this thread for short runs (page-thread.ts), the worker otherwise.
+   */
   readonly cpuWorker?: boolean;
   /** Each backend refuses a run whose activations need more bytes (plan.ts DEFAULT_MAX_RUN_BYTES when absent). */
   readonly maxRunBytes?: number;
@@ -52,17 +58,7 @@ export async function createExecutor(graph: Graph, choice: BackendChoice, option
       const single = await createExecutor(graph, choice, { ...options, threads: 1 });
       return { ...single, threadsReason: 'the model is too small for threads to pay off (under 5 M multiply-adds per image)' };
     }
-    const cpuOptions = { maxRunBytes: options.maxRunBytes, threads: requested, precision: options.precision };
-    if (options.cpuWorker === false || !workersAvailable()) return cpuExecutor(graph, cpuOptions);
-    try {
-      // Loaded on demand, like the GPU kernels: Node never evaluates the inlined worker.
-      const { createWorkerExecutor } = await import('./worker-executor.js');
-      return await createWorkerExecutor(graph, cpuOptions);
-    } catch {
-      // The file was validated on this thread already, so a failure here is the environment's (a CSP that forbids
-      // blob: workers, say): the model still runs, on this thread, and model.info.backend.thread says so.
-      return cpuExecutor(graph, cpuOptions);
-    }
+    return cpuBackend(graph, { maxRunBytes: options.maxRunBytes, threads: requested, precision: options.precision }, options.cpuWorker);
   }
   const device = choice.device;
   // Loaded on demand so CPU-only pages never fetch the kernels and their shaders.
@@ -112,6 +108,36 @@ async function cpuExecutor(graph: Graph, options: FastCpuOptions): Promise<Execu
       cpu = undefined;
     },
   };
+}
+
+/** The CPU backend where `cpuWorker` says, or by default where a run of the model's size is best off. */
+async function cpuBackend(graph: Graph, options: FastCpuOptions, cpuWorker: boolean | undefined): Promise<Executor> {
+  const here = async (threadReason: string) => ({ ...(await cpuExecutor(graph, options)), threadReason });
+  if (!workersAvailable()) return here('no Web Workers here (Node): the calling thread');
+  if (cpuWorker === false) return here('cpuWorker: false');
+  if (cpuWorker === true) return workerOrPage(graph, options, 'cpuWorker: true');
+  const perImage = multiplyAddsPerImage(graph);
+  const maxPageBatch = pageThreadBatch(perImage);
+  const work = `${(perImage / 1e6).toPrecision(2)} M multiply-adds per image`;
+  if (maxPageBatch === 0) return workerOrPage(graph, options, `${work}: long runs, kept off the page's thread`);
+  const reason =
+    `${work}: runs of up to ${maxPageBatch} images are short (the Web Worker's message hand-offs would cost about ` +
+    'as much), so they run on the calling thread; larger batches run in the worker';
+  return routedExecutor(await cpuExecutor(graph, options), maxPageBatch, () => workerOrPage(graph, options, reason), reason);
+}
+
+/** The CPU backend in a Web Worker, or on this thread if the environment will not start one. */
+async function workerOrPage(graph: Graph, options: FastCpuOptions, threadReason: string): Promise<Executor> {
+  try {
+    // Loaded on demand, like the GPU kernels: Node never evaluates the inlined worker.
+    const { createWorkerExecutor } = await import('./worker-executor.js');
+    return { ...(await createWorkerExecutor(graph, options)), threadReason };
+  } catch (error) {
+    // The file was validated on this thread already, so a failure here is the environment's (a CSP that forbids
+    // blob: workers, say): the model still runs, on this thread, and model.info.backend says why.
+    const why = error instanceof Error ? error.message : String(error);
+    return { ...(await cpuExecutor(graph, options)), threadReason: `the Web Worker could not start (${why})` };
+  }
 }
 
 /** A browser (or any non-Node runtime) with dedicated workers. */

@@ -56,9 +56,16 @@ export interface ModelInfo {
   readonly backend: RunningBackend;
 }
 
-/** The backend, the thread it runs on ('worker' for the CPU backend in browsers unless turned off), its kernels. */
+/** The backend, the thread it runs on, its kernels. */
 export interface RunningBackend extends BackendInfo {
+  /**
+   * 'worker': the CPU backend in a Web Worker (browsers, for models whose runs are long, or cpuWorker: true); 'main':
+   * the calling thread (WebGPU, Node, cpuWorker: false, and by default a model whose runs are short; its batches too
+   * big to be short still run in a worker, see threadReason).
+   */
   readonly thread: ExecutionThread;
+  /** CPU only: why it runs there (cpuWorker, the model's work per image, or the environment). */
+  readonly threadReason?: string;
   /**
    * CPU only: 'wasm-simd' where the engine runs WebAssembly SIMD (every current browser and Node), else 'js' (no
    * WebAssembly, or a Content-Security-Policy without 'wasm-unsafe-eval'), about 2–4× slower.

@@ -76,13 +76,14 @@ async function readBytes(source: ModelSource, options: LoadOptions): Promise<Cac
 
 function backendInfo(choice: BackendChoice, executor: Executor): Omit<RunningBackend, 'precision'> {
   const { kind, requested, reason, adapter } = choice;
-  const { thread, kernels, threads, threadsReason } = executor;
+  const { thread, threadReason, kernels, threads, threadsReason } = executor;
   return {
     kind,
     requested,
     reason,
     ...(adapter && { adapter }),
     thread,
+    ...(threadReason !== undefined && { threadReason }),
     ...(kernels && { kernels }),
     ...(threads !== undefined && { threads }),
     ...(threadsReason !== undefined && { threadsReason }),

@@ -52,9 +52,11 @@ export function writeScratchApp(dir: string, tarball: string, model: Uint8Array,
     join(dir, 'main.ts'),
     `import { loadModel, TwnError, type BackendRequest, type Prediction } from 'twn-webgpu';
 
-const backend = (new URLSearchParams(location.search).get('backend') ?? 'auto') as BackendRequest;
+const query = new URLSearchParams(location.search);
+const backend = (query.get('backend') ?? 'auto') as BackendRequest;
+const cpuWorker = query.has('cpuWorker') ? query.get('cpuWorker') === 'true' : undefined;
 try {
-  const model = await loadModel('/model.twn', { backend });
+  const model = await loadModel('/model.twn', { backend, cpuWorker });
   const image = new Image();
   image.src = '/digit.png';
   await image.decode();

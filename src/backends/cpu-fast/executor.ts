@@ -289,6 +289,11 @@ const THREADS_MIN_WORK = 5_000_000;
 
 /** Whether `graph` (optimized) has enough work per image for helper threads to pay off. */
 export function threadsPayOff(graph: Graph): boolean {
+  return multiplyAddsPerImage(graph) >= THREADS_MIN_WORK;
+}
+
+/** The conv2d/dense work of one image of `graph` (optimized): a ternary layer's adds count as multiply-adds. */
+export function multiplyAddsPerImage(graph: Graph): number {
   const shapes = inferShapes(graph, 1);
   let work = 0;
   for (const node of graph.nodes) {
@@ -297,7 +302,7 @@ export function threadsPayOff(graph: Graph): boolean {
     const output = shapes.get(node.outputs[0]!)!;
     work += (elementCount(weight.shape) * elementCount(output)) / (weight.shape[0] ?? 1);
   }
-  return work >= THREADS_MIN_WORK;
+  return work;
 }
 
 /** How long threadInfo() waits for helpers to compile the kernels (they join whenever they are ready anyway). */

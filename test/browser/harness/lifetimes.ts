@@ -58,7 +58,7 @@ export const lifetimes = {
   },
 
   async loadInWorker(): Promise<string> {
-    workerModel = await loadModel(lenet, { backend: 'cpu' });
+    workerModel = await loadModel(lenet, { backend: 'cpu', cpuWorker: true });
     await workerModel.run(image);
     return workerModel.info.backend.thread;
   },
@@ -71,7 +71,7 @@ export const lifetimes = {
 
   /** Loads the tiny net on `backend` (a fresh WebGPU device, or the CPU in a worker) for `soak`. */
   async loadForSoak(backend: 'webgpu' | 'cpu'): Promise<void> {
-    const options = backend === 'webgpu' ? { device: (await acquireDevice()).device } : { backend };
+    const options = backend === 'webgpu' ? { device: (await acquireDevice()).device } : { backend, cpuWorker: true };
     soakModel = await loadModel(tinyNet(), options);
   },
 
