@@ -308,6 +308,17 @@ export const OP_CASES: readonly OpCaseSpec[] = [
   dense('float K = 130, 20 out, batch 5 (GEMV, partial last quad)', 79, {
     weight: 'f32', batch: 5, inFeatures: 130, outFeatures: 20, scale: true, bias: true,
   }),
+  // Batches 2 and 8: whole passes of DENSE_SAMPLES samples over each weight row, nothing left one by one.
+  dense('K = 96, 17 out, batch 2, per-channel α, bias', 80, {
+    ...ternary, alpha: 'channel', batch: 2, inFeatures: 96, outFeatures: 17, bias: true,
+  }),
+  dense('K = 300 (not whole words), 33 out, batch 8, scale, bias, relu', 81, {
+    ...ternary, batch: 8, inFeatures: 300, outFeatures: 33, scale: true, bias: true, activation: 'relu',
+  }),
+  dense('float K = 66, 9 out, batch 2, bias', 82, { weight: 'f32', batch: 2, inFeatures: 66, outFeatures: 9, bias: true }),
+  dense('float K = 131, 14 out, batch 8, residual', 83, {
+    weight: 'f32', batch: 8, inFeatures: 131, outFeatures: 14, residual: true,
+  }),
   dense('float K = 33, 10 out, bias', 35, { weight: 'f32', batch: 1, inFeatures: 33, outFeatures: 10, bias: true }),
   dense('float K = 20, 7 out, batch 3, bias', 36, { weight: 'f32', batch: 3, inFeatures: 20, outFeatures: 7, bias: true }),
   dense('float K = 45, 6 out, batch 11, scale, relu', 37, {
