@@ -65,36 +65,18 @@ function bitCount(word: number): number {
   return Math.imul((bits + (bits >> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
-/** Where {@link ternarySignedIndices} writes, and what it writes for each index. */
-export interface SignedIndexOptions {
-  /** Each index k is written as map[k] (rowLength entries), e.g. where weight k reads its input; default k itself. */
-  readonly map?: Int32Array;
-  /** The array to write the `length` entries into, e.g. a view of WebAssembly memory; default a new Int32Array. */
-  readonly allocate?: (length: number) => Int32Array;
-}
-
 /**
- * Per row, the indices k of its +1 codes, then those of its −1 codes, both ascending, read off the packed words a
- * word and a nonzero code at a time (no row is unpacked). starts[2o] is where row o's +1 indices begin, starts[2o + 1]
- * its −1 indices, starts[2·rows] the end. Throws RangeError like {@link unpackTernary}.
+ * Where each row's lists begin in {@link ternarySignedIndices}: starts[2o] its +1 indices, starts[2o + 1] its −1
+ * indices, starts[2·rows] the end; counted a word at a time. Throws RangeError like {@link unpackTernary}.
  */
-export function ternarySignedIndices(
-  words: Uint32Array,
-  shape: readonly number[],
-  { map, allocate = (length) => new Int32Array(length) }: SignedIndexOptions = {},
-): { indices: Int32Array; starts: Int32Array } {
+export function ternarySignedStarts(words: Uint32Array, shape: readonly number[]): Int32Array {
   const { rows, rowLength } = ternaryRows(shape);
   const rowWords = ternaryRowWords(rowLength);
   if (words.length !== rows * rowWords) {
     throw new RangeError(`expected ${rows * rowWords} words for shape [${shape.join(', ')}], got ${words.length}`);
   }
-  if (map !== undefined && map.length < rowLength) {
-    throw new RangeError(`map has ${map.length} entries, a row has ${rowLength}`);
-  }
   // As int32, so that V8 keeps every value in a register (a u32 above 2^31 would be a heap number).
   const signed = new Int32Array(words.buffer, words.byteOffset, words.length);
-  // The first pass checks the codes and counts each row's +1 and −1 codes, so the second writes each code once, in
-  // place: +1 indices from starts[2o] on, −1 indices from starts[2o + 1] on.
   const starts = new Int32Array(2 * rows + 1);
   let total = 0;
   for (let o = 0; o < rows; o++) {
@@ -111,20 +93,34 @@ export function ternarySignedIndices(
     total += positive + negative;
   }
   starts[2 * rows] = total;
-  const indices = allocate(total);
-  const lookup = map ?? Int32Array.from({ length: rowLength }, (_, k) => k);
+  return starts;
+}
+
+/**
+ * Per row, the indices k of its +1 codes, then those of its −1 codes, both ascending, read off the packed words a
+ * word and a nonzero code at a time (no row is unpacked); `starts` as {@link ternarySignedStarts} gives them.
+ */
+export function ternarySignedIndices(
+  words: Uint32Array,
+  shape: readonly number[],
+): { indices: Int32Array; starts: Int32Array } {
+  const starts = ternarySignedStarts(words, shape);
+  const { rows, rowLength } = ternaryRows(shape);
+  const rowWords = ternaryRowWords(rowLength);
+  const signed = new Int32Array(words.buffer, words.byteOffset, words.length);
+  const indices = new Int32Array(starts[2 * rows]!);
   for (let o = 0; o < rows; o++) {
     let plus = starts[2 * o]!;
     let minus = starts[2 * o + 1]!;
     for (let w = 0; w < rowWords; w++) {
       const word = signed[o * rowWords + w]!;
       const base = w * CODES_PER_WORD;
-      // The low bit of each code that is 1 (+1) or 2 (−1); code 3 was rejected above.
+      // The low bit of each code that is 1 (+1) or 2 (−1); code 3 was rejected by ternarySignedStarts.
       for (let bits = word & ~(word >> 1) & LOW_BITS; bits !== 0; bits &= bits - 1) {
-        indices[plus++] = lookup[base + ((31 - Math.clz32(bits & -bits)) >> 1)]!;
+        indices[plus++] = base + ((31 - Math.clz32(bits & -bits)) >> 1);
       }
       for (let bits = (word >> 1) & ~word & LOW_BITS; bits !== 0; bits &= bits - 1) {
-        indices[minus++] = lookup[base + ((31 - Math.clz32(bits & -bits)) >> 1)]!;
+        indices[minus++] = base + ((31 - Math.clz32(bits & -bits)) >> 1);
       }
     }
   }

@@ -9,6 +9,9 @@ import { WasmArena } from '../../src/backends/cpu-fast/wasm/arena.js';
 import { signedLeb, unsignedLeb } from '../../src/backends/cpu-fast/wasm/encode.js';
 import { kernelModules, TERNARY_FUNCTIONS } from '../../src/backends/cpu-fast/wasm/kernels.js';
 import { readTwnFile } from '../../src/format/reader.js';
+import {
+  packTernary, ternaryRowWords, ternarySignedIndices, ternarySignedStarts,
+} from '../../src/format/ternary-pack.js';
 import { graphFromFile } from '../../src/graph/from-file.js';
 import { buildVgg7 } from '../../src/models/index.js';
 import { seededRandom } from '../../src/models/random.js';
@@ -127,6 +130,34 @@ describe('arena', () => {
     const again = space.allocate(4_000_000 + 128)!;
     expect(again).toBe(large); // all three coalesced
     expect([...new Int32Array(space.memory.buffer, again, 4)]).toEqual([0, 0, 0, 0]);
+  });
+
+  it('hands out zeroed memory where a region released at the top was', () => {
+    const space = arena();
+    const below = space.allocate(64)!;
+    const top = space.store(new Int32Array(1000).fill(-1))!;
+    space.release(top, 4000);
+    expect(space.allocate(8000)).toBe(top); // the top moved back down: the same place, larger
+    expect(new Int32Array(space.memory.buffer, top, 2000).every((value) => value === 0)).toBe(true);
+    expect(below).toBeLessThan(top);
+  });
+
+  it.each([1, 16, 17, 33, 1152])('writes ternarySignedIndices\' lists, each k mapped (K = %i)', (rowLength) => {
+    const space = arena();
+    const rows = 6;
+    const random = seededRandom(rowLength);
+    const codes = Array.from({ length: rows * rowLength }, () => Math.floor(random.uniform(0, 3)) - 1);
+    codes.fill(0, 2 * rowLength, 3 * rowLength); // an all-zero row
+    codes.fill(-1, 4 * rowLength, 5 * rowLength); // a row of −1 only
+    const words = packTernary(codes, [rows, rowLength]);
+    const map = Int32Array.from({ length: rowLength }, (_, k) => 12 * k + 7);
+    const { indices, starts } = ternarySignedIndices(words, [rows, rowLength]);
+    expect([...ternarySignedStarts(words, [rows, rowLength])]).toEqual([...starts]);
+    const lists = space.allocate(4 * indices.length + 8)!;
+    space.i32(lists + 4 * indices.length, 2).fill(-5);
+    expect(space.signedOffsets(space.store(words)!, ternaryRowWords(rowLength), starts, map, lists)).toBe(true);
+    expect([...space.i32(lists, indices.length)]).toEqual([...indices].map((k) => 12 * k + 7));
+    expect([...space.i32(lists + 4 * indices.length, 2)]).toEqual([-5, -5]); // nothing written past the end
   });
 });
 

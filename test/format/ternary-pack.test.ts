@@ -68,15 +68,6 @@ describe('ternary packing', () => {
     const lists = ternarySignedIndices(packTernary(codes, [rows, rowLength]), [rows, 1, rowLength]);
     expect([...lists.indices]).toEqual(expected);
     expect([...lists.starts]).toEqual(starts);
-    // Mapped and written into a caller's memory: each index k becomes map[k], in the same places.
-    const map = Int32Array.from({ length: rowLength }, (_, k) => 7 * k - 3);
-    const memory = new Int32Array(expected.length + 8).fill(-99);
-    const allocate = (length: number) => memory.subarray(4, 4 + length);
-    const mapped = ternarySignedIndices(packTernary(codes, [rows, rowLength]), [rows, rowLength], { map, allocate });
-    expect([...memory.subarray(4, 4 + expected.length)]).toEqual(expected.map((k) => 7 * k - 3));
-    expect([...memory.subarray(0, 4), ...memory.subarray(4 + expected.length)]).toEqual(new Array(8).fill(-99));
-    expect(mapped.indices.buffer).toBe(memory.buffer);
-    expect([...mapped.starts]).toEqual(starts);
     expect(() => ternarySignedIndices(Uint32Array.of(0b1100), [1, 2])).toThrow(RangeError);
     expect(() => ternarySignedIndices(new Uint32Array(2), [1, 2])).toThrow(RangeError);
   });

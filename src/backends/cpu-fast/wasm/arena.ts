@@ -1,6 +1,7 @@
 import {
   denseMaskTable, int16DenseMaskTable, kernelModules, OVERREAD_BYTES, TASK, TASK_INTS, type TaskFunction,
 } from './kernels.js';
+import { offsetListModule, type SignedOffsets } from './offset-lists.js';
 
 const PAGE_BYTES = 65_536;
 /** v128 loads stay 16-byte aligned when every region starts on a 16-byte boundary. */
@@ -28,6 +29,18 @@ function compiledKernels(shared: boolean): readonly WebAssembly.Module[] | undef
   return kernelsByMemory.get(shared);
 }
 
+/** The offset-list writer (offset-lists.ts) for each kind of memory, compiled once per thread like the kernels. */
+const offsetListsByMemory = new Map<boolean, WebAssembly.Module>();
+
+function compiledOffsetLists(shared: boolean): WebAssembly.Module {
+  let module = offsetListsByMemory.get(shared);
+  if (module === undefined) {
+    module = new WebAssembly.Module(offsetListModule({ shared, maximumPages: SHARED_MAXIMUM_PAGES }));
+    offsetListsByMemory.set(shared, module);
+  }
+  return module;
+}
+
 /**
  * The WebAssembly kernels with their memory, one per FastCpuExecutor: compiled weights, and per bound plan its
  * activations, descriptors, tasks and scratch. Regions are allocated first-fit and freed when their plan is collected,
@@ -42,12 +55,15 @@ export class WasmArena {
   /** Address 0 is never handed out, so descriptors can use 0 for "none". */
   private top = ALIGNMENT;
   private readonly tables = new Map<'float' | 'int16', number | undefined>();
+  /** The end of the highest region ever handed out: memory below it may hold a released region's bytes. */
+  private highWater = ALIGNMENT;
 
   private constructor(
     readonly memory: WebAssembly.Memory,
     /** The compiled kernel modules, for helper threads to instantiate against the same (shared) memory. */
     readonly modules: readonly WebAssembly.Module[],
     tasks: TaskFunction[],
+    private readonly writeSignedOffsets: SignedOffsets,
   ) {
     this.tasks = tasks;
   }
@@ -64,7 +80,9 @@ export class WasmArena {
       if (modules === undefined) return undefined;
       const instances = modules.map((module) => new WebAssembly.Instance(module, { env: { memory } }));
       const exports = Object.assign({}, ...instances.map((instance) => instance.exports)) as Record<string, TaskFunction>;
-      return new WasmArena(memory, modules, Object.keys(TASK).map((name) => exports[name]!));
+      const offsetLists = new WebAssembly.Instance(compiledOffsetLists(shared), { env: { memory } });
+      const signedOffsets = offsetLists.exports.signedOffsets as SignedOffsets;
+      return new WasmArena(memory, modules, Object.keys(TASK).map((name) => exports[name]!), signedOffsets);
     } catch {
       // A Content-Security-Policy without 'wasm-unsafe-eval' lands here: the JavaScript kernels run instead.
       return undefined;
@@ -90,6 +108,11 @@ export class WasmArena {
     const address = this.top;
     if (!this.reserve(address + size + OVERREAD_BYTES)) return undefined;
     this.top = address + size;
+    // Below the high-water mark lie the bytes of regions released at the top; fresh memory above it is zero.
+    if (address < this.highWater) {
+      new Uint8Array(this.memory.buffer, address, Math.min(size, this.highWater - address)).fill(0);
+    }
+    this.highWater = Math.max(this.highWater, this.top);
     return address;
   }
 
@@ -134,6 +157,22 @@ export class WasmArena {
       this.tables.set(lanes, this.store(lanes === 'float' ? denseMaskTable() : int16DenseMaskTable()));
     }
     return this.tables.get(lanes);
+  }
+
+  /**
+   * Writes a ternary weight's offset lists at `lists` (starts[2·rows] i32): per row of `rowWords` packed words stored
+   * at `words`, map[k] for each k of its +1 codes, then of its −1 codes (ternarySignedIndices' lists, each k mapped;
+   * `starts` from ternarySignedStarts). false when the memory cannot hold `starts` and `map` meanwhile.
+   */
+  signedOffsets(words: number, rowWords: number, starts: Int32Array, map: Int32Array, lists: number): boolean {
+    const startsAt = this.store(starts);
+    const mapAt = startsAt === undefined ? undefined : this.store(map);
+    if (startsAt !== undefined && mapAt !== undefined) {
+      this.writeSignedOffsets(words, rowWords, (starts.length - 1) / 2, startsAt, mapAt, lists);
+    }
+    if (mapAt !== undefined) this.release(mapAt, map.byteLength);
+    if (startsAt !== undefined) this.release(startsAt, starts.byteLength);
+    return mapAt !== undefined;
   }
 
   f32(address: number, length: number): Float32Array {

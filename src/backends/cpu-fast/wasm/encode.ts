@@ -66,8 +66,11 @@ export const op = {
   i32DivS: 0x6d,
   i32RemU: 0x70,
   i32And: 0x71,
+  i32Xor: 0x73,
   i32Shl: 0x74,
   i32ShrU: 0x76,
+  /** Trailing zero bits (32 for 0). */
+  i32Ctz: 0x68,
   i32LtS: 0x48,
   i32LtU: 0x49,
   i32GtS: 0x4a,

@@ -1,5 +1,5 @@
 import type { GraphNode, Tensor } from '../../../graph/ir.js';
-import { ternarySignedIndices } from '../../../format/ternary-pack.js';
+import { ternaryRowWords, ternarySignedStarts } from '../../../format/ternary-pack.js';
 import { conv2dAttrs } from '../../../ops/conv2d.js';
 import { denseAttrs } from '../../../ops/dense.js';
 import { shapeOf, type Int16Quantiser, type WasmBoundStep, type WasmOp } from '../kernel.js';
@@ -127,21 +127,17 @@ function gridOffsets(
 }
 
 /**
- * A conv2d weight's offset list in the arena, written in place: every k's offset (float weights), or per output
- * channel the offsets of its +1 weights then of its −1 weights, behind a table of where each list starts (ternary).
- * The address the kernels read (BOUNDS), or undefined when the arena cannot grow that far.
+ * A conv2d weight's offset list in the arena: every k's offset (float weights), or per output channel the offsets of
+ * its +1 weights then of its −1 weights, behind a table of where each list starts (ternary; `words`: its packed codes
+ * in the arena). The address the kernels read (BOUNDS), or undefined when the arena cannot grow that far.
  */
-function storeOffsetLists(weight: Tensor, offsets: Int32Array, regions: ArenaRegions): number | undefined {
+function storeOffsetLists(weight: Tensor, words: number, offsets: Int32Array, regions: ArenaRegions) {
   if (weight.dtype !== 'ternary2') return regions.store(offsets);
-  let address: number | undefined;
-  const allocate = (length: number) => {
-    address = regions.allocate(4 * length);
-    return address === undefined ? new Int32Array(length) : regions.arena.i32(address, length);
-  };
-  const { starts } = ternarySignedIndices(weight.data as Uint32Array, weight.shape, { map: offsets, allocate });
-  if (address === undefined) return undefined;
-  const listsAt = address;
-  return regions.store(starts.map((start) => listsAt + 4 * start));
+  const starts = ternarySignedStarts(weight.data as Uint32Array, weight.shape);
+  const lists = regions.allocate(4 * starts[starts.length - 1]!);
+  const rowWords = ternaryRowWords(offsets.length);
+  if (lists === undefined || !regions.arena.signedOffsets(words, rowWords, starts, offsets, lists)) return undefined;
+  return regions.store(starts.map((start) => lists + 4 * start));
 }
 
 /** Where a conv2d reads its input: the input itself (stride 1, no padding) or a padded, phase-split grid. */
@@ -197,7 +193,7 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
       .join(' ');
     if (!bounds.has(key)) {
       const offsets = gridOffsets(rowLength, attrs.kernel, attrs.stride, grid, elementBytes);
-      bounds.set(key, storeOffsetLists(weight, offsets, regions));
+      bounds.set(key, storeOffsetLists(weight, weights, offsets, regions));
     }
     return bounds.get(key);
   };
