@@ -203,23 +203,29 @@ function boundedProduct(factors: readonly number[], limit: number): number | und
   return product;
 }
 
+/** Whether this machine stores numbers little-endian, as the file does: then a tensor is copied byte for byte. */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 /** Copies one tensor out of the file, checking each value; the allocation is the validated, in-bounds length. */
 function readTensor(view: DataView, dataStart: number, entry: TensorEntry): Tensor {
   const start = dataStart + entry.offset;
   const count = entry.length / 4;
-  if (entry.dtype === 'f32') {
-    const data = new Float32Array(count);
+  const data = entry.dtype === 'f32' ? new Float32Array(count) : new Uint32Array(count);
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(data.buffer).set(new Uint8Array(view.buffer, view.byteOffset + start, entry.length));
+  } else {
+    const read = entry.dtype === 'f32' ? view.getFloat32.bind(view) : view.getUint32.bind(view);
+    for (let i = 0; i < count; i++) data[i] = read(start + 4 * i, true);
+  }
+  if (data instanceof Float32Array) {
     for (let i = 0; i < count; i++) {
-      const value = view.getFloat32(start + 4 * i, true);
+      const value = data[i]!;
       if (!Number.isFinite(value)) {
         throw new TwnFormatError('NON_FINITE_VALUE', `tensor "${entry.name}" holds ${value} at index ${i}`, { offset: start + 4 * i });
       }
-      data[i] = value;
     }
     return { dtype: 'f32', shape: entry.shape, data };
   }
-  const data = new Uint32Array(count);
-  for (let i = 0; i < count; i++) data[i] = view.getUint32(start + 4 * i, true);
   const bad = findInvalidTernaryWord(data, ternaryRows(entry.shape).rowLength);
   if (bad >= 0) {
     throw new TwnFormatError('INVALID_TERNARY_CODE', `tensor "${entry.name}" has a code 3 or a non-zero padding code in word ${bad}`, {

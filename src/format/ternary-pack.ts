@@ -156,11 +156,16 @@ export function findInvalidTernaryWord(words: Uint32Array, rowLength: number): n
   const rowWords = ternaryRowWords(rowLength);
   const usedInLastWord = rowLength % CODES_PER_WORD;
   // Bits of the codes past the row's end in its last word; those must be zero.
-  const paddingMask = usedInLastWord === 0 ? 0 : (0xffffffff << (2 * usedInLastWord)) >>> 0;
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i]!;
-    if ((word & (word >>> 1) & LOW_BITS) !== 0) return i;
-    if (i % rowWords === rowWords - 1 && (word & paddingMask) !== 0) return i;
+  const paddingMask = usedInLastWord === 0 ? 0 : -1 << (2 * usedInLastWord);
+  // As int32, so that V8 keeps every value in a register (a u32 above 2^31 would be a heap number).
+  const signed = new Int32Array(words.buffer, words.byteOffset, words.length);
+  if (rowWords === 0) return -1;
+  for (let rowEnd = rowWords; rowEnd <= signed.length; rowEnd += rowWords) {
+    for (let i = rowEnd - rowWords; i < rowEnd; i++) {
+      const word = signed[i]!;
+      if ((word & (word >> 1) & LOW_BITS) !== 0) return i;
+    }
+    if ((signed[rowEnd - 1]! & paddingMask) !== 0) return rowEnd - 1;
   }
   return -1;
 }

@@ -24,9 +24,12 @@ describe('crc32', () => {
   const nodeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
   it.skipIf(nodeCrc32 === undefined)('agrees with zlib.crc32 on random buffers', () => {
     const random = mulberry32(7);
-    for (const length of [1, 3, 64, 255, 1000, 65537]) {
+    for (const length of [1, 3, 7, 8, 9, 15, 16, 17, 64, 255, 1000, 65537]) {
       const bytes = Uint8Array.from({ length }, () => Math.floor(random() * 256));
       expect(crc32(bytes)).toBe(nodeCrc32!(bytes));
+      // From an odd offset too, and continued from the middle of an eight-byte step.
+      expect(crc32(bytes.subarray(1))).toBe(nodeCrc32!(bytes.subarray(1)));
+      expect(crc32(bytes.subarray(length >> 1), crc32(bytes.subarray(0, length >> 1)))).toBe(nodeCrc32!(bytes));
     }
   });
 });
