@@ -161,6 +161,35 @@ describe('arena', () => {
   });
 });
 
+describe('pairedCodes', () => {
+  it.each([[4, 9], [3, 9], [5, 1], [1, 49]])('%i channels × %i taps: one term per channel pair and tap', (channels, taps) => {
+    const space = arena();
+    const rows = 5;
+    const random = seededRandom(channels * taps);
+    const codes = Array.from({ length: rows * channels * taps }, () => Math.floor(random.uniform(0, 3)) - 1);
+    const words = packTernary(codes, [rows, channels * taps]);
+    const pairs = Math.floor(channels / 2);
+    const termLength = 4 * pairs * taps + (channels % 2) * taps;
+    // Hand-worked rule: a alone → plane 0, b alone → plane 1, a = b → plane 2 (a + b), a = −b → plane 3 (a − b).
+    const expected = new Array<number>(rows * termLength).fill(0);
+    for (let o = 0; o < rows; o++) {
+      for (let channel = 0; channel < channels; channel += 2) {
+        for (let tap = 0; tap < taps; tap++) {
+          const a = codes[(o * channels + channel) * taps + tap]!;
+          const b = channel + 1 < channels ? codes[(o * channels + channel + 1) * taps + tap]! : 0;
+          const plane = a === 0 ? 1 : b === 0 ? 0 : a === b ? 2 : 3;
+          if (a !== 0 || b !== 0) expected[o * termLength + (2 * channel + plane) * taps + tap] = a === 0 ? b : a;
+        }
+      }
+    }
+    const termRowWords = ternaryRowWords(termLength);
+    const out = space.allocate(4 * rows * termRowWords)!;
+    space.pairedCodes(space.store(words)!, ternaryRowWords(channels * taps), rows, channels, taps, out, termRowWords);
+    const written = new Uint32Array(space.memory.buffer, out, rows * termRowWords).slice();
+    expect([...written]).toEqual([...packTernary(expected, [rows, termLength])]);
+  });
+});
+
 describe('FastCpuExecutor kernels', () => {
   it('a graph compiled later grows the shared memory; earlier graphs still run on fresh views, unchanged', () => {
     const fast = new FastCpuExecutor();

@@ -1,7 +1,7 @@
 import {
   denseMaskTable, int16DenseMaskTable, kernelModules, OVERREAD_BYTES, TASK, TASK_INTS, type TaskFunction,
 } from './kernels.js';
-import { offsetListModule, type SignedOffsets } from './offset-lists.js';
+import { offsetListModule, type PairedCodes, type SignedOffsets } from './offset-lists.js';
 
 const PAGE_BYTES = 65_536;
 /** v128 loads stay 16-byte aligned when every region starts on a 16-byte boundary. */
@@ -64,6 +64,8 @@ export class WasmArena {
     readonly modules: readonly WebAssembly.Module[],
     tasks: TaskFunction[],
     private readonly writeSignedOffsets: SignedOffsets,
+    /** offset-lists.ts pairedCodes: a ternary conv2d weight's codes over its paired grid. */
+    readonly pairedCodes: PairedCodes,
   ) {
     this.tasks = tasks;
   }
@@ -81,8 +83,9 @@ export class WasmArena {
       const instances = modules.map((module) => new WebAssembly.Instance(module, { env: { memory } }));
       const exports = Object.assign({}, ...instances.map((instance) => instance.exports)) as Record<string, TaskFunction>;
       const offsetLists = new WebAssembly.Instance(compiledOffsetLists(shared), { env: { memory } });
-      const signedOffsets = offsetLists.exports.signedOffsets as SignedOffsets;
-      return new WasmArena(memory, modules, Object.keys(TASK).map((name) => exports[name]!), signedOffsets);
+      const { signedOffsets, pairedCodes } = offsetLists.exports as { signedOffsets: SignedOffsets; pairedCodes: PairedCodes };
+      const tasks = Object.keys(TASK).map((name) => exports[name]!);
+      return new WasmArena(memory, modules, tasks, signedOffsets, pairedCodes);
     } catch {
       // A Content-Security-Policy without 'wasm-unsafe-eval' lands here: the JavaScript kernels run instead.
       return undefined;
@@ -181,6 +184,10 @@ export class WasmArena {
 
   i32(address: number, length: number): Int32Array {
     return new Int32Array(this.memory.buffer, address, length);
+  }
+
+  u32(address: number, length: number): Uint32Array {
+    return new Uint32Array(this.memory.buffer, address, length);
   }
 
   /** Runs a phase's tasks (TASK_INTS each) one after another on this thread, with `scratch` as the thread scratch. */

@@ -36,10 +36,11 @@ export const OVERREAD_BYTES = Math.max(GROUP_BYTES, BLOCK_LANES * I16_LANES.byte
 export const I16_GROUP_SUM_BYTES = 4 * BLOCK_LANES * I16_LANES.groupBlocks;
 
 /**
- * Nonzero weights an i16x8 lane may take before it is widened: each adds or subtracts one code |q| ≤ qmax, so
- * ⌊32767/qmax⌋ of them can never leave the i16 range. The sums stay exact integers.
+ * Terms an i16x8 lane may take before it is widened, each adding or subtracting at most `largest` (qmax for a code,
+ * 2·qmax for a conv's channel-pair sum): ⌊32767/largest⌋ of them can never leave the i16 range. The sums stay exact
+ * integers.
  */
-export const int16Chunk = (qmax: number): number => Math.floor(32767 / qmax);
+export const int16Chunk = (largest: number): number => Math.floor(32767 / largest);
 
 /** Fields every linear (conv2d, dense) descriptor starts with: what the epilogue reads. */
 const EPILOGUE = {
@@ -76,7 +77,7 @@ export const CONV_FIELDS = {
   /** Float only: f32 weights [O, K], and K. */
   WEIGHTS: 13,
   ROW_LENGTH: 14,
-  /** int16 only: bytes of offsets (4 per nonzero weight) summed in i16 lanes before widening (int16Chunk). */
+  /** int16 only: bytes of offsets (4 per term) summed in i16 lanes before widening (int16Chunk). */
   CHUNK: 15,
   SIZE: 16,
 } as const;
@@ -124,11 +125,17 @@ export const GATHER_FIELDS = {
   PLANE_W: 12,
   GRID: 13,
   GRID_IMAGE: 14,
+  /** Bytes between a pair's channels; pairs follow each other every 2 (or, PAIRED, 4) channels. */
   GRID_CHANNEL: 15,
+  /**
+   * 1: after each pair's second channel, its sum and difference planes (grid channels 2 and 3 of the pair), which
+   * ternary convs read to apply a pair's two weights with one add (linear.ts, PAIR_PLANES).
+   */
+  PAIRED: 16,
   /** int16 only: the quantiser's s (f32 bits) and qmax. */
-  SCALE: 16,
-  QMAX: 17,
-  SIZE: 18,
+  SCALE: 17,
+  QMAX: 18,
+  SIZE: 19,
 } as const;
 
 /** maxpool/avgpool (window clamped to the image) and global average pooling, per plane. */
@@ -344,12 +351,16 @@ const EVEN_I16_LANES = [0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29
  * the in-image columns (one memory.copy at stride 1, a strided loop otherwise), then zeros. int16 lanes: the columns
  * are quantised on the way, eight at a time at stride 1 and 2 (f32x4 multiply by s, nearest, saturating truncation,
  * narrow, at stride 2 a shuffle of the even columns, clamp to ±qmax), one at a time otherwise and for the last few.
+ * PAIRED: once a pair's second channel is written, its sum and difference planes, sixteen bytes at a time (exact for
+ * int16 codes, |q| ≤ qmax ≤ 16383).
  */
 function gather(lanes: LaneType): FunctionSpec {
   return taskFunction(lanes.integer ? 'int16Gather' : 'gather', (locals) => {
     const G = GATHER_FIELDS;
     const src = locals.i32(), dst = locals.i32(), channel = locals.i32(), py = locals.i32(), px = locals.i32(), y = locals.i32(), row = locals.i32(), xLow = locals.i32(), xHigh = locals.i32(), from = locals.i32(), x = locals.i32(), stride = locals.i32();
     const [vectorEnd, code, qmax] = lanes.integer ? [locals.i32(), locals.i32(), locals.i32()] : [0, 0, 0];
+    const [planes, planesEnd, second] = [locals.i32(), locals.i32(), locals.i32()];
+    const [first, other] = [locals.v128(), locals.v128()];
     const [scale, scaleVector, qmaxVector] = lanes.integer ? [locals.f32(), locals.v128(), locals.v128()] : [0, 0, 0];
     const elementShift = lanes.bytes === 4 ? 2 : 1;
     const [N, C_START, C_END] = [A, B, C];
@@ -418,6 +429,20 @@ function gather(lanes: LaneType): FunctionSpec {
       lanes.integer ? quantiseColumns : copyColumns,
       fill([get(row), get(xHigh), int(elementShift), op.i32Shl, op.i32Add], [f(G.PLANE_W), get(xHigh), op.i32Sub]),
     ];
+    // planes: the pair's second channel; its first is GRID_CHANNEL before it, sum and difference after it.
+    const [add, subtract] = lanes.integer ? [op.i16x8Add, op.i16x8Sub] : [op.f32x4Add, op.f32x4Sub];
+    const pairPlanes: Code = [
+      get(planes), f(G.GRID_CHANNEL), op.i32Add, set(planesEnd),
+      get(planes), set(second),
+      whileLoop(
+        lessThan(second, planesEnd),
+        get(second), f(G.GRID_CHANNEL), op.i32Sub, op.v128Load(), set(first),
+        get(second), op.v128Load(), set(other),
+        get(second), f(G.GRID_CHANNEL), op.i32Add, get(first), get(other), add, op.v128Store(),
+        get(second), f(G.GRID_CHANNEL), int(1), op.i32Shl, op.i32Add, get(first), get(other), subtract, op.v128Store(),
+        increment(second, int(16)),
+      ),
+    ];
     const sourceRow: Code = [get(y), f(G.STRIDE_Y), op.i32Mul, get(py), op.i32Add, f(G.PAD_TOP), op.i32Sub];
     const quantiser: Code = lanes.integer
       ? [
@@ -432,7 +457,10 @@ function gather(lanes: LaneType): FunctionSpec {
       whileLoop(
         lessThan(channel, C_END),
         f(G.IN), get(N), f(G.IN_IMAGE), op.i32Mul, op.i32Add, get(channel), f(G.IN_CHANNEL), op.i32Mul, op.i32Add, set(src),
-        f(G.GRID), get(N), f(G.GRID_IMAGE), op.i32Mul, op.i32Add, get(channel), f(G.GRID_CHANNEL), op.i32Mul, op.i32Add, set(dst),
+        // Channel 2p + h at GRID_CHANNEL·(h + p·(2 or 4)).
+        f(G.GRID), get(N), f(G.GRID_IMAGE), op.i32Mul, op.i32Add,
+        get(channel), int(1), op.i32ShrU, int(1), f(G.PAIRED), op.i32Add, op.i32Shl, get(channel), int(1), op.i32And,
+        op.i32Add, f(G.GRID_CHANNEL), op.i32Mul, op.i32Add, tee(dst), set(planes),
         int(0), set(py),
         whileLoop(
           [get(py), f(G.PHASES_Y), op.i32LtS],
@@ -458,6 +486,7 @@ function gather(lanes: LaneType): FunctionSpec {
           ),
           increment(py, int(1)),
         ),
+        [f(G.PAIRED), get(channel), op.i32And, op.if(pairPlanes)],
         increment(channel, int(1)),
       ),
     ];

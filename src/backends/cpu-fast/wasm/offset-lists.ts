@@ -60,11 +60,67 @@ function signedOffsetsFunction() {
   return { name: 'signedOffsets', params: new Array(PARAMS).fill(I32), locals: locals.types, body };
 }
 
+/**
+ * `pairedCodes(words, rowWords, rows, channels, taps, out, outRowWords)`: a ternary conv2d weight [rows, channels,
+ * taps] (`rowWords` packed words per row at `words`) as the packed codes of its terms over the paired grid
+ * (linear.ts, PAIR_PLANES), `outRowWords` words per row at `out`, which must be zero: for channels (a, b) = (2p,
+ * 2p + 1) and each tap, the one term of the pair's weights (wa, wb), at k = (4p + plane)·taps + tap with plane 0 (a)
+ * and code wa if wb is 0, plane 1 (b) and code wb if wa is 0, else plane 2 (a + b) if wa = wb, plane 3 (a − b) if
+ * not, each with code wa; an odd last channel pairs with zeros. Nothing is written for two zero weights.
+ */
+function pairedCodesFunction() {
+  const [IN, IN_ROW_WORDS, ROW_COUNT, CHANNELS, TAPS, CODES, CODE_ROW_WORDS] = [0, 1, 2, 3, 4, 5, 6];
+  const locals = new Locals(7);
+  const [row, inRow, outRow, channel, tap, k, a, b, term, at] = Array.from({ length: 10 }, () => locals.i32());
+  /** The 2-bit code at index `index` of the row at `rowAt`. */
+  const codeAt = (rowAt: number, index: Code): Code => [
+    get(rowAt!), index, constant(4), op.i32ShrU, constant(2), op.i32Shl, op.i32Add, op.i32Load(),
+    index, constant(15), op.i32And, constant(1), op.i32Shl, op.i32ShrU, constant(3), op.i32And,
+  ];
+  const plane: Code = [
+    constant(1),
+    [constant(0), [constant(2), constant(3), get(a!), get(b!), op.i32Eq, op.select], get(b!), op.i32Eqz, op.select],
+    get(a!), op.i32Eqz, op.select,
+  ];
+  const body = whileLoop(
+    lessThan(row!, ROW_COUNT),
+    [get(IN), get(row!), get(IN_ROW_WORDS), op.i32Mul, constant(2), op.i32Shl, op.i32Add, set(inRow!)],
+    [get(CODES), get(row!), get(CODE_ROW_WORDS), op.i32Mul, constant(2), op.i32Shl, op.i32Add, set(outRow!)],
+    [constant(0), set(channel!)],
+    whileLoop(
+      lessThan(channel!, CHANNELS),
+      [constant(0), set(tap!)],
+      whileLoop(
+        lessThan(tap!, TAPS),
+        [get(channel!), get(TAPS), op.i32Mul, get(tap!), op.i32Add, set(k!)],
+        [codeAt(inRow!, get(k!)), set(a!)],
+        [get(channel!), constant(1), op.i32Add, get(CHANNELS), op.i32LtS],
+        op.if(codeAt(inRow!, [get(k!), get(TAPS), op.i32Add]), set(b!)),
+        [get(channel!), constant(1), op.i32Add, get(CHANNELS), op.i32GeS, op.if(constant(0), set(b!))],
+        // The term's k: channel 2p's pair starts at grid channel 4p = 2·channel.
+        [get(channel!), constant(1), op.i32Shl, plane, op.i32Add, get(TAPS), op.i32Mul, get(tap!), op.i32Add, set(term!)],
+        [get(outRow!), get(term!), constant(4), op.i32ShrU, constant(2), op.i32Shl, op.i32Add, set(at!)],
+        get(at!), get(at!), op.i32Load(),
+        [get(b!), get(a!), get(a!), op.i32Eqz, op.select],
+        get(term!), constant(15), op.i32And, constant(1), op.i32Shl, op.i32Shl, op.i32Or, op.i32Store(),
+        increment(tap!, constant(1)),
+      ),
+      increment(channel!, constant(2)),
+    ),
+    increment(row!, constant(1)),
+  );
+  return { name: 'pairedCodes', params: new Array(7).fill(I32), locals: locals.types, body };
+}
+
+export type PairedCodes = (
+  words: number, rowWords: number, rows: number, channels: number, taps: number, out: number, outRowWords: number,
+) => void;
+
 export type SignedOffsets = (
   words: number, rowWords: number, rows: number, starts: number, map: number, out: number,
 ) => void;
 
-/** The module exporting `signedOffsets`, importing `env.memory` as the kernels do. */
+/** The module exporting `signedOffsets` and `pairedCodes`, importing `env.memory` as the kernels do. */
 export function offsetListModule(memory: MemoryImport): Uint8Array<ArrayBuffer> {
-  return encodeModule([signedOffsetsFunction()], memory);
+  return encodeModule([signedOffsetsFunction(), pairedCodesFunction()], memory);
 }
