@@ -1,9 +1,11 @@
 /**
  * The CPU backend in a dedicated Web Worker (see worker-executor.ts), so a slow network never freezes the page.
- * It receives the graph the page already read, validated and optimized (never the file to parse again), then answers
- * runs with the logits; errors go back serialized (errors.ts).
+ * It receives the graph the page already read, validated and optimized (never the file to parse again), and the kernel
+ * modules the page compiled while this worker started (a cold engine takes tens of milliseconds to encode them), then
+ * answers runs with the logits; errors go back serialized (errors.ts).
  */
 import { FastCpuExecutor } from '../backends/cpu-fast/index.js';
+import { useCompiledKernels } from '../backends/cpu-fast/wasm/arena.js';
 import type { Graph } from '../graph/ir.js';
 import { serializeError } from './errors.js';
 import type { WorkerReply, WorkerRequest } from './worker-executor.js';
@@ -37,6 +39,7 @@ addEventListener('message', async (event: MessageEvent<WorkerRequest>) => {
   try {
     if (request.type === 'load') {
       graph = request.graph;
+      if (request.kernels) useCompiledKernels(request.kernels.shared, request.kernels.compiled);
       cpu?.dispose();
       cpu = new FastCpuExecutor(request.options);
       // The plan for batch 1 is bound while helper threads start; both are done before the answer, so the first run

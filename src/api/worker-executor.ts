@@ -1,4 +1,5 @@
 import type { CpuKernels, FastCpuOptions, Precision, ThreadInfo } from '../backends/cpu-fast/options.js';
+import { compiledKernels, type CompiledKernels } from '../backends/cpu-fast/wasm/arena.js';
 import { TwnDeviceError } from '../errors.js';
 import { reviveError, type SerializedError } from './errors.js';
 import type { Graph } from '../graph/ir.js';
@@ -14,6 +15,8 @@ export type WorkerRequest =
       readonly options: FastCpuOptions;
       /** A Web Lock the worker holds for as long as it lives (see `watchLiveness`). */
       readonly livenessLock?: string;
+      /** The kernels compiled here for the worker's memory (shared: for helper threads), so it need not compile. */
+      readonly kernels?: { readonly shared: boolean; readonly compiled: CompiledKernels };
     }
   | { readonly type: 'run'; readonly id: number; readonly input: Float32Array; readonly batch: number };
 
@@ -68,7 +71,8 @@ export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions
   let loaded: Answer;
   try {
     const lock = livenessLock || undefined;
-    loaded = await call({ type: 'load', id: nextId++, graph, options, livenessLock: lock }, []);
+    const kernels = kernelsForWorker(options);
+    loaded = await call({ type: 'load', id: nextId++, graph, options, livenessLock: lock, kernels }, []);
   } catch (error) {
     worker.terminate();
     throw error;
@@ -92,6 +96,23 @@ export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions
       fail(new TwnDeviceError('DISPOSED', 'the model has been disposed'));
     },
   };
+}
+
+/**
+ * The kernels the worker's arena will run, compiled on this thread while the worker starts (or taken from this
+ * thread's cache): encoding them takes the worker tens of milliseconds in its cold engine. A shared memory where
+ * helper threads will run (FastCpuExecutor: threads > 1, which needs cross-origin isolation). undefined where this
+ * thread may not compile (a page policy): the worker then tries itself.
+ */
+function kernelsForWorker(options: FastCpuOptions): { shared: boolean; compiled: CompiledKernels } | undefined {
+  if (options.kernels === 'js') return undefined;
+  const shared = (options.threads ?? 1) > 1 && globalThis.crossOriginIsolated === true;
+  try {
+    const compiled = compiledKernels(shared);
+    return compiled && { shared, compiled };
+  } catch {
+    return undefined;
+  }
 }
 
 function webLocks(): LockManager | undefined {

@@ -2,7 +2,7 @@
 
 /**
  * Eight tables of 256: table 0 advances the CRC by one byte; table t by one byte followed by t zero bytes, so eight
- * lookups advance it by eight bytes at once (a cold start checks megabytes of weights; one byte per step is ~4× slower).
+ * lookups advance it by eight bytes at once (a cold start checks megabytes of weights; a byte per step is ~4× slower).
  * As int32, so that V8 keeps every value in a register.
  */
 const TABLES: Int32Array = (() => {

@@ -11,34 +11,38 @@ export const SHARED_MAXIMUM_PAGES = 16_384;
 
 const aligned = (bytes: number): number => Math.ceil(bytes / ALIGNMENT) * ALIGNMENT;
 
-/** The kernel modules for each kind of memory, written and compiled by the first arena that needs them. */
-const kernelsByMemory = new Map<boolean, readonly WebAssembly.Module[] | undefined>();
-
-/**
- * The kernel modules importing a shared or an ordinary memory: encoding them takes tens of milliseconds in a cold
- * engine, so every executor of this thread reuses them. undefined where the engine rejects them (no SIMD); a page
- * policy that forbids compiling throws.
- */
-function compiledKernels(shared: boolean): readonly WebAssembly.Module[] | undefined {
-  if (!kernelsByMemory.has(shared)) {
-    const bytes = kernelModules({ shared, maximumPages: SHARED_MAXIMUM_PAGES });
-    // Synchronous compilation, which browsers allow on the page's own thread for modules under 4 KiB.
-    const valid = bytes.every((module) => WebAssembly.validate(module));
-    kernelsByMemory.set(shared, valid ? bytes.map((module) => new WebAssembly.Module(module)) : undefined);
-  }
-  return kernelsByMemory.get(shared);
+/** The compiled kernel modules and the offset-list writer (offset-lists.ts), importing one kind of memory. */
+export interface CompiledKernels {
+  readonly kernels: readonly WebAssembly.Module[];
+  readonly offsetLists: WebAssembly.Module;
 }
 
-/** The offset-list writer (offset-lists.ts) for each kind of memory, compiled once per thread like the kernels. */
-const offsetListsByMemory = new Map<boolean, WebAssembly.Module>();
+/** The compiled modules for each kind of memory (shared or not), by the first arena that needs them or handed in. */
+const compiledByMemory = new Map<boolean, CompiledKernels | undefined>();
 
-function compiledOffsetLists(shared: boolean): WebAssembly.Module {
-  let module = offsetListsByMemory.get(shared);
-  if (module === undefined) {
-    module = new WebAssembly.Module(offsetListModule({ shared, maximumPages: SHARED_MAXIMUM_PAGES }));
-    offsetListsByMemory.set(shared, module);
+/**
+ * The modules importing a shared or an ordinary memory: encoding them takes tens of milliseconds in a cold engine, so
+ * every executor of this thread reuses them, and a CPU worker gets them from the page (useCompiledKernels), which
+ * compiles them while the worker starts. undefined where the engine rejects them (no SIMD); a page policy that
+ * forbids compiling throws.
+ */
+export function compiledKernels(shared: boolean): CompiledKernels | undefined {
+  if (!compiledByMemory.has(shared)) {
+    const memory = { shared, maximumPages: SHARED_MAXIMUM_PAGES };
+    const bytes = kernelModules(memory);
+    // Synchronous compilation, which browsers allow on the page's own thread for modules under 4 KiB.
+    const valid = bytes.every((module) => WebAssembly.validate(module));
+    const compile = (module: Uint8Array<ArrayBuffer>) => new WebAssembly.Module(module);
+    const offsetLists = offsetListModule(memory);
+    const compiled = valid ? { kernels: bytes.map(compile), offsetLists: compile(offsetLists) } : undefined;
+    compiledByMemory.set(shared, compiled);
   }
-  return module;
+  return compiledByMemory.get(shared);
+}
+
+/** Modules compiled by another thread of this page (compiledKernels there), used here instead of compiling again. */
+export function useCompiledKernels(shared: boolean, compiled: CompiledKernels): void {
+  compiledByMemory.set(shared, compiled);
 }
 
 /**
@@ -78,14 +82,14 @@ export class WasmArena {
     try {
       if (typeof WebAssembly !== 'object') return undefined;
       const memory = new WebAssembly.Memory(shared ? { initial: 1, maximum: SHARED_MAXIMUM_PAGES, shared } : { initial: 1 });
-      const modules = compiledKernels(shared);
-      if (modules === undefined) return undefined;
-      const instances = modules.map((module) => new WebAssembly.Instance(module, { env: { memory } }));
+      const compiled = compiledKernels(shared);
+      if (compiled === undefined) return undefined;
+      const instances = compiled.kernels.map((module) => new WebAssembly.Instance(module, { env: { memory } }));
       const exports = Object.assign({}, ...instances.map((instance) => instance.exports)) as Record<string, TaskFunction>;
-      const offsetLists = new WebAssembly.Instance(compiledOffsetLists(shared), { env: { memory } });
+      const offsetLists = new WebAssembly.Instance(compiled.offsetLists, { env: { memory } });
       const { signedOffsets, pairedCodes } = offsetLists.exports as { signedOffsets: SignedOffsets; pairedCodes: PairedCodes };
       const tasks = Object.keys(TASK).map((name) => exports[name]!);
-      return new WasmArena(memory, modules, tasks, signedOffsets, pairedCodes);
+      return new WasmArena(memory, compiled.kernels, tasks, signedOffsets, pairedCodes);
     } catch {
       // A Content-Security-Policy without 'wasm-unsafe-eval' lands here: the JavaScript kernels run instead.
       return undefined;
