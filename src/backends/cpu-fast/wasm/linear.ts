@@ -382,17 +382,19 @@ export const wasmDense: WasmOp = (node, graph, regions, quantiser) => {
 
 /**
  * Batches from these sizes on run a ternary dense as a 1×1 conv2d whose lanes are the samples (denseBySampleLanes).
- * LeNet-5's fc1 (1024 → 512, 43% zeros), ms, GEMV vs sample lanes, bench:cpu-layers 201 runs, load 5–6:
- * float32 batch 2 0.18 vs 0.19, 3 0.28 vs 0.21, 8 0.65 vs 0.23; int16 batch 4 0.16 vs 0.18, 5 0.21 vs 0.19,
- * 8 0.31 vs 0.20 (its lanes path costs about the same from batch 2 to 8: the transpose and each channel's widening).
+ * LeNet-5's fc1 (1024 → 512, 43% zeros), ms, GEMV vs paired sample lanes, bench:cpu-layers 201 runs, load 6–7:
+ * float32 batch 2 0.16 vs 0.15, 3 0.24 vs 0.14, 8 0.65 vs 0.20; int16 batch 2 0.08 vs 0.12, 3 0.14 vs 0.12,
+ * 4 0.16 vs 0.14, 8 0.31 vs 0.16 (the lanes path costs about the same up to 8 samples: eight lanes per vector).
+ * float32 keeps the GEMV at batch 2, where it gains nothing measurable and each sum equals the sample's alone.
  */
-const DENSE_LANES_MIN_BATCH = { float32: 3, int16: 5 } as const;
+const DENSE_LANES_MIN_BATCH = { float32: 3, int16: 3 } as const;
 
 /**
  * A ternary dense at batch N as the conv2d kernel sees a 1×1 convolution: the gather transposes the input [N, K] into
- * one plane of N lanes per feature (at int16 quantising it too: the transpose is a stride-K read with K phases), and
- * the conv kernel adds or subtracts the plane of each nonzero weight, eight samples per vector load and zeros skipped,
- * where the GEMV kernel spends a select, a sign flip and an add on every weight of every sample. Each sample is one
+ * one plane of N lanes per feature (feature k a channel whose columns lie K apart; at int16 quantised too), with each
+ * pair's sum and difference planes (PAIR_PLANES), and the conv kernel adds or subtracts the plane of each nonzero
+ * term, eight samples per vector load and zeros skipped, where the GEMV kernel spends a select, a sign flip and an
+ * add on every weight of every sample. Each sample is one
  * output row of one lane (SUM_ROW one sum), so the epilogue writes out[n·O + o] (OUT_ROW a sample's outputs,
  * OUT_CHANNEL one float): dense's layout, residual included.
  */
@@ -406,17 +408,19 @@ function denseBySampleLanes(
   int16: Int16Quantiser | undefined,
 ): WasmBoundStep | undefined {
   const [outChannels = 0, features = 0] = weight.shape;
-  const planeBytes = (int16 ? 2 : 4) * batch;
+  // One plane of N lanes per feature, paired like a conv2d's channels (PAIR_PLANES), each 16-byte aligned.
+  const planeBytes = Math.ceil(((int16 ? 2 : 4) * batch) / 16) * 16;
+  const planes = gridChannels(features, true);
   const key = `dense lanes ${planeBytes}`;
   if (!compiled.bounds.has(key)) {
-    const offsets = Int32Array.from({ length: features }, (_, k) => k * planeBytes);
-    compiled.bounds.set(key, storeOffsetLists(weight, words, offsets, regions));
+    const offsets = Int32Array.from({ length: planes }, (_, plane) => plane * planeBytes);
+    compiled.bounds.set(key, storeOffsetLists(weight, words, offsets, regions, 1));
   }
   const boundsAddress = compiled.bounds.get(key);
   if (boundsAddress === undefined) return undefined;
   const groupBytes = int16 ? I16_GROUP_SUM_BYTES : GROUP_BYTES;
   return {
-    scratchBytes: features * planeBytes,
+    scratchBytes: planes * planeBytes,
     threadScratchBytes: Math.ceil((4 * batch) / groupBytes) * groupBytes + groupBytes,
     phases(io, stepRegions, threads) {
       const F = CONV_FIELDS;
@@ -433,22 +437,26 @@ function denseBySampleLanes(
       fields[F.OUT_CHANNEL] = 4;
       fields[F.BOUNDS] = boundsAddress;
       fields[F.ROW_LENGTH] = features;
-      fields[F.CHUNK] = int16 ? 4 * int16Chunk(int16.qmax) : 0;
+      // A pair's sum or difference plane holds codes up to 2·qmax.
+      fields[F.CHUNK] = int16 ? 4 * int16Chunk(2 * int16.qmax) : 0;
       const descriptor = stepRegions.store(fields);
+      // Feature k is channel k of a one-row image whose columns, K apart, are the samples.
       const transpose = storeGather(
         {
-          input: io.inputs[0]!, inImageBytes: 0, inChannelBytes: 0, height: 1, width: batch * features,
-          stride: [1, features], padding: [0, 0], phases: [1, features], planeH: 1, planeW: batch,
-          grid: io.scratch, gridImageBytes: 0, gridChannelBytes: 0, paired: false,
+          input: io.inputs[0]!, inImageBytes: 0, inChannelBytes: 4, height: 1, width: batch * features,
+          stride: [1, features], padding: [0, 0], phases: [1, 1], planeH: 1, planeW: batch,
+          grid: io.scratch, gridImageBytes: 0, gridChannelBytes: planeBytes, paired: true,
         },
         int16,
         stepRegions,
       );
       if (descriptor === undefined || transpose === undefined) return undefined;
       const perTask = threads === 1 ? outChannels : Math.max(1, Math.ceil(outChannels / (TASKS_PER_THREAD * threads)));
-      const conv = int16 ? TASK.int16Conv : TASK.ternaryConv;
+      // Whole pairs per gather task: the one writing a pair's second feature writes its sum and difference.
+      const perGather = threads === 1 ? features : 2 * Math.ceil(features / (2 * TASKS_PER_THREAD * threads));
+      const [gather, conv] = int16 ? [TASK.int16Gather, TASK.int16Conv] : [TASK.gather, TASK.ternaryConv];
       return [
-        taskList([[int16 ? TASK.int16Gather : TASK.gather, transpose, 0, 0, 1]]),
+        taskList(ranges(features, perGather).map(([k0, k1]) => [gather, transpose, 0, k0, k1])),
         taskList(ranges(outChannels, perTask).map(([o0, o1]) => [conv, descriptor, 0, o0, o1, 0, batch])),
       ];
     },
