@@ -141,7 +141,7 @@ async function workerOrPage(graph: Graph, options: FastCpuOptions, threadReason:
 }
 
 /** A browser (or any non-Node runtime) with dedicated workers. */
-function workersAvailable(): boolean {
+export function workersAvailable(): boolean {
   const isNode = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
   return typeof Worker !== 'undefined' && !isNode;
 }

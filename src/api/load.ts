@@ -5,7 +5,7 @@ import { TwnDeviceError, TwnInputError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { chooseBackend, type BackendChoice, type BackendOptions } from './backend.js';
 import { throwIfAborted } from './errors.js';
-import { createExecutor, type Executor, type ExecutorOptions } from './executor.js';
+import { createExecutor, workersAvailable, type Executor, type ExecutorOptions } from './executor.js';
 import { describeModel, type RunningBackend } from './info.js';
 import { checkPrecision, int16Declined, precisionInfo } from './precision.js';
 import { TwnModel } from './model.js';
@@ -37,32 +37,61 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
     throw new TwnInputError('BAD_OPTIONS', `maxRunBytes must be a positive integer, got ${String(maxRunBytes)}`);
   }
   let { bytes, evict } = await readBytes(source, options);
-  let graph: Graph;
+  const early = await startWorkerEarly(bytes.byteLength, options);
   try {
-    graph = graphFromFile(readTwnFile(bytes));
-  } catch (error) {
-    // A stored copy that no longer validates (a damaged disk cache) is dropped and the file downloaded afresh.
-    if (!evict) throw error;
-    await evict();
-    ({ bytes, evict } = await readBytes(source, options));
-    graph = graphFromFile(readTwnFile(bytes));
-  }
-  throwIfAborted(options.signal);
-  const precision = checkPrecision(options.precision);
-  const executorOptions = {
-    cpuWorker: options.cpuWorker,
-    maxRunBytes,
-    threads: options.threads,
-    precision: precision === 'int16' && int16Declined(graph) === undefined ? precision : 'float32',
-  } as const;
-  const { choice, executor } = await prepare(optimize(graph), await chooseBackend(options), executorOptions);
-  if (options.signal?.aborted) {
-    executor.dispose();
+    let graph: Graph;
+    try {
+      graph = graphFromFile(readTwnFile(bytes));
+    } catch (error) {
+      // A stored copy that no longer validates (a damaged disk cache) is dropped and the file downloaded afresh.
+      if (!evict) throw error;
+      await evict();
+      ({ bytes, evict } = await readBytes(source, options));
+      graph = graphFromFile(readTwnFile(bytes));
+    }
     throwIfAborted(options.signal);
+    const precision = checkPrecision(options.precision);
+    const executorOptions = {
+      cpuWorker: options.cpuWorker,
+      maxRunBytes,
+      threads: options.threads,
+      precision: precision === 'int16' && int16Declined(graph) === undefined ? precision : 'float32',
+    } as const;
+    const { choice, executor } = await prepare(optimize(graph), await chooseBackend(options), executorOptions);
+    if (options.signal?.aborted) {
+      executor.dispose();
+      throwIfAborted(options.signal);
+    }
+    const running = precisionInfo(precision, graph, choice.kind, executor.precision);
+    const info = describeModel(graph, bytes.byteLength, { ...backendInfo(choice, executor), ...running });
+    return new TwnModel(graph, info, executor, options.imageDecoder);
+  } finally {
+    early?.discard(); // unless the CPU worker executor took it
   }
-  const running = precisionInfo(precision, graph, choice.kind, executor.precision);
-  const info = describeModel(graph, bytes.byteLength, { ...backendInfo(choice, executor), ...running });
-  return new TwnModel(graph, info, executor, options.imageDecoder);
+}
+
+/**
+ * Files from this size hold models that run in the CPU worker by default (page-thread.ts: over 40 M multiply-adds per
+ * image): 512 KiB of 2-bit codes are 2 M ternary weights, which convolutions apply at many positions each (VGG-7 ×0.5:
+ * 830 KB, 150 M). A float file this size may be a small model (LeNet-5 float: 2.3 MB, 4 M): its worker is ended unused.
+ */
+const EARLY_WORKER_MIN_BYTES = 512 * 1024;
+
+/**
+ * Starts the CPU worker before the file is parsed when this load will likely run in it: the CPU backend is certain
+ * (asked for, or no WebGPU here) and the worker is asked for or the file is large (EARLY_WORKER_MIN_BYTES).
+ */
+async function startWorkerEarly(fileBytes: number, options: LoadOptions): Promise<{ discard(): void } | undefined> {
+  const requested = options.backend ?? 'auto';
+  const gpu = typeof navigator !== 'undefined' && 'gpu' in navigator;
+  const cpuCertain = requested === 'cpu' || (requested === 'auto' && options.device === undefined && !gpu);
+  const likely = options.cpuWorker === true || (options.cpuWorker === undefined && fileBytes >= EARLY_WORKER_MIN_BYTES);
+  if (!cpuCertain || !likely || !workersAvailable()) return undefined;
+  try {
+    return (await import('./worker-executor.js')).startCpuWorker();
+  } catch {
+    return undefined; // the executor tries again, and says why it runs on this thread if it must
+  }
 }
 
 async function readBytes(source: ModelSource, options: LoadOptions): Promise<CachedBytes> {

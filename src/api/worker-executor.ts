@@ -33,12 +33,44 @@ export type WorkerReply =
     }
   | { readonly id: number; readonly ok: false; readonly error: SerializedError };
 
+/** A worker started before its model was read (startCpuWorker), and why it failed to start if it did. */
+interface StartedWorker {
+  readonly worker: Worker;
+  failure?: string;
+}
+
+/** Workers started ahead of their load, each taken by the next createWorkerExecutor. */
+const startedWorkers: StartedWorker[] = [];
+
+/**
+ * Starts a CPU worker now, for a load that will likely run in one: a worker takes 50–200 ms to start, which then
+ * overlaps this thread's parsing of the file. The next createWorkerExecutor takes it; `discard` ends it if none has.
+ */
+export function startCpuWorker(): { discard(): void } {
+  const started: StartedWorker = { worker: new CpuWorker({ name: 'twn-cpu' }) };
+  // Until an executor takes it, a failed start is only noted (the executor then fails its load with it).
+  started.worker.addEventListener('error', (event) => {
+    event.preventDefault();
+    started.failure ??= event.message || 'it did not start';
+  });
+  startedWorkers.push(started);
+  return {
+    discard() {
+      const index = startedWorkers.indexOf(started);
+      if (index < 0) return;
+      startedWorkers.splice(index, 1);
+      started.worker.terminate();
+    },
+  };
+}
+
 /**
  * Runs the CPU backend in a dedicated module worker, which gets a structured-clone copy of the optimized graph (so the
  * file is parsed and validated once, on this thread).
  */
 export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions): Promise<Executor> {
-  const worker = new CpuWorker({ name: 'twn-cpu' });
+  const started = startedWorkers.shift();
+  const worker = started?.worker ?? new CpuWorker({ name: 'twn-cpu' });
   type Answer = Extract<WorkerReply, { ok: true }>;
   const pending = new Map<number, { resolve(answer: Answer): void; reject(error: Error): void }>();
   let nextId = 0;
@@ -59,6 +91,9 @@ export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions
     event.preventDefault();
     fail(new TwnDeviceError('WORKER_FAILED', `the CPU worker failed: ${event.message || 'it did not start'}`));
   });
+  if (started?.failure !== undefined) {
+    fail(new TwnDeviceError('WORKER_FAILED', `the CPU worker failed: ${started.failure}`));
+  }
   worker.addEventListener('messageerror', () => fail(new TwnDeviceError('WORKER_FAILED', 'the CPU worker sent a message that could not be read')));
   // Each message carries its own copy, transferred: the caller's arrays stay usable.
   const call = (request: WorkerRequest, transfer: Transferable[]) =>

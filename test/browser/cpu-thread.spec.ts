@@ -45,3 +45,44 @@ test("by default the CPU backend runs short runs on the page's thread and long o
   expect(result.big.thread).toBe('worker');
   expect(result.big.threadReason).toMatch(/M multiply-adds per image: long runs, kept off the page's thread/);
 });
+
+test('a large file starts its CPU worker while it is parsed: the load runs in it, or ends it if none does', async ({
+  page,
+}) => {
+  await page.goto('/');
+  await expect(page.locator('#status')).toHaveText('ready');
+  const result = await page.evaluate(
+    async ({ entry, directory }) => {
+      const twn = (await import(entry)) as typeof import('../../src/index.js');
+      // Every worker this page starts and ends, counted where the library calls the constructor and terminate().
+      const counts = { started: 0, ended: 0 };
+      const Original = globalThis.Worker;
+      globalThis.Worker = class extends Original {
+        constructor(...args: ConstructorParameters<typeof Worker>) {
+          super(...args);
+          counts.started++;
+        }
+        override terminate(): void {
+          counts.ended++;
+          super.terminate();
+        }
+      };
+      const load = async (file: string) => {
+        const bytes = new Uint8Array(await (await fetch(`${directory}/${file}`)).arrayBuffer());
+        const model = await twn.loadModel(bytes, { backend: 'cpu', threads: 1 });
+        return { size: bytes.byteLength, thread: model.info.backend.thread, ...counts };
+      };
+      // LeNet-5 in float32: 2.3 MB, but short runs, which stay on the page's thread: its early worker is ended.
+      const small = await load('lenet5-fp.twn');
+      // VGG-7 ×0.5 (830 KB) runs in the worker started for it early: no second one starts.
+      const big = await load('vgg7-twn-w05.twn');
+      globalThis.Worker = Original;
+      return { small, big };
+    },
+    { entry: `/@fs${REPO}/src/index.ts`, directory: `/@fs${REPO}/demo/models` },
+  );
+  expect(result.small).toMatchObject({ thread: 'main', started: 1, ended: 1 });
+  expect(result.big).toMatchObject({ thread: 'worker', started: 2, ended: 1 });
+  // Both files are past the size from which the loader starts the worker early (load.ts EARLY_WORKER_MIN_BYTES).
+  expect(Math.min(result.small.size, result.big.size)).toBeGreaterThanOrEqual(512 * 1024);
+});
