@@ -315,6 +315,10 @@ export const OP_CASES: readonly OpCaseSpec[] = [
   dense('K = 300 (not whole words), 33 out, batch 8, scale, bias, relu', 81, {
     ...ternary, batch: 8, inFeatures: 300, outFeatures: 33, scale: true, bias: true, activation: 'relu',
   }),
+  // Batch 50: sample-lane blocks of 24 (float32: two whole, one partial) and 48 (int16: one whole, one partial).
+  dense('K = 41, 9 out, batch 50, per-channel α, residual, relu', 84, {
+    ...ternary, alpha: 'channel', batch: 50, inFeatures: 41, outFeatures: 9, residual: true, activation: 'relu',
+  }),
   dense('float K = 66, 9 out, batch 2, bias', 82, { weight: 'f32', batch: 2, inFeatures: 66, outFeatures: 9, bias: true }),
   dense('float K = 131, 14 out, batch 8, residual', 83, {
     weight: 'f32', batch: 8, inFeatures: 131, outFeatures: 14, residual: true,
