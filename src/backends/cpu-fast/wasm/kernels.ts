@@ -69,9 +69,9 @@ export const CONV_FIELDS = {
   OUT_IMAGE: 10,
   OUT_CHANNEL: 11,
   /**
-   * Ternary: per output channel three addresses into a list of i32 byte offsets into the grid, [BOUNDS + 8o]
-   * (its +1 weights from there), [BOUNDS + 8o + 4] (its −1 weights), [BOUNDS + 8o + 8] (end). Float: the k → offset
-   * list, one for every channel.
+   * Ternary: per grid chunk c and output channel o three addresses into a list of i32 byte offsets into the chunk's
+   * grid, at BOUNDS + c·CHUNK_BOUNDS + 8o: [+0] its +1 terms from there, [+4] its −1 terms, [+8] the end (lists in
+   * that order, so a group reads them as one stream). Float: the k → offset list, one for every channel (one chunk).
    */
   BOUNDS: 12,
   /** Float only: f32 weights [O, K], and K. */
@@ -79,7 +79,16 @@ export const CONV_FIELDS = {
   ROW_LENGTH: 14,
   /** int16 only: bytes of offsets (4 per term) summed in i16 lanes before widening (int16Chunk). */
   CHUNK: 15,
-  SIZE: 16,
+  /**
+   * Chunks of grid channels the lists are cut into, and bytes from one chunk's grid to the next: each chunk of a
+   * group's lanes is read from L1 by every output channel of the task in turn (see conv).
+   */
+  GRID_CHUNKS: 16,
+  CHUNK_GRID: 17,
+  CHUNK_BOUNDS: 18,
+  /** Bytes of a channel's sums in the thread scratch (4 per lane of the task's rows, in whole groups). */
+  SUMS_CHANNEL: 19,
+  SIZE: 20,
 } as const;
 
 /** dense over samples [N, K] (DENSE_SAMPLES samples per pass over a weight row, which stays in cache for all). */
@@ -218,17 +227,22 @@ const advanceIfSet = (local: number, by: Code): Code => [get(local), op.if(incre
  * conv2d, ternary or float: task (n, oStart, oEnd, y0, y1) computes channels [oStart, oEnd) of output rows [y0, y1)
  * of image n. The rows' grid lanes (y1 − y0 grid rows, contiguous) are summed in groups of `groupBlocks` blocks, then
  * in pairs, then block by block; lanes past the output width are computed and dropped by the epilogue. Each listed
- * weight's byte offset into the grid is precomputed, so an inner step is one offset load, one add, and per vector one
- * load at a fixed immediate with an add or subtract (ternary: never a multiply) or a multiply-add (float). int16
- * lanes (ternary only): i16x8 adds and subtracts of codes, INT16 chunk by chunk, each chunk's sums widened into i32
- * sums in the thread scratch (4 bytes per lane where the grid has 2).
+ * term's byte offset into its chunk's grid is precomputed, so an inner step is one offset load, one add, and per
+ * vector one load at a fixed immediate with an add or subtract (ternary: never a multiply) or a multiply-add (float).
+ * Loop order: group, grid chunk, output channel, so the part of a chunk that a group reads stays in L1 while every
+ * channel of the task reads it (the lists stream past instead); each channel's sums wait in the thread scratch
+ * (SUMS_CHANNEL apart) between chunks, and go through the epilogue channel by channel at the end. Per lane, the sum
+ * order is fixed (chunk by chunk, +1 terms then −1 terms), whatever the task cut. int16 lanes (ternary only): i16x8
+ * adds and subtracts of codes, CHUNK bytes of offsets at a time, each time widened into the i32 sums.
  */
 function conv(kind: 'ternary' | 'float', lanes: LaneType): FunctionSpec {
   return taskFunction(lanes.integer ? 'int16Conv' : `${kind}Conv`, (locals) => {
     const F = CONV_FIELDS;
-    const src = locals.i32(), out = locals.i32(), residual = locals.i32(), channel = locals.i32(), bounds = locals.i32(), start = locals.i32(), plusEnd = locals.i32(), end = locals.i32(), cursor = locals.i32(), lane = locals.i32(), address = locals.i32();
-    const [groupEnd, pairEnd, blockEnd, rows, weight] = [locals.i32(), locals.i32(), locals.i32(), locals.i32(), locals.i32()];
-    const [chunkEnd, addEnd, sums] = lanes.integer ? [locals.i32(), locals.i32(), locals.i32()] : [0, 0, 0];
+    const [src, out, residual, channel, bounds] = [locals.i32(), locals.i32(), locals.i32(), locals.i32(), locals.i32()];
+    const [start, plusEnd, end, cursor, lane] = [locals.i32(), locals.i32(), locals.i32(), locals.i32(), locals.i32()];
+    const [address, groupEnd, pairEnd, blockEnd, rows] = [locals.i32(), locals.i32(), locals.i32(), locals.i32(), locals.i32()];
+    const [weight, chunk, chunkLanes, sums] = [locals.i32(), locals.i32(), locals.i32(), locals.i32()];
+    const [chunkEnd, addEnd] = lanes.integer ? [locals.i32(), locals.i32()] : [0, 0];
     const vectorsPerBlock = (BLOCK_LANES * lanes.bytes) / 16;
     const accumulators = Array.from({ length: vectorsPerBlock * lanes.groupBlocks }, locals.v128);
     const splatWeight = locals.v128();
@@ -237,11 +251,11 @@ function conv(kind: 'ternary' | 'float', lanes: LaneType): FunctionSpec {
     /** Grid bytes from sum bytes (SUM_ROW counts sums, 4 bytes per lane). */
     const gridBytes = (sumBytes: Code): Code => (lanes.integer ? [sumBytes, int(1), op.i32ShrU] : sumBytes);
 
-    /** Sums `blocks` blocks at lane (bytes from src) for the current channel into scratch + lane. */
-    const group = (blocks: number): Code => {
+    /** The current channel's sums of `blocks` blocks at chunkLanes (this chunk's grid at the group's lanes). */
+    const channelGroup = (blocks: number): Code => {
       const used = accumulators.slice(0, vectorsPerBlock * blocks);
       const step = (combine: Code, weighted: boolean): Code => [
-        get(src), get(lane), op.i32Add, get(cursor), op.i32Load(), op.i32Add, set(address),
+        get(chunkLanes), get(cursor), op.i32Load(), op.i32Add, set(address),
         weighted ? [get(weight), op.f32Load(), op.f32x4Splat, set(splatWeight)] : [],
         used.map((accumulator, i) => [
           get(accumulator), get(address), op.v128Load(16 * i), weighted ? [get(splatWeight), op.f32x4Mul] : [], combine, set(accumulator),
@@ -250,12 +264,22 @@ function conv(kind: 'ternary' | 'float', lanes: LaneType): FunctionSpec {
         weighted ? increment(weight, int(4)) : [],
       ];
       const zeroAccumulators = used.map((accumulator) => [op.v128Zero, set(accumulator)]);
-      const store = used.map((accumulator, i) => [
-        get(SCRATCH), get(lane), op.i32Add, get(accumulator), op.v128Store(16 * i),
-      ]);
       const minimum = (a: number, b: number, into: number): Code => [
         get(a), get(b), lessThan(a, b), op.select, set(into),
       ];
+      if (!lanes.integer) {
+        const loadSums = used.map((accumulator, i) => [get(sums), op.v128Load(16 * i), set(accumulator)]);
+        const storeSums = used.map((accumulator, i) => [get(sums), get(accumulator), op.v128Store(16 * i)]);
+        return [
+          // The first chunk starts the sums, later ones go on from them.
+          get(chunk), op.if(loadSums), get(chunk), op.i32Eqz, op.if(zeroAccumulators),
+          get(start), set(cursor),
+          kind === 'float'
+            ? [get(plusEnd), set(weight), whileLoop(lessThan(cursor, end), step(add, true))]
+            : [whileLoop(lessThan(cursor, plusEnd), step(add, false)), whileLoop(lessThan(cursor, end), step(subtract, false))],
+          storeSums,
+        ];
+      }
       /** i32 sums += the widened i16 lanes: low four lanes, then high four. */
       const widen = used.map((accumulator, i) =>
         [op.i32x4ExtendLowI16x8S, op.i32x4ExtendHighI16x8S].map((extend, half) => [
@@ -263,41 +287,27 @@ function conv(kind: 'ternary' | 'float', lanes: LaneType): FunctionSpec {
           op.v128Store(32 * i + 16 * half),
         ]),
       );
-      const sumsOf: Code = kind === 'float'
-        ? [
-          zeroAccumulators, get(start), set(cursor), get(plusEnd), set(weight),
-          whileLoop(lessThan(cursor, end), step(add, true)),
-          store,
-        ]
-        : !lanes.integer
-          ? [
-            zeroAccumulators, get(start), set(cursor),
-            whileLoop(lessThan(cursor, plusEnd), step(add, false)),
-            whileLoop(lessThan(cursor, end), step(subtract, false)),
-            store,
-          ]
-          : [
-            get(SCRATCH), get(lane), int(1), op.i32Shl, op.i32Add, set(sums),
-            used.map((_, i) => [
-              get(sums), op.v128Zero, op.v128Store(32 * i), get(sums), op.v128Zero, op.v128Store(32 * i + 16),
-            ]),
-            get(start), set(cursor),
-            whileLoop(
-              lessThan(cursor, end),
-              zeroAccumulators,
-              get(cursor), field(DESC, F.CHUNK), op.i32Add, set(chunkEnd),
-              minimum(chunkEnd, end, chunkEnd),
-              minimum(chunkEnd, plusEnd, addEnd),
-              whileLoop(lessThan(cursor, addEnd), step(add, false)),
-              whileLoop(lessThan(cursor, chunkEnd), step(subtract, false)),
-              widen,
-            ),
-          ];
-      return [sumsOf, increment(lane, int(16 * used.length))];
+      const zeroSums = used.map((_, i) => [
+        get(sums), op.v128Zero, op.v128Store(32 * i), get(sums), op.v128Zero, op.v128Store(32 * i + 16),
+      ]);
+      return [
+        get(chunk), op.i32Eqz, op.if(zeroSums),
+        get(start), set(cursor),
+        whileLoop(
+          lessThan(cursor, end),
+          zeroAccumulators,
+          get(cursor), field(DESC, F.CHUNK), op.i32Add, set(chunkEnd),
+          minimum(chunkEnd, end, chunkEnd),
+          minimum(chunkEnd, plusEnd, addEnd),
+          whileLoop(lessThan(cursor, addEnd), step(add, false)),
+          whileLoop(lessThan(cursor, chunkEnd), step(subtract, false)),
+          widen,
+        ),
+      ];
     };
 
-    // The channel's weights: ternary, [start, plusEnd) adds and [plusEnd, end) subtracts; float, every k of the
-    // shared offset list [start, end) with its weight from plusEnd on.
+    // The channel's terms in this chunk: ternary, [start, plusEnd) adds and [plusEnd, end) subtracts; float, every k
+    // of the shared offset list [start, end) with its weight from plusEnd on.
     const channelRows: Code = kind === 'ternary'
       ? [get(bounds), op.i32Load(0), set(start), get(bounds), op.i32Load(4), set(plusEnd), get(bounds), op.i32Load(8), set(end)]
       : [
@@ -305,6 +315,29 @@ function conv(kind: 'ternary' | 'float', lanes: LaneType): FunctionSpec {
         get(start), field(DESC, F.ROW_LENGTH), int(2), op.i32Shl, op.i32Add, set(end),
         field(DESC, F.WEIGHTS), get(channel), field(DESC, F.ROW_LENGTH), op.i32Mul, int(2), op.i32Shl, op.i32Add, set(plusEnd),
       ];
+    /** Every channel's sums of `blocks` blocks at `lane`, chunk by chunk. */
+    const group = (blocks: number): Code => [
+      int(0), set(chunk),
+      get(src), get(lane), op.i32Add, set(chunkLanes),
+      whileLoop(
+        [get(chunk), field(DESC, F.GRID_CHUNKS), op.i32LtS],
+        field(DESC, F.BOUNDS), get(chunk), field(DESC, F.CHUNK_BOUNDS), op.i32Mul, op.i32Add,
+        get(O_START), int(3), op.i32Shl, op.i32Add, set(bounds),
+        get(SCRATCH), get(lane), lanes.integer ? [int(1), op.i32Shl] : [], op.i32Add, set(sums),
+        get(O_START), set(channel),
+        whileLoop(
+          lessThan(channel, O_END),
+          channelRows,
+          channelGroup(blocks),
+          increment(bounds, int(8)),
+          increment(sums, field(DESC, F.SUMS_CHANNEL)),
+          increment(channel, int(1)),
+        ),
+        increment(chunkLanes, field(DESC, F.CHUNK_GRID)),
+        increment(chunk, int(1)),
+      ),
+      increment(lane, int(16 * vectorsPerBlock * blocks)),
+    ];
     const outOffset: Code = [
       get(N), field(DESC, F.OUT_IMAGE), op.i32Mul, get(Y0), field(DESC, F.OUT_ROW), op.i32Mul, op.i32Add,
       get(O_START), field(DESC, F.OUT_CHANNEL), op.i32Mul, op.i32Add,
@@ -319,22 +352,21 @@ function conv(kind: 'ternary' | 'float', lanes: LaneType): FunctionSpec {
       int(blockBytes - 1), op.i32Add, int(-blockBytes), op.i32And, set(blockEnd),
       get(blockEnd), get(blockEnd), int(blockBytes * lanes.groupBlocks), op.i32RemU, op.i32Sub, set(groupEnd),
       get(blockEnd), get(blockEnd), get(groupEnd), op.i32Sub, int(blockBytes * 2), op.i32RemU, op.i32Sub, set(pairEnd),
+      int(0), set(lane),
+      whileLoop(lessThan(lane, groupEnd), group(lanes.groupBlocks)),
+      whileLoop(lessThan(lane, pairEnd), group(2)),
+      whileLoop(lessThan(lane, blockEnd), group(1)),
       field(DESC, F.OUT), outOffset, op.i32Add, set(out),
       field(DESC, F.RESIDUAL), set(residual),
       get(residual), op.if(get(residual), outOffset, op.i32Add, set(residual)),
-      field(DESC, F.BOUNDS), get(O_START), int(3), op.i32Shl, op.i32Add, set(bounds),
+      get(SCRATCH), set(sums),
       get(O_START), set(channel),
       whileLoop(
         lessThan(channel, O_END),
-        channelRows,
-        int(0), set(lane),
-        whileLoop(lessThan(lane, groupEnd), group(lanes.groupBlocks)),
-        whileLoop(lessThan(lane, pairEnd), group(2)),
-        whileLoop(lessThan(lane, blockEnd), group(1)),
-        get(DESC), get(SCRATCH), get(out), get(residual), get(channel), get(rows), op.call(EPILOGUE_FUNCTION),
+        get(DESC), get(sums), get(out), get(residual), get(channel), get(rows), op.call(EPILOGUE_FUNCTION),
+        increment(sums, field(DESC, F.SUMS_CHANNEL)),
         increment(out, field(DESC, F.OUT_CHANNEL)),
         advanceIfSet(residual, field(DESC, F.OUT_CHANNEL)),
-        increment(bounds, int(8)),
         increment(channel, int(1)),
       ),
     ];
@@ -860,8 +892,8 @@ const MODULE_FUNCTIONS: readonly (readonly FunctionSpec[])[] = [
   [epilogue(F32_LANES), conv('float', F32_LANES)],
   [epilogue(F32_LANES), dense('ternary'), dense('float')],
   [windowPool('max'), windowPool('mean'), globalAvgPool()],
-  [epilogue(I16_LANES), conv('ternary', I16_LANES), gather(I16_LANES)],
-  [epilogue(I16_LANES), dense('int16')],
+  [epilogue(I16_LANES), conv('ternary', I16_LANES)],
+  [epilogue(I16_LANES), dense('int16'), gather(I16_LANES)],
   elementwiseFunctions(),
 ];
 

@@ -11,10 +11,17 @@ import {
 } from './kernels.js';
 
 /**
- * Bytes of grid one conv2d task should read (its rows of every input channel): they stay in a core's L2 while every
- * output channel of the task re-reads them.
+ * Bytes of grid one conv2d task should read (its rows of every input channel), and of sums it should keep (4 per
+ * lane and output channel): both stay in a core's L2.
  */
 const TASK_GRID_BYTES = 512 * 1024;
+const TASK_SUMS_BYTES = 512 * 1024;
+/**
+ * Bytes of grid a conv2d lane group may read per chunk of grid channels: every output channel of a task reads it in
+ * turn, from L1 (32–48 KiB on current x86 cores). Chunks are whole multiples of CHUNK_CHANNELS grid channels.
+ */
+const CHUNK_GRID_BYTES = 24 * 1024;
+const CHUNK_CHANNELS = 16;
 /** Tasks per thread a phase should offer, so that threads finishing early can take more. */
 const TASKS_PER_THREAD = 4;
 
@@ -145,8 +152,8 @@ const gridChannels = (channels: number, paired: boolean): number =>
  * A weight's offset list in the arena: every k's offset (float weights), or per output channel the offsets of its +1
  * terms then of its −1 terms, behind a table of where each list starts (ternary; `words`: its packed codes in the
  * arena). A term is a weight k (`offsets` per k), or with `pairedTaps` (a conv2d's kernel taps) a term of its paired
- * grid (PAIR_PLANES; `offsets` per term k = gridChannel·taps + tap), whose codes offset-lists.ts pairedCodes writes.
- * The address the kernels read (BOUNDS), or undefined when the arena cannot grow that far.
+ * grid (PAIR_PLANES; `offsets` per term k = gridChannel·taps + tap), whose codes offset-lists.ts pairedCodes writes;
+ * `gridChunks` > 1 cuts each row into chunks of `offsets.length` terms, a list per chunk and output channel. The address the kernels read (BOUNDS), or undefined when the arena cannot grow that far.
  */
 function storeOffsetLists(
   weight: Tensor,
@@ -154,23 +161,34 @@ function storeOffsetLists(
   offsets: Int32Array,
   regions: ArenaRegions,
   pairedTaps?: number,
+  gridChunks = 1,
 ): number | undefined {
   if (weight.dtype !== 'ternary2') return regions.store(offsets);
   const { arena } = regions;
   const [outChannels = 0, channels = 1] = weight.shape;
+  // Paired: the terms of a row, chunk by chunk (`offsets` per term of a chunk, a whole number of code words when
+  // there are several), reordered into one row per chunk and output channel, in that order.
   const termRowWords = ternaryRowWords(offsets.length);
-  const termBytes = 4 * outChannels * termRowWords;
-  const terms = pairedTaps === undefined ? words : arena.allocate(termBytes);
-  if (terms === undefined) return undefined;
-  if (pairedTaps !== undefined) {
+  const termBytes = 4 * outChannels * gridChunks * termRowWords;
+  const paired = pairedTaps === undefined ? undefined : arena.allocate(2 * termBytes);
+  if (pairedTaps !== undefined && paired === undefined) return undefined;
+  const terms = paired === undefined ? words : paired + termBytes;
+  if (paired !== undefined && pairedTaps !== undefined) {
     const rowWords = ternaryRowWords(channels * pairedTaps);
-    arena.pairedCodes(words, rowWords, outChannels, channels, pairedTaps, terms, termRowWords);
+    arena.pairedCodes(words, rowWords, outChannels, channels, pairedTaps, paired, gridChunks * termRowWords);
+    const [byChannel, byChunk] = [arena.u32(paired, termBytes / 4), arena.u32(terms, termBytes / 4)];
+    for (let o = 0; o < outChannels; o++) {
+      for (let chunk = 0; chunk < gridChunks; chunk++) {
+        const from = (o * gridChunks + chunk) * termRowWords;
+        byChunk.set(byChannel.subarray(from, from + termRowWords), (chunk * outChannels + o) * termRowWords);
+      }
+    }
   }
-  const codes = pairedTaps === undefined ? (weight.data as Uint32Array) : arena.u32(terms, termBytes / 4);
-  const starts = ternarySignedStarts(codes, [outChannels, offsets.length]);
+  const codes = paired === undefined ? (weight.data as Uint32Array) : arena.u32(terms, termBytes / 4);
+  const starts = ternarySignedStarts(codes, [outChannels * gridChunks, offsets.length]);
   const lists = regions.allocate(4 * starts[starts.length - 1]!);
   const written = lists !== undefined && arena.signedOffsets(terms, termRowWords, starts, offsets, lists);
-  if (pairedTaps !== undefined) arena.release(terms, termBytes);
+  if (paired !== undefined) arena.release(paired, 2 * termBytes);
   return written ? regions.store(starts.map((start) => lists + 4 * start)) : undefined;
 }
 
@@ -224,13 +242,12 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
   const [strideY, strideX] = attrs.stride;
   const [padY, padX] = attrs.padding;
 
-  const boundsFor = (grid: Grid): number | undefined => {
+  const boundsFor = (grid: Grid, chunkChannels: number, gridChunks: number): number | undefined => {
     const key = [grid.planeW, grid.planeH, grid.channelBytes, kernelW, strideY, strideX, grid.phasesX, elementBytes]
-      .join(' ');
+      .concat(chunkChannels, gridChunks).join(' ');
     if (!bounds.has(key)) {
-      const terms = gridChannels(channelsOfWeight, ternary) * taps;
-      const offsets = gridOffsets(terms, attrs.kernel, attrs.stride, grid, elementBytes);
-      bounds.set(key, storeOffsetLists(weight, weights, offsets, regions, ternary ? taps : undefined));
+      const offsets = gridOffsets(chunkChannels * taps, attrs.kernel, attrs.stride, grid, elementBytes);
+      bounds.set(key, storeOffsetLists(weight, weights, offsets, regions, ternary ? taps : undefined, gridChunks));
     }
     return bounds.get(key);
   };
@@ -249,16 +266,29 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
     const channelBytes = ternary ? Math.ceil(planesBytes / 16) * 16 : planesBytes;
     const imageBytes = gridChannels(channels, ternary) * channelBytes;
     const grid: Grid = { gathered, phasesY, phasesX, planeH, planeW, channelBytes, imageBytes };
-    const boundsAddress = boundsFor(grid);
+    // Grid channels per chunk: what a lane group reads of them (kernelH rows of its lanes and the kernel's width, per
+    // phase column) within CHUNK_GRID_BYTES. Float layers' shared k list is one chunk.
+    const allChannels = gridChannels(channels, ternary);
+    const groupLanes = BLOCK_LANES * (int16 ? I16_LANES : F32_LANES).groupBlocks;
+    const groupChannelBytes = elementBytes * kernelH * phasesX * (groupLanes + kernelW);
+    const fitting = CHUNK_CHANNELS * Math.max(1, Math.floor(CHUNK_GRID_BYTES / groupChannelBytes / CHUNK_CHANNELS));
+    const chunkChannels = !ternary || fitting >= allChannels ? allChannels : fitting;
+    const gridChunks = Math.ceil(allChannels / chunkChannels);
+    const boundsAddress = boundsFor(grid, chunkChannels, gridChunks);
     if (boundsAddress === undefined) return undefined;
-    // Rows per task: the grid rows they read (plus the kernel's reach below them) within TASK_GRID_BYTES.
+    // Rows per task: the grid rows they read (plus the kernel's reach below them) within TASK_GRID_BYTES, and their
+    // sums within TASK_SUMS_BYTES.
     const reach = Math.floor((kernelH - 1) / strideY);
-    const rowsPerTask = Math.max(1, Math.floor(TASK_GRID_BYTES / (grid.imageBytes / planeH)) - reach);
-    // The sums of a task's rows, 4 bytes per lane, in whole groups.
+    const rowsPerTask = Math.max(1, Math.min(
+      Math.floor(TASK_GRID_BYTES / (grid.imageBytes / planeH)) - reach,
+      Math.floor(TASK_SUMS_BYTES / (4 * planeW * outChannels)),
+    ));
+    // A channel's sums of a task's rows, 4 bytes per lane, in whole groups.
     const groupBytes = int16 ? I16_GROUP_SUM_BYTES : GROUP_BYTES;
+    const sumsChannelBytes = Math.ceil((4 * Math.min(rowsPerTask, outHeight) * planeW) / groupBytes) * groupBytes;
     return {
       scratchBytes: gathered ? grid.imageBytes : 0,
-      threadScratchBytes: Math.ceil((4 * Math.min(rowsPerTask, outHeight) * planeW) / groupBytes) * groupBytes + groupBytes,
+      threadScratchBytes: outChannels * sumsChannelBytes,
       phases(io, stepRegions, threads) {
         const fields = new Int32Array(CONV_FIELDS.SIZE);
         const F = CONV_FIELDS;
@@ -279,6 +309,10 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         fields[F.ROW_LENGTH] = rowLength;
         // A pair's sum or difference plane holds codes up to 2·qmax.
         fields[F.CHUNK] = int16 ? 4 * int16Chunk(2 * int16.qmax) : 0;
+        fields[F.GRID_CHUNKS] = gridChunks;
+        fields[F.CHUNK_GRID] = chunkChannels * channelBytes;
+        fields[F.CHUNK_BOUNDS] = 8 * outChannels;
+        fields[F.SUMS_CHANNEL] = sumsChannelBytes;
         const descriptor = stepRegions.store(fields);
         if (descriptor === undefined) return undefined;
         const rowRanges = ranges(outHeight, rowsPerTask);
@@ -426,9 +460,10 @@ function denseBySampleLanes(
   const groupBytes = int16 ? I16_GROUP_SUM_BYTES : GROUP_BYTES;
   /** [first sample, samples] of each block. */
   const blocks = ranges(batch, lanes).map(([n0, n1]) => [n0, n1 - n0] as const);
+  const sumsChannelBytes = Math.ceil((4 * lanes) / groupBytes) * groupBytes;
   return {
     scratchBytes: planes * planeBytes,
-    threadScratchBytes: Math.ceil((4 * lanes) / groupBytes) * groupBytes + groupBytes,
+    threadScratchBytes: outChannels * sumsChannelBytes,
     phases(io, stepRegions, threads) {
       const F = CONV_FIELDS;
       const fields = new Int32Array(F.SIZE);
@@ -447,6 +482,8 @@ function denseBySampleLanes(
       fields[F.ROW_LENGTH] = features;
       // A pair's sum or difference plane holds codes up to 2·qmax.
       fields[F.CHUNK] = int16 ? 4 * int16Chunk(2 * int16.qmax) : 0;
+      fields[F.GRID_CHUNKS] = 1;
+      fields[F.SUMS_CHANNEL] = sumsChannelBytes;
       const descriptor = stepRegions.store(fields);
       // Feature k is channel k of a one-row image whose columns, K apart, are the block's samples.
       const transpose = (samples: number) =>
