@@ -24,6 +24,8 @@ const CHUNK_GRID_BYTES = 24 * 1024;
 const CHUNK_CHANNELS = 16;
 /** Tasks per thread a phase should offer, so that threads finishing early can take more. */
 const TASKS_PER_THREAD = 4;
+/** Output channels a conv2d task should compute at least, when threads split channels. */
+const MIN_TASK_CHANNELS = 32;
 
 /** Tasks as the kernels read them: [function, …arguments], TASK_INTS each. */
 export function taskList(tasks: readonly (readonly number[])[]): Int32Array {
@@ -315,11 +317,19 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         fields[F.SUMS_CHANNEL] = sumsChannelBytes;
         const descriptor = stepRegions.store(fields);
         if (descriptor === undefined) return undefined;
-        const rowRanges = ranges(outHeight, rowsPerTask);
-        // One task per row range unless threads need more: then output channels split too, in multiples of 8
-        // (each task's grid rows are then read once per channel group).
-        const wanted = threads === 1 ? 1 : Math.ceil((TASKS_PER_THREAD * threads) / rowRanges.length);
-        const channelRanges = ranges(outChannels, Math.max(8, Math.ceil(outChannels / wanted / 8) * 8));
+        // Threads split the rows first, into ranges of equal size of at least two lane groups each; then output
+        // channels, at least MIN_TASK_CHANNELS per task (a task reads each grid chunk into L1 once for all of its
+        // channels: fewer channels per task, more reads per term).
+        const wantedTasks = threads === 1 ? 1 : TASKS_PER_THREAD * threads;
+        const minRows = Math.ceil((2 * groupLanes) / planeW);
+        const rowTasks = Math.max(
+          Math.ceil(outHeight / rowsPerTask),
+          Math.min(wantedTasks, Math.floor(outHeight / minRows)),
+        );
+        const rowRanges = ranges(outHeight, Math.ceil(outHeight / rowTasks));
+        const wanted = Math.ceil(wantedTasks / rowRanges.length);
+        const perChannelTask = Math.max(MIN_TASK_CHANNELS, Math.ceil(outChannels / wanted / 8) * 8);
+        const channelRanges = ranges(outChannels, perChannelTask);
         const convTask = int16 ? TASK.int16Conv : ternary ? TASK.ternaryConv : TASK.floatConv;
         const convTasks = (n: number) =>
           taskList(
