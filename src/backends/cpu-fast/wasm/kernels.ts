@@ -518,6 +518,10 @@ function gather(lanes: LaneType): FunctionSpec {
           ),
           increment(py, int(1)),
         ),
+        // Zeros up to the next channel (a plane whose last row's right padding is the next row's left one reads
+        // them), so that the sums of a pair's tails are zero too.
+        [f(G.GRID_CHANNEL), get(planes), op.i32Add, get(dst), op.i32Sub, tee(y), int(0), op.i32GtS],
+        op.if(get(dst), int(0), get(y), op.memoryFill),
         [f(G.PAIRED), get(channel), op.i32And, op.if(pairPlanes)],
         increment(channel, int(1)),
       ),

@@ -262,9 +262,13 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
     const phasesY = Math.min(strideY, kernelH);
     const phasesX = Math.min(strideX, kernelW);
     const planeH = gathered ? Math.ceil((height + 2 * padY) / strideY) : height;
-    const planeW = gathered ? Math.ceil((width + 2 * padX) / strideX) : width;
+    // At stride 1, where the kernel reaches no further than the padding on either side, one run of padX zeros
+    // between rows is both the right padding of a row and the left padding of the next: fewer lanes per row (7-wide
+    // rows: 8 instead of 9). The plane then ends with padX zeros, the last row's right padding.
+    const sharedPadding = gathered && strideY === 1 && strideX === 1 && padX > 0 && kernelW <= 2 * padX + 1;
+    const planeW = !gathered ? width : sharedPadding ? width + padX : Math.ceil((width + 2 * padX) / strideX);
     // Paired planes are summed sixteen bytes at a time: each starts 16-byte aligned.
-    const planesBytes = elementBytes * phasesY * phasesX * planeH * planeW;
+    const planesBytes = elementBytes * (phasesY * phasesX * planeH * planeW + (sharedPadding ? padX : 0));
     const channelBytes = ternary ? Math.ceil(planesBytes / 16) * 16 : planesBytes;
     const imageBytes = gridChannels(channels, ternary) * channelBytes;
     const grid: Grid = { gathered, phasesY, phasesX, planeH, planeW, channelBytes, imageBytes };
