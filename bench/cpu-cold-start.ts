@@ -25,6 +25,9 @@ const { values: flags } = parseArgs({
   },
 });
 
+const threads = Number(flags.threads);
+if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads takes one whole number ≥ 1, got ${flags.threads}`);
+
 const STAGES = ['parse', 'optimize', 'executor', 'prepare', 'helpers ready', 'first run', 'second run'] as const;
 
 /** One cold start in this process; prints each stage's milliseconds as JSON. */
@@ -41,7 +44,7 @@ async function coldStart(model: string): Promise<void> {
   stage();
   const graph = optimize(parsed);
   stage();
-  const executor = new FastCpuExecutor({ threads: Number(flags.threads) });
+  const executor = new FastCpuExecutor({ threads });
   stage();
   // As the model loader does (src/api/executor.ts): bind batch 1 while helpers start, then wait for them.
   executor.prepare(graph, 1);

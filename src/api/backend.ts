@@ -64,7 +64,7 @@ export interface BackendOptions {
    * CPU backend: threads to split each layer over (default: the hardware's, at most 4). More than one needs a thread
    * that may block (the CPU worker, or Node) and, in a browser, a cross-origin isolated page (headers
    * `Cross-Origin-Opener-Policy: same-origin`, `Cross-Origin-Embedder-Policy: require-corp`); otherwise one thread
-   * runs and `info.backend.threadsReason` says why.
+   * runs and `info.backend.threadsReason` says why. An integer from 1 to 64, else TwnInputError BAD_OPTIONS.
    */
   threads?: number;
   /**

@@ -28,6 +28,12 @@ export interface LoadOptions extends BackendOptions, ReadSourceOptions, CacheOpt
 }
 
 /**
+ * The most CPU threads a model may ask for: each is a worker with its own copy of the kernels, and past the cores a
+ * machine has they only take turns.
+ */
+const MAX_THREADS = 64;
+
+/**
  * Loads a `.twn` model and prepares it on a backend. In Node a string that is no http(s) URL is a file path. The file
  * is validated in full (docs/FORMAT.md §8) before any GPU work starts, so a bad file fails fast with a TwnFormatError.
  */
@@ -35,6 +41,13 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
   const { maxRunBytes } = options;
   if (maxRunBytes !== undefined && !(Number.isSafeInteger(maxRunBytes) && maxRunBytes > 0)) {
     throw new TwnInputError('BAD_OPTIONS', `maxRunBytes must be a positive integer, got ${String(maxRunBytes)}`);
+  }
+  const { threads } = options;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
+    throw new TwnInputError(
+      'BAD_OPTIONS',
+      `threads must be an integer from 1 to ${MAX_THREADS}, got ${String(threads)}`,
+    );
   }
   let { bytes, evict } = await readBytes(source, options);
   const early = await startWorkerEarly(bytes.byteLength, options);

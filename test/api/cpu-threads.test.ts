@@ -19,6 +19,17 @@ describe('CPU backend threads', () => {
     one.dispose();
   });
 
+  it('threads that are no whole number from 1 to 64 are a BAD_OPTIONS input error, before the file is read', async () => {
+    for (const threads of [0, -1, 1.5, Number.NaN, Infinity, 65, '2' as unknown as number]) {
+      const rejected = loadModel(new Uint8Array(0), { backend: 'cpu', threads });
+      await expect(rejected).rejects.toMatchObject({ name: 'TwnInputError', code: 'BAD_OPTIONS' });
+      await expect(rejected).rejects.toThrow(/threads must be an integer from 1 to 64/);
+    }
+    const model = await loadModel(writeTwnFile(smallFile()), { backend: 'cpu', threads: 64 });
+    expect(model.info.backend.threads).toBe(1); // too small for threads: accepted, and says why
+    model.dispose();
+  });
+
   it('a tiny model runs on one thread and says why', async () => {
     const model = await loadModel(writeTwnFile(smallFile()), { backend: 'cpu', threads: 4 });
     expect(model.info.backend.threads).toBe(1);
