@@ -43,7 +43,7 @@ export const I16_GROUP_SUM_BYTES = 4 * BLOCK_LANES * I16_LANES.groupBlocks;
 export const int16Chunk = (largest: number): number => Math.floor(32767 / largest);
 
 /** Fields every linear (conv2d, dense) descriptor starts with: what the epilogue reads. */
-const EPILOGUE = {
+export const EPILOGUE_FIELDS = {
   /** Output floats per row that are kept (conv: the output width; dense: 1). */
   OUT_WIDTH: 0,
   /** Bytes between rows of sums (conv: a grid row; dense: one float). */
@@ -62,7 +62,7 @@ const EPILOGUE = {
 
 /** conv2d over a source grid (the input in place, or its zero-padded/phase-split copy, see GATHER_FIELDS). */
 export const CONV_FIELDS = {
-  ...EPILOGUE,
+  ...EPILOGUE_FIELDS,
   /** The grid of image 0 and its size per image; output row y reads grid rows from y·SUM_ROW on. */
   SRC: 8,
   SRC_IMAGE: 9,
@@ -93,7 +93,7 @@ export const CONV_FIELDS = {
 
 /** dense over samples [N, K] (DENSE_SAMPLES samples per pass over a weight row, which stays in cache for all). */
 export const DENSE_FIELDS = {
-  ...EPILOGUE,
+  ...EPILOGUE_FIELDS,
   IN: 8,
   /** Bytes per input sample. */
   IN_ROW: 9,
@@ -202,18 +202,18 @@ function epilogue(lanes: LaneType): FunctionSpec {
     get(OUT), get(x), op.i32Add, get(value), op.f32x4ExtractLane(lane), op.f32Store(4 * lane),
   ];
   const body: Code = [
-    channelF32(EPILOGUE.MULTIPLIER), set(m), channelF32(EPILOGUE.BIAS), set(b),
-    get(DESCRIPTOR), op.f32Load(4 * EPILOGUE.LOWER), op.f32x4Splat, set(lower),
-    field(DESCRIPTOR, EPILOGUE.OUT_WIDTH), int(3), op.i32And, set(tail),
-    field(DESCRIPTOR, EPILOGUE.OUT_WIDTH), int(-4), op.i32And, int(2), op.i32Shl, set(vectorEnd),
+    channelF32(EPILOGUE_FIELDS.MULTIPLIER), set(m), channelF32(EPILOGUE_FIELDS.BIAS), set(b),
+    get(DESCRIPTOR), op.f32Load(4 * EPILOGUE_FIELDS.LOWER), op.f32x4Splat, set(lower),
+    field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_WIDTH), int(3), op.i32And, set(tail),
+    field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_WIDTH), int(-4), op.i32And, int(2), op.i32Shl, set(vectorEnd),
     whileLoop(
       [get(ROWS), int(0), op.i32GtS],
       int(0), set(x),
       whileLoop(lessThan(x, vectorEnd), compute, get(OUT), get(x), op.i32Add, get(value), op.v128Store(), increment(x, int(16))),
       get(tail), op.if(compute, storeLane(0), get(tail), int(1), op.i32GtS, op.if(storeLane(1)), get(tail), int(2), op.i32GtS, op.if(storeLane(2))),
-      increment(SUMS, field(DESCRIPTOR, EPILOGUE.SUM_ROW)),
-      increment(OUT, field(DESCRIPTOR, EPILOGUE.OUT_ROW)),
-      get(RESIDUAL), op.if(increment(RESIDUAL, field(DESCRIPTOR, EPILOGUE.OUT_ROW))),
+      increment(SUMS, field(DESCRIPTOR, EPILOGUE_FIELDS.SUM_ROW)),
+      increment(OUT, field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_ROW)),
+      get(RESIDUAL), op.if(increment(RESIDUAL, field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_ROW))),
       increment(ROWS, int(-1)),
     ),
   ];

@@ -6,8 +6,8 @@ import { shapeOf, type Int16Quantiser, type WasmBoundStep, type WasmOp } from '.
 import { epilogueConstants } from '../linear.js';
 import type { ArenaRegions } from './arena.js';
 import {
-  BLOCK_LANES, CONV_FIELDS, DENSE_FIELDS, F32_LANES, GATHER_FIELDS, GROUP_BYTES, I16_GROUP_SUM_BYTES, I16_LANES,
-  int16Chunk, TASK, TASK_INTS,
+  BLOCK_LANES, CONV_FIELDS, DENSE_FIELDS, EPILOGUE_FIELDS, F32_LANES, GATHER_FIELDS, GROUP_BYTES, I16_GROUP_SUM_BYTES,
+  I16_LANES, int16Chunk, TASK, TASK_INTS,
 } from './kernels.js';
 
 /**
@@ -62,6 +62,28 @@ function epilogueInArena(
 const f32Bits = (value: number): number => new Int32Array(Float32Array.of(value).buffer)[0]!;
 /** f32 bits of the epilogue's lower bound: relu clamps at 0, otherwise −∞ leaves every value as it is. */
 const lowerBits = (relu: boolean): number => f32Bits(relu ? 0 : -Infinity);
+
+/** What a linear step's epilogue reads (EPILOGUE_FIELDS), in bytes where kernels.ts says so. */
+interface EpilogueFields {
+  readonly outWidth: number;
+  readonly sumRow: number;
+  readonly outRow: number;
+  readonly multiplier: number;
+  readonly bias: number;
+  readonly lower: number;
+  readonly out: number;
+  readonly residual: number;
+}
+
+/** A conv2d or dense descriptor of `size` fields, its epilogue fields filled in. */
+function linearDescriptor(size: number, e: EpilogueFields): Int32Array {
+  const E = EPILOGUE_FIELDS;
+  const fields = new Int32Array(size);
+  [fields[E.OUT_WIDTH], fields[E.SUM_ROW], fields[E.OUT_ROW]] = [e.outWidth, e.sumRow, e.outRow];
+  [fields[E.MULTIPLIER], fields[E.BIAS], fields[E.LOWER]] = [e.multiplier, e.bias, e.lower];
+  [fields[E.OUT], fields[E.RESIDUAL]] = [e.out, e.residual];
+  return fields;
+}
 
 /** Where a gather task reads its input and writes its grid (GATHER_FIELDS), in elements; strides in bytes. */
 interface GatherGeometry {
@@ -296,16 +318,11 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
       scratchBytes: gathered ? grid.imageBytes : 0,
       threadScratchBytes: outChannels * sumsChannelBytes,
       phases(io, stepRegions, threads) {
-        const fields = new Int32Array(CONV_FIELDS.SIZE);
         const F = CONV_FIELDS;
-        fields[F.OUT_WIDTH] = outWidth;
-        fields[F.SUM_ROW] = 4 * planeW;
-        fields[F.OUT_ROW] = 4 * outWidth;
-        fields[F.MULTIPLIER] = multiplier;
-        fields[F.BIAS] = bias;
-        fields[F.LOWER] = lowerBits(attrs.activation === 'relu');
-        fields[F.OUT] = io.output;
-        fields[F.RESIDUAL] = io.inputs[1] ?? 0;
+        const fields = linearDescriptor(F.SIZE, {
+          outWidth, sumRow: 4 * planeW, outRow: 4 * outWidth, multiplier, bias,
+          lower: lowerBits(attrs.activation === 'relu'), out: io.output, residual: io.inputs[1] ?? 0,
+        });
         fields[F.SRC] = gathered ? io.scratch : io.inputs[0]!;
         fields[F.SRC_IMAGE] = gathered ? 0 : grid.imageBytes;
         fields[F.OUT_IMAGE] = 4 * outChannels * outHeight * outWidth;
@@ -388,15 +405,9 @@ export const wasmDense: WasmOp = (node, graph, regions, quantiser) => {
       threadScratchBytes: 4 * batch + 16,
       phases(io, stepRegions, threads) {
         const F = DENSE_FIELDS;
-        const fields = new Int32Array(F.SIZE);
-        fields[F.OUT_WIDTH] = 1;
-        fields[F.SUM_ROW] = 4;
-        fields[F.OUT_ROW] = 4 * outChannels;
-        fields[F.MULTIPLIER] = multiplier;
-        fields[F.BIAS] = bias;
-        fields[F.LOWER] = lowerBits(relu);
-        fields[F.OUT] = io.output;
-        fields[F.RESIDUAL] = io.inputs[1] ?? 0;
+        const fields = linearDescriptor(F.SIZE, {
+          ...epilogue, outWidth: 1, sumRow: 4, outRow: 4 * outChannels, out: io.output, residual: io.inputs[1] ?? 0,
+        });
         fields[F.IN] = int16 ? io.scratch : io.inputs[0]!;
         fields[F.IN_ROW] = int16 ? codeRowBytes : 4 * features;
         fields[F.SAMPLES] = batch;
@@ -480,15 +491,9 @@ function denseBySampleLanes(
     threadScratchBytes: outChannels * sumsChannelBytes,
     phases(io, stepRegions, threads) {
       const F = CONV_FIELDS;
-      const fields = new Int32Array(F.SIZE);
-      fields[F.OUT_WIDTH] = 1;
-      fields[F.SUM_ROW] = 4;
-      fields[F.OUT_ROW] = 4 * outChannels;
-      fields[F.MULTIPLIER] = epilogue.multiplier;
-      fields[F.BIAS] = epilogue.bias;
-      fields[F.LOWER] = epilogue.lower;
-      fields[F.OUT] = io.output;
-      fields[F.RESIDUAL] = io.inputs[1] ?? 0;
+      const fields = linearDescriptor(F.SIZE, {
+        ...epilogue, outWidth: 1, sumRow: 4, outRow: 4 * outChannels, out: io.output, residual: io.inputs[1] ?? 0,
+      });
       fields[F.SRC] = io.scratch;
       fields[F.OUT_IMAGE] = 4 * outChannels * lanes;
       fields[F.OUT_CHANNEL] = 4;
