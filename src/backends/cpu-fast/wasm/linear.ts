@@ -23,7 +23,7 @@ const TASK_SUMS_BYTES = 512 * 1024;
 const CHUNK_GRID_BYTES = 24 * 1024;
 const CHUNK_CHANNELS = 16;
 /** Tasks per thread a phase should offer, so that threads finishing early can take more. */
-const TASKS_PER_THREAD = 4;
+export const TASKS_PER_THREAD = 4;
 /** Output channels a conv2d task should compute at least, when threads split channels. */
 const MIN_TASK_CHANNELS = 32;
 
@@ -39,6 +39,15 @@ export function ranges(total: number, size: number): [number, number][] {
   const list: [number, number][] = [];
   for (let start = 0; start < total; start += size) list.push([start, Math.min(total, start + size)]);
   return list;
+}
+
+/**
+ * [start, end) ranges covering [0, total) for `threads` threads: one range on one thread, else about
+ * TASKS_PER_THREAD per thread, each a whole number of `multiple` items but the last.
+ */
+export function threadRanges(total: number, threads: number, multiple = 1): [number, number][] {
+  if (threads === 1) return ranges(total, total);
+  return ranges(total, Math.max(1, multiple * Math.ceil(total / (multiple * TASKS_PER_THREAD * threads))));
 }
 
 /**
@@ -371,10 +380,10 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         if (gatherDescriptor === undefined) return undefined;
         const gatherTask = int16 ? TASK.int16Gather : TASK.gather;
         // Whole pairs per task: the one writing a pair's second channel writes its sum and difference.
-        const perTask = threads === 1 ? channels : 2 * Math.ceil(channels / (2 * TASKS_PER_THREAD * threads));
+        const inputRanges = threadRanges(channels, threads, 2);
         // Image by image, so the grid (one image's, GRID_IMAGE 0) stays in cache between its gather and its conv.
         const gatherTasks = (n: number) =>
-          taskList(ranges(channels, perTask).map(([c0, c1]) => [gatherTask, gatherDescriptor, n, c0, c1]));
+          taskList(inputRanges.map(([c0, c1]) => [gatherTask, gatherDescriptor, n, c0, c1]));
         return images.flatMap((n) => [gatherTasks(n), convTasks(n)]);
       },
     };
@@ -419,9 +428,8 @@ export const wasmDense: WasmOp = (node, graph, regions, quantiser) => {
         fields[F.CHUNK] = int16 ? 4 * int16Chunk(int16.qmax) : 0;
         const descriptor = stepRegions.store(fields);
         if (descriptor === undefined) return undefined;
-        const perTask = threads === 1 ? outChannels : Math.max(1, Math.ceil(outChannels / (TASKS_PER_THREAD * threads)));
         const task = int16 ? TASK.int16Dense : ternary ? TASK.ternaryDense : TASK.floatDense;
-        const denseTasks = taskList(ranges(outChannels, perTask).map(([o0, o1]) => [task, descriptor, o0, o1]));
+        const denseTasks = taskList(threadRanges(outChannels, threads).map(([o0, o1]) => [task, descriptor, o0, o1]));
         if (!int16) return [denseTasks];
         // The samples' codes first: one row of `features` values per sample, as a one-channel, one-row image.
         const quantise = storeGather(
@@ -518,14 +526,14 @@ function denseBySampleLanes(
       // Whole blocks share one descriptor; a last, partial block reads only its own samples.
       const transposes = new Map(blocks.map(([, samples]) => [samples, transpose(samples)]));
       if (descriptor === undefined || [...transposes.values()].includes(undefined)) return undefined;
-      const perTask = threads === 1 ? outChannels : Math.max(1, Math.ceil(outChannels / (TASKS_PER_THREAD * threads)));
+      const channelRanges = threadRanges(outChannels, threads);
       // Whole pairs per gather task: the one writing a pair's second feature writes its sum and difference.
-      const perGather = threads === 1 ? features : 2 * Math.ceil(features / (2 * TASKS_PER_THREAD * threads));
+      const featureRanges = threadRanges(features, threads, 2);
       const [gather, conv] = int16 ? [TASK.int16Gather, TASK.int16Conv] : [TASK.gather, TASK.ternaryConv];
       // Block by block, so its grid stays in cache between its gather and its conv.
       return blocks.flatMap(([n0, samples], block) => [
-        taskList(ranges(features, perGather).map(([k0, k1]) => [gather, transposes.get(samples)!, block, k0, k1])),
-        taskList(ranges(outChannels, perTask).map(([o0, o1]) => [conv, descriptor, block, o0, o1, 0, samples])),
+        taskList(featureRanges.map(([k0, k1]) => [gather, transposes.get(samples)!, block, k0, k1])),
+        taskList(channelRanges.map(([o0, o1]) => [conv, descriptor, block, o0, o1, 0, samples])),
       ]);
     },
   };

@@ -1,9 +1,6 @@
 import type { WasmBoundStep, WasmStepIo } from '../kernel.js';
 import type { ArenaRegions } from './arena.js';
-import { ranges, taskList } from './linear.js';
-
-/** Tasks per thread a phase should offer, so that threads finishing early can take more (as for the linear layers). */
-const TASKS_PER_THREAD = 4;
+import { ranges, TASKS_PER_THREAD, taskList } from './linear.js';
 /**
  * Floats read below which a task is not worth handing to another thread: a hand-off costs microseconds, and pooling
  * or an elementwise kernel gets through 2^16 floats in tens of them. A small step is then one task, which the
