@@ -66,8 +66,9 @@ function bitCount(word: number): number {
 }
 
 /**
- * Where each row's lists begin in {@link ternarySignedIndices}: starts[2o] its +1 indices, starts[2o + 1] its −1
- * indices, starts[2·rows] the end; counted a word at a time. Throws RangeError like {@link unpackTernary}.
+ * Where each row's lists begin when its indices k are listed row by row, those of its +1 codes then those of its −1
+ * codes (the offset lists wasm/offset-lists.ts writes): starts[2o] its +1 indices, starts[2o + 1] its −1 indices,
+ * starts[2·rows] the end; counted a word at a time. Throws RangeError like {@link unpackTernary}.
  */
 export function ternarySignedStarts(words: Uint32Array, shape: readonly number[]): Int32Array {
   const { rows, rowLength } = ternaryRows(shape);
@@ -97,37 +98,6 @@ export function ternarySignedStarts(words: Uint32Array, shape: readonly number[]
 }
 
 /**
- * Per row, the indices k of its +1 codes, then those of its −1 codes, both ascending, read off the packed words a
- * word and a nonzero code at a time (no row is unpacked); `starts` as {@link ternarySignedStarts} gives them.
- */
-export function ternarySignedIndices(
-  words: Uint32Array,
-  shape: readonly number[],
-): { indices: Int32Array; starts: Int32Array } {
-  const starts = ternarySignedStarts(words, shape);
-  const { rows, rowLength } = ternaryRows(shape);
-  const rowWords = ternaryRowWords(rowLength);
-  const signed = new Int32Array(words.buffer, words.byteOffset, words.length);
-  const indices = new Int32Array(starts[2 * rows]!);
-  for (let o = 0; o < rows; o++) {
-    let plus = starts[2 * o]!;
-    let minus = starts[2 * o + 1]!;
-    for (let w = 0; w < rowWords; w++) {
-      const word = signed[o * rowWords + w]!;
-      const base = w * CODES_PER_WORD;
-      // The low bit of each code that is 1 (+1) or 2 (−1); code 3 was rejected by ternarySignedStarts.
-      for (let bits = word & ~(word >> 1) & LOW_BITS; bits !== 0; bits &= bits - 1) {
-        indices[plus++] = base + ((31 - Math.clz32(bits & -bits)) >> 1);
-      }
-      for (let bits = (word >> 1) & ~word & LOW_BITS; bits !== 0; bits &= bits - 1) {
-        indices[minus++] = base + ((31 - Math.clz32(bits & -bits)) >> 1);
-      }
-    }
-  }
-  return { indices, starts };
-}
-
-/**
  * How many +1 and −1 codes `words` hold, a word at a time (the file's load-time statistics would otherwise visit
  * every weight). The words must be valid (findInvalidTernaryWord = −1): no code 3, and padding codes are 0.
  */
@@ -136,16 +106,10 @@ export function countTernaryCodes(words: Uint32Array): { positive: number; negat
   let negative = 0;
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
-    positive += setBits(word & LOW_BITS);
-    negative += setBits((word >>> 1) & LOW_BITS);
+    positive += bitCount(word & LOW_BITS);
+    negative += bitCount((word >>> 1) & LOW_BITS);
   }
   return { positive, negative };
-}
-
-function setBits(value: number): number {
-  let bits = value - ((value >>> 1) & 0x55555555);
-  bits = (bits & 0x33333333) + ((bits >>> 2) & 0x33333333);
-  return (Math.imul((bits + (bits >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
 
 /**

@@ -168,8 +168,8 @@ export class WasmArena {
 
   /**
    * Writes a ternary weight's offset lists at `lists` (starts[2·rows] i32): per row of `rowWords` packed words stored
-   * at `words`, map[k] for each k of its +1 codes, then of its −1 codes (ternarySignedIndices' lists, each k mapped;
-   * `starts` from ternarySignedStarts). false when the memory cannot hold `starts` and `map` meanwhile.
+   * at `words`, map[k] for each k of its +1 codes, then of its −1 codes, ascending (`starts` from
+   * ternarySignedStarts). false when the memory cannot hold `starts` and `map` meanwhile.
    */
   signedOffsets(words: number, rowWords: number, starts: Int32Array, map: Int32Array, lists: number): boolean {
     const startsAt = this.store(starts);

@@ -17,8 +17,8 @@ const LOW_BITS = 0x55555555;
 /**
  * `signedOffsets(words, rowWords, rows, starts, map, out)`: for each row o of `rows` (`rowWords` packed words each,
  * from `words`), map[k] (i32 at map + 4k) for every k of its +1 codes, ascending, from out + 4·starts[2o] on, and for
- * every k of its −1 codes from out + 4·starts[2o + 1] on: ternarySignedIndices' lists, each index k mapped. The codes
- * must be valid (no code 3), as ternarySignedStarts checks.
+ * every k of its −1 codes from out + 4·starts[2o + 1] on. The codes must be valid (no code 3), as ternarySignedStarts
+ * checks.
  */
 function signedOffsetsFunction() {
   const locals = new Locals(PARAMS);
