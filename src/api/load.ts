@@ -67,7 +67,7 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
     const executorOptions = {
       cpuWorker: options.cpuWorker,
       maxRunBytes,
-      threads: options.threads,
+      threads,
       precision: precision === 'int16' && int16Declined(graph) === undefined ? precision : 'float32',
     } as const;
     const { choice, executor } = await prepare(optimize(graph), await chooseBackend(options), executorOptions);

@@ -639,6 +639,8 @@ function dense(kind: 'ternary' | 'float' | 'int16'): FunctionSpec {
     const advance = (count: number, bytes: number): Code => samplesOf(count).map((n) => increment(at[n]!, int(bytes)));
     const zero = (vectors: readonly number[]): Code => vectors.map((vector) => [op.v128Zero, set(vector)]);
 
+    /** Where the thread scratch holds the sums of `sample` on, one f32 or i32 each. */
+    const sampleSums: Code = [get(SCRATCH), get(sample), int(2), op.i32Shl, op.i32Add];
     /** The sums of `count` samples from `sample` on, into the thread scratch (one f32 or i32 each). */
     const pass = (count: number): Code => {
       const used = samplesOf(count);
@@ -663,7 +665,7 @@ function dense(kind: 'ternary' | 'float' | 'int16'): FunctionSpec {
             ])),
           ),
           used.map((n) => [
-            get(SCRATCH), get(sample), int(2), op.i32Shl, op.i32Add,
+            sampleSums,
             [0, 1, 2, 3].map((lane) => [get(totals[n]!), op.i32x4ExtractLane(lane), lane > 0 ? op.i32Add : []]),
             op.i32Store(4 * n),
           ]),
@@ -680,7 +682,7 @@ function dense(kind: 'ternary' | 'float' | 'int16'): FunctionSpec {
               const [a0, a1, a2, a3] = accumulators[n]! as [number, number, number, number];
               return [
                 get(a0), get(a1), op.f32x4Add, get(a2), op.f32x4Add, get(a3), op.f32x4Add, set(a0),
-                get(SCRATCH), get(sample), int(2), op.i32Shl, op.i32Add, horizontalSum(a0), op.f32Store(4 * n),
+                sampleSums, horizontalSum(a0), op.f32Store(4 * n),
               ];
             }),
           ]
@@ -705,7 +707,7 @@ function dense(kind: 'ternary' | 'float' | 'int16'): FunctionSpec {
               ]),
               increment(weights, int(4)), advance(count, 4),
             ),
-            used.map((n) => [get(SCRATCH), get(sample), int(2), op.i32Shl, op.i32Add, get(totals[n]!), op.f32Store(4 * n)]),
+            used.map((n) => [sampleSums, get(totals[n]!), op.f32Store(4 * n)]),
           ];
       return [
         zero(used.flatMap((n) => accumulators[n]!)),
