@@ -169,15 +169,9 @@ describe('arena', () => {
 });
 
 describe('pairedCodes', () => {
-  it.each([[4, 9], [3, 9], [5, 1], [1, 49]])('%i channels × %i taps: one term per channel pair and tap', (channels, taps) => {
-    const space = arena();
-    const rows = 5;
-    const random = seededRandom(channels * taps);
-    const codes = Array.from({ length: rows * channels * taps }, () => Math.floor(random.uniform(0, 3)) - 1);
-    const words = packTernary(codes, [rows, channels * taps]);
-    const pairs = Math.floor(channels / 2);
-    const termLength = 4 * pairs * taps + (channels % 2) * taps;
-    // Hand-worked rule: a alone → plane 0, b alone → plane 1, a = b → plane 2 (a + b), a = −b → plane 3 (a − b).
+  /** Hand-worked rule: a alone → plane 0, b alone → plane 1, a = b → plane 2 (a + b), a = −b → plane 3 (a − b). */
+  function expectedTerms(codes: number[], rows: number, channels: number, taps: number): number[] {
+    const termLength = 4 * Math.floor(channels / 2) * taps + (channels % 2) * taps;
     const expected = new Array<number>(rows * termLength).fill(0);
     for (let o = 0; o < rows; o++) {
       for (let channel = 0; channel < channels; channel += 2) {
@@ -189,11 +183,48 @@ describe('pairedCodes', () => {
         }
       }
     }
+    return expected;
+  }
+
+  function randomCodes(seed: number, length: number): number[] {
+    const random = seededRandom(seed);
+    return Array.from({ length }, () => Math.floor(random.uniform(0, 3)) - 1);
+  }
+
+  const shapes = [[4, 9], [3, 9], [5, 1], [1, 49]];
+  it.each(shapes)('%i channels × %i taps: one term per channel pair and tap', (channels, taps) => {
+    const space = arena();
+    const rows = 5;
+    const codes = randomCodes(channels * taps, rows * channels * taps);
+    const words = packTernary(codes, [rows, channels * taps]);
+    const termLength = 4 * Math.floor(channels / 2) * taps + (channels % 2) * taps;
     const termRowWords = ternaryRowWords(termLength);
     const out = space.allocate(4 * rows * termRowWords)!;
-    space.pairedCodes(space.store(words)!, ternaryRowWords(channels * taps), rows, channels, taps, out, termRowWords);
+    const rowWords = ternaryRowWords(channels * taps);
+    space.pairedCodes(space.store(words)!, rowWords, rows, channels, taps, out, termRowWords, rows * termRowWords);
     const written = new Uint32Array(space.memory.buffer, out, rows * termRowWords).slice();
-    expect([...written]).toEqual([...packTernary(expected, [rows, termLength])]);
+    expect([...written]).toEqual([...packTernary(expectedTerms(codes, rows, channels, taps), [rows, termLength])]);
+  });
+
+  it('cut into chunks: chunk c of every row, row by row, then chunk c + 1', () => {
+    const space = arena();
+    const [rows, channels, taps, chunkWords] = [3, 8, 9, 3]; // 144 terms a row: 9 words, 3 chunks of 3
+    const codes = randomCodes(11, rows * channels * taps);
+    const termLength = 4 * (channels / 2) * taps;
+    const byRow = packTernary(expectedTerms(codes, rows, channels, taps), [rows, termLength]);
+    const rowWords = termLength / 16;
+    const expected = new Uint32Array(rows * rowWords);
+    for (let o = 0; o < rows; o++) {
+      for (let w = 0; w < rowWords; w++) {
+        const chunk = Math.floor(w / chunkWords);
+        expected[chunk * rows * chunkWords + o * chunkWords + (w % chunkWords)] = byRow[o * rowWords + w]!;
+      }
+    }
+    const out = space.allocate(4 * rows * rowWords)!;
+    const words = space.store(packTernary(codes, [rows, channels * taps]))!;
+    const inRowWords = ternaryRowWords(channels * taps);
+    space.pairedCodes(words, inRowWords, rows, channels, taps, out, chunkWords, rows * chunkWords);
+    expect([...new Uint32Array(space.memory.buffer, out, rows * rowWords)]).toEqual([...expected]);
   });
 });
 

@@ -200,28 +200,22 @@ function storeOffsetLists(
   const { arena } = regions;
   const [outChannels = 0, channels = 1] = weight.shape;
   // Paired: the terms of a row, chunk by chunk (`offsets` per term of a chunk, a whole number of code words when
-  // there are several), reordered into one row per chunk and output channel, in that order.
+  // there are several), one row per chunk and output channel, in that order.
   const termRowWords = ternaryRowWords(offsets.length);
   const termBytes = 4 * outChannels * gridChunks * termRowWords;
-  const paired = pairedTaps === undefined ? undefined : arena.allocate(2 * termBytes);
+  const paired = pairedTaps === undefined ? undefined : arena.allocate(termBytes);
   if (pairedTaps !== undefined && paired === undefined) return undefined;
-  const terms = paired === undefined ? words : paired + termBytes;
+  const terms = paired ?? words;
   if (paired !== undefined && pairedTaps !== undefined) {
     const rowWords = ternaryRowWords(channels * pairedTaps);
-    arena.pairedCodes(words, rowWords, outChannels, channels, pairedTaps, paired, gridChunks * termRowWords);
-    const [byChannel, byChunk] = [arena.u32(paired, termBytes / 4), arena.u32(terms, termBytes / 4)];
-    for (let o = 0; o < outChannels; o++) {
-      for (let chunk = 0; chunk < gridChunks; chunk++) {
-        const from = (o * gridChunks + chunk) * termRowWords;
-        byChunk.set(byChannel.subarray(from, from + termRowWords), (chunk * outChannels + o) * termRowWords);
-      }
-    }
+    const chunkStride = outChannels * termRowWords;
+    arena.pairedCodes(words, rowWords, outChannels, channels, pairedTaps, paired, termRowWords, chunkStride);
   }
   const codes = paired === undefined ? (weight.data as Uint32Array) : arena.u32(terms, termBytes / 4);
   const starts = ternarySignedStarts(codes, [outChannels * gridChunks, offsets.length]);
   const lists = regions.allocate(4 * starts[starts.length - 1]!);
   const written = lists !== undefined && arena.signedOffsets(terms, termRowWords, starts, offsets, lists);
-  if (paired !== undefined) arena.release(paired, 2 * termBytes);
+  if (paired !== undefined) arena.release(paired, termBytes);
   return written ? regions.store(starts.map((start) => lists + 4 * start)) : undefined;
 }
 

@@ -61,17 +61,20 @@ function signedOffsetsFunction() {
 }
 
 /**
- * `pairedCodes(words, rowWords, rows, channels, taps, out, outRowWords)`: a ternary conv2d weight [rows, channels,
- * taps] (`rowWords` packed words per row at `words`) as the packed codes of its terms over the paired grid
- * (linear.ts, PAIR_PLANES), `outRowWords` words per row at `out`, which must be zero: for channels (a, b) = (2p,
- * 2p + 1) and each tap, the one term of the pair's weights (wa, wb), at k = (4p + plane)·taps + tap with plane 0 (a)
- * and code wa if wb is 0, plane 1 (b) and code wb if wa is 0, else plane 2 (a + b) if wa = wb, plane 3 (a − b) if
- * not, each with code wa; an odd last channel pairs with zeros. Nothing is written for two zero weights.
+ * `pairedCodes(words, rowWords, rows, channels, taps, out, chunkWords, chunkStride)`: a ternary conv2d weight [rows,
+ * channels, taps] (`rowWords` packed words per row at `words`) as the packed codes of its terms over the paired grid
+ * (linear.ts, PAIR_PLANES), at `out`, which must be zero: for channels (a, b) = (2p, 2p + 1) and each tap, the one term
+ * of the pair's weights (wa, wb), at k = (4p + plane)·taps + tap with plane 0 (a) and code wa if wb is 0, plane 1 (b)
+ * and code wb if wa is 0, else plane 2 (a + b) if wa = wb, plane 3 (a − b) if not, each with code wa; an odd last
+ * channel pairs with zeros. Nothing is written for two zero weights. A row's terms are cut into chunks of
+ * `chunkWords` words (16 terms each), chunk c of row o at word c·chunkStride + o·chunkWords from `out`: the conv
+ * kernel reads one chunk of every row in turn (chunkStride = rows·chunkWords), and with one chunk per row the rows
+ * simply follow each other.
  */
 function pairedCodesFunction() {
-  const [IN, IN_ROW_WORDS, ROW_COUNT, CHANNELS, TAPS, CODES, CODE_ROW_WORDS] = [0, 1, 2, 3, 4, 5, 6];
-  const locals = new Locals(7);
-  const [row, inRow, outRow, channel, tap, k, a, b, term, at] = Array.from({ length: 10 }, () => locals.i32());
+  const [IN, IN_ROW_WORDS, ROW_COUNT, CHANNELS, TAPS, CODES, CHUNK_WORDS, CHUNK_STRIDE] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const locals = new Locals(8);
+  const [row, inRow, outRow, channel, tap, k, a, b, term, at, word] = Array.from({ length: 11 }, () => locals.i32());
   /** The 2-bit code at index `index` of the row at `rowAt`. */
   const codeAt = (rowAt: number, index: Code): Code => [
     get(rowAt!), index, constant(4), op.i32ShrU, constant(2), op.i32Shl, op.i32Add, op.i32Load(),
@@ -85,7 +88,7 @@ function pairedCodesFunction() {
   const body = whileLoop(
     lessThan(row!, ROW_COUNT),
     [get(IN), get(row!), get(IN_ROW_WORDS), op.i32Mul, constant(2), op.i32Shl, op.i32Add, set(inRow!)],
-    [get(CODES), get(row!), get(CODE_ROW_WORDS), op.i32Mul, constant(2), op.i32Shl, op.i32Add, set(outRow!)],
+    [get(CODES), get(row!), get(CHUNK_WORDS), op.i32Mul, constant(2), op.i32Shl, op.i32Add, set(outRow!)],
     [constant(0), set(channel!)],
     whileLoop(
       lessThan(channel!, CHANNELS),
@@ -99,7 +102,10 @@ function pairedCodesFunction() {
         [get(channel!), constant(1), op.i32Add, get(CHANNELS), op.i32GeS, op.if(constant(0), set(b!))],
         // The term's k: channel 2p's pair starts at grid channel 4p = 2·channel.
         [get(channel!), constant(1), op.i32Shl, plane, op.i32Add, get(TAPS), op.i32Mul, get(tap!), op.i32Add, set(term!)],
-        [get(outRow!), get(term!), constant(4), op.i32ShrU, constant(2), op.i32Shl, op.i32Add, set(at!)],
+        // The term's word in the row, moved on by the other rows' chunks before its own chunk.
+        [get(term!), constant(4), op.i32ShrU, set(word!)],
+        [get(word!), get(word!), get(CHUNK_WORDS), op.i32DivS, get(CHUNK_STRIDE), get(CHUNK_WORDS), op.i32Sub,
+          op.i32Mul, op.i32Add, constant(2), op.i32Shl, get(outRow!), op.i32Add, set(at!)],
         get(at!), get(at!), op.i32Load(),
         [get(b!), get(a!), get(a!), op.i32Eqz, op.select],
         get(term!), constant(15), op.i32And, constant(1), op.i32Shl, op.i32Shl, op.i32Or, op.i32Store(),
@@ -109,11 +115,12 @@ function pairedCodesFunction() {
     ),
     increment(row!, constant(1)),
   );
-  return { name: 'pairedCodes', params: new Array(7).fill(I32), locals: locals.types, body };
+  return { name: 'pairedCodes', params: new Array(8).fill(I32), locals: locals.types, body };
 }
 
 export type PairedCodes = (
-  words: number, rowWords: number, rows: number, channels: number, taps: number, out: number, outRowWords: number,
+  words: number, rowWords: number, rows: number, channels: number, taps: number, out: number, chunkWords: number,
+  chunkStride: number,
 ) => void;
 
 export type SignedOffsets = (
