@@ -5,6 +5,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { FastCpuExecutor, type Precision } from '../../src/backends/cpu-fast/index.js';
+import { WasmArena } from '../../src/backends/cpu-fast/wasm/arena.js';
+import { ThreadPool } from '../../src/backends/cpu-fast/wasm/threads.js';
+import { packTernary, ternaryRowWords, ternarySignedStarts } from '../../src/format/ternary-pack.js';
 import { readTwnFile } from '../../src/format/reader.js';
 import type { Graph, GraphNode, Tensor } from '../../src/graph/ir.js';
 import { getOp } from '../../src/ops/registry.js';
@@ -75,6 +78,50 @@ describe('FastCpuExecutor threads', () => {
       const executor = await started(threads, 'int16');
       expect([run(executor, 1), run(executor, 3)], `${threads} threads`).toEqual(expected);
     }
+  });
+
+  it('offset lists written with a helper are the ones this thread writes alone, before and after dispose', async () => {
+    const [rows, rowLength] = [96, 4608]; // ResNet-18's last layers: 512 channels × 9 taps
+    const random = seededRandom(21);
+    const codes = Array.from({ length: rows * rowLength }, () => Math.floor(random.uniform(0, 3)) - 1);
+    const words = packTernary(codes, [rows, rowLength]);
+    const starts = ternarySignedStarts(words, [rows, rowLength]);
+    const map = Int32Array.from({ length: rowLength }, (_, k) => 4 * k + 1);
+    const write = (arena: WasmArena) => {
+      const lists = arena.allocate(4 * starts[2 * rows]!)!;
+      const wordsAt = arena.store(words)!;
+      expect(arena.signedOffsets(wordsAt, ternaryRowWords(rowLength), starts, map, lists)).toBe(true);
+      const written = arena.i32(lists, starts[2 * rows]!).slice();
+      arena.release(lists, 4 * starts[2 * rows]!);
+      arena.release(wordsAt, words.byteLength);
+      return written;
+    };
+    const expected = write(WasmArena.create()!);
+    const shared = WasmArena.create(true)!;
+    const pool = (await ThreadPool.start(shared, 2)) as ThreadPool;
+    expect(await pool.whenReady(10_000)).toBe(1);
+    // The helper takes a share of the tasks unless this thread took them all before it woke: try until it did.
+    let helperTasks = 0;
+    for (let attempt = 0; attempt < 20 && helperTasks === 0; attempt++) {
+      pool.startProfile();
+      expect(write(shared)).toEqual(expected);
+      const { tasks } = pool.profile()!;
+      expect(tasks[0]! + tasks[1]!).toBe(16);
+      helperTasks = tasks[1]!;
+    }
+    expect(helperTasks).toBeGreaterThan(0);
+    pool.dispose();
+    expect(write(shared)).toEqual(expected); // on this thread alone
+  });
+
+  it('disposed as it is made: the helpers it started stop, and it runs on its own thread, as before', async () => {
+    const graph = graphFromFile(readTwnFile(buildVgg7({ seed: 3, widthMultiplier: 0.25 })));
+    const input = new Float32Array(3 * 32 * 32).fill(0.25);
+    const expected = new FastCpuExecutor().run(graph, input, 1).get('logits')!.data;
+    const executor = new FastCpuExecutor({ threads: 2 });
+    executor.dispose();
+    expect(await executor.threadInfo()).toEqual({ threads: 1, reason: 'the executor was disposed' });
+    expect(executor.run(graph, input, 1).get('logits')!.data).toEqual(expected);
   });
 
   it('normalize, batchnorm, relu and softmax cut into tasks on helpers: the one-thread floats', async () => {

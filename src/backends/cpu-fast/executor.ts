@@ -52,6 +52,7 @@ export class FastCpuExecutor {
   /** Threads the task lists are cut for; the pool may run fewer (a helper that has not started takes no task). */
   private readonly requestedThreads: number;
   private pool: ThreadPool | undefined;
+  private disposed = false;
   private readonly threadsStarted: Promise<ThreadInfo>;
 
   constructor(options: FastCpuOptions = {}) {
@@ -85,6 +86,7 @@ export class FastCpuExecutor {
 
   /** Stops the helper threads; the executor then runs on the calling thread alone. */
   dispose(): void {
+    this.disposed = true;
     this.pool?.dispose();
     this.pool = undefined;
   }
@@ -95,6 +97,11 @@ export class FastCpuExecutor {
     if (!mayBlock()) return { threads: 1, reason: "a page's own thread may not wait for helper threads (Atomics.wait)" };
     const pool = await ThreadPool.start(this.arena, threads);
     if (typeof pool === 'string') return { threads: 1, reason: pool };
+    if (this.disposed) {
+      // Disposed while the pool started: its helpers, which already share the arena's work, stop here.
+      pool.dispose();
+      return { threads: 1, reason: 'the executor was disposed' };
+    }
     this.pool = pool;
     const ready = await pool.whenReady(HELPER_START_MS);
     return ready === threads - 1 ? { threads } : { threads: 1 + ready, reason: `${ready} of ${threads - 1} helper threads started` };

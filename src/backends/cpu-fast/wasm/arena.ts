@@ -1,7 +1,7 @@
 import {
   denseMaskTable, int16DenseMaskTable, kernelModules, OVERREAD_BYTES, TASK, TASK_INTS, type TaskFunction,
 } from './kernels.js';
-import { offsetListModule, type PairedCodes, type SignedOffsets } from './offset-lists.js';
+import { offsetListModule, type PairedCodes } from './offset-lists.js';
 
 const PAGE_BYTES = 65_536;
 /** v128 loads stay 16-byte aligned when every region starts on a 16-byte boundary. */
@@ -10,6 +10,20 @@ const ALIGNMENT = 16;
 export const SHARED_MAXIMUM_PAGES = 16_384;
 
 const aligned = (bytes: number): number => Math.ceil(bytes / ALIGNMENT) * ALIGNMENT;
+
+/** Task functions by index: the kernels' (TASK), then the offset-list writer's, which helper threads run too. */
+export const TASK_NAMES: readonly string[] = [...Object.keys(TASK), 'signedOffsets'];
+const SIGNED_OFFSETS_TASK = TASK_NAMES.length - 1;
+/**
+ * Tasks a weight's offset lists are cut into, by rows: enough for a helper thread to share them evenly, few enough
+ * that handing them out costs nothing next to writing them (ResNet-18 224: 0.1–2 M entries per weight).
+ */
+const OFFSET_LIST_TASKS = 16;
+
+/** Runs a phase's tasks, stored at `address`, on every thread that takes part: ThreadPool.run. */
+export interface PhaseRunner {
+  run(tasks: Int32Array, address: number, scratch: number, stride: number): void;
+}
 
 /** The compiled kernel modules and the offset-list writer (offset-lists.ts), importing one kind of memory. */
 export interface CompiledKernels {
@@ -61,13 +75,17 @@ export class WasmArena {
   private readonly tables = new Map<'float' | 'int16', number | undefined>();
   /** The end of the highest region ever handed out: memory below it may hold a released region's bytes. */
   private highWater = ALIGNMENT;
+  /** Helper threads that write offset lists with this thread (threads.ts), from when they start until disposed. */
+  private helpers: PhaseRunner | undefined;
 
   private constructor(
     readonly memory: WebAssembly.Memory,
-    /** The compiled kernel modules, for helper threads to instantiate against the same (shared) memory. */
+    /**
+     * The compiled kernel modules and the offset-list writer, for helper threads to instantiate against the same
+     * (shared) memory: together they export every function of TASK_NAMES.
+     */
     readonly modules: readonly WebAssembly.Module[],
     tasks: TaskFunction[],
-    private readonly writeSignedOffsets: SignedOffsets,
     /** offset-lists.ts pairedCodes: a ternary conv2d weight's codes over its paired grid. */
     readonly pairedCodes: PairedCodes,
   ) {
@@ -84,12 +102,11 @@ export class WasmArena {
       const memory = new WebAssembly.Memory(shared ? { initial: 1, maximum: SHARED_MAXIMUM_PAGES, shared } : { initial: 1 });
       const compiled = compiledKernels(shared);
       if (compiled === undefined) return undefined;
-      const instances = compiled.kernels.map((module) => new WebAssembly.Instance(module, { env: { memory } }));
-      const exports = Object.assign({}, ...instances.map((instance) => instance.exports)) as Record<string, TaskFunction>;
-      const offsetLists = new WebAssembly.Instance(compiled.offsetLists, { env: { memory } });
-      const { signedOffsets, pairedCodes } = offsetLists.exports as { signedOffsets: SignedOffsets; pairedCodes: PairedCodes };
-      const tasks = Object.keys(TASK).map((name) => exports[name]!);
-      return new WasmArena(memory, compiled.kernels, tasks, signedOffsets, pairedCodes);
+      const modules = [...compiled.kernels, compiled.offsetLists];
+      const instances = modules.map((module) => new WebAssembly.Instance(module, { env: { memory } }));
+      const exports = Object.assign({}, ...instances.map((instance) => instance.exports)) as Record<string, unknown>;
+      const tasks = TASK_NAMES.map((name) => exports[name] as TaskFunction);
+      return new WasmArena(memory, modules, tasks, exports.pairedCodes as PairedCodes);
     } catch {
       // A Content-Security-Policy without 'wasm-unsafe-eval' lands here: the JavaScript kernels run instead.
       return undefined;
@@ -166,20 +183,31 @@ export class WasmArena {
     return this.tables.get(lanes);
   }
 
+  /** From now on (until `undefined`), offset lists are written by these helper threads too (ThreadPool). */
+  shareWith(helpers: PhaseRunner | undefined): void {
+    this.helpers = helpers;
+  }
+
   /**
    * Writes a ternary weight's offset lists at `lists` (starts[2·rows] i32): per row of `rowWords` packed words stored
    * at `words`, map[k] for each k of its +1 codes, then of its −1 codes, ascending (`starts` from
-   * ternarySignedStarts). false when the memory cannot hold `starts` and `map` meanwhile.
+   * ternarySignedStarts). Ranges of rows are tasks, which helper threads share where they run (shareWith): the pages
+   * of fresh memory that the lists fill are most of a cold start's work. false when the memory cannot hold `starts`,
+   * `map` and the tasks meanwhile.
    */
   signedOffsets(words: number, rowWords: number, starts: Int32Array, map: Int32Array, lists: number): boolean {
     const startsAt = this.store(starts);
     const mapAt = startsAt === undefined ? undefined : this.store(map);
-    if (startsAt !== undefined && mapAt !== undefined) {
-      this.writeSignedOffsets(words, rowWords, (starts.length - 1) / 2, startsAt, mapAt, lists);
+    const tasks = mapAt === undefined ? undefined : signedOffsetTasks(words, rowWords, startsAt!, mapAt, lists, starts);
+    const tasksAt = tasks === undefined ? undefined : this.store(tasks);
+    if (tasks !== undefined && tasksAt !== undefined) {
+      if (this.helpers) this.helpers.run(tasks, tasksAt, 0, 0);
+      else this.runTasks(tasks, 0);
+      this.release(tasksAt, tasks.byteLength);
     }
     if (mapAt !== undefined) this.release(mapAt, map.byteLength);
     if (startsAt !== undefined) this.release(startsAt, starts.byteLength);
-    return mapAt !== undefined;
+    return tasksAt !== undefined;
   }
 
   f32(address: number, length: number): Float32Array {
@@ -212,6 +240,23 @@ export class WasmArena {
       return false; // RangeError: beyond the engine's limit for one memory (4 GiB, or less), or the shared maximum
     }
   }
+}
+
+/** signedOffsets' tasks: OFFSET_LIST_TASKS ranges of rows (or fewer, of one row each), with `starts` at `startsAt`. */
+function signedOffsetTasks(
+  words: number, rowWords: number, startsAt: number, mapAt: number, lists: number, starts: Int32Array,
+): Int32Array {
+  const rows = (starts.length - 1) / 2;
+  const rowsPerTask = Math.max(1, Math.ceil(rows / OFFSET_LIST_TASKS));
+  const count = Math.ceil(rows / rowsPerTask);
+  const tasks = new Int32Array(count * TASK_INTS);
+  for (let index = 0, row = 0; index < count; index++, row += rowsPerTask) {
+    const taskRows = Math.min(rowsPerTask, rows - row);
+    const rowWordsAt = words + 4 * rowWords * row;
+    const task = [SIGNED_OFFSETS_TASK, rowWordsAt, rowWords, taskRows, startsAt + 8 * row, mapAt, lists];
+    tasks.set(task, index * TASK_INTS);
+  }
+  return tasks;
 }
 
 /**

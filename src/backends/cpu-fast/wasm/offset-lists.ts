@@ -8,17 +8,20 @@ import { encodeModule, I32, op, type Code, type MemoryImport } from './encode.js
 
 const { localGet: get, localSet: set, i32Const: constant } = op;
 
-/** Parameters of `signedOffsets`, all i32 byte addresses or counts. */
-const [WORDS, ROW_WORDS, ROWS, STARTS, MAP, OUT] = [0, 1, 2, 3, 4, 5];
-const PARAMS = 6;
+/**
+ * Parameters of `signedOffsets`, all i32 byte addresses or counts, after the thread scratch that every task function
+ * takes first (threads.ts): a task of a phase writes the lists of a range of rows, on whichever thread takes it.
+ */
+const [WORDS, ROW_WORDS, ROWS, STARTS, MAP, OUT] = [1, 2, 3, 4, 5, 6];
+const PARAMS = 7;
 /** The low bit of every 2-bit code in a word (ternary-pack.ts). */
 const LOW_BITS = 0x55555555;
 
 /**
- * `signedOffsets(words, rowWords, rows, starts, map, out)`: for each row o of `rows` (`rowWords` packed words each,
- * from `words`), map[k] (i32 at map + 4k) for every k of its +1 codes, ascending, from out + 4·starts[2o] on, and for
- * every k of its −1 codes from out + 4·starts[2o + 1] on. The codes must be valid (no code 3), as ternarySignedStarts
- * checks.
+ * `signedOffsets(scratch, words, rowWords, rows, starts, map, out)`: for each row o of `rows` (`rowWords` packed words
+ * each, from `words`; `scratch` unused), map[k] (i32 at map + 4k) for every k of its +1 codes, ascending, from
+ * out + 4·starts[2o] on, and for every k of its −1 codes from out + 4·starts[2o + 1] on. The codes must be valid (no
+ * code 3), as ternarySignedStarts checks.
  */
 function signedOffsetsFunction() {
   const locals = new Locals(PARAMS);
@@ -121,10 +124,6 @@ function pairedCodesFunction() {
 export type PairedCodes = (
   words: number, rowWords: number, rows: number, channels: number, taps: number, out: number, chunkWords: number,
   chunkStride: number,
-) => void;
-
-export type SignedOffsets = (
-  words: number, rowWords: number, rows: number, starts: number, map: number, out: number,
 ) => void;
 
 /** The module exporting `signedOffsets` and `pairedCodes`, importing `env.memory` as the kernels do. */

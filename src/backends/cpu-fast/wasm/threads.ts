@@ -1,5 +1,5 @@
-import type { WasmArena } from './arena.js';
-import { TASK, TASK_INTS } from './kernels.js';
+import { TASK_NAMES, type WasmArena } from './arena.js';
+import { TASK_INTS } from './kernels.js';
 
 /** The control block in shared memory, i32 fields: how the thread running a plan hands a phase's tasks out. */
 const CONTROL = {
@@ -141,6 +141,9 @@ export class ThreadPool {
     private readonly failures: Failures,
   ) {
     this.block = new Int32Array(arena.memory.buffer, control, CONTROL.SIZE);
+    // From here on the arena's offset lists are written by every ready thread: helpers that are up before a model's
+    // weights are compiled share that work (start() makes the pool before it awaits anything, where it can).
+    arena.shareWith(this);
   }
 
   /**
@@ -152,7 +155,7 @@ export class ThreadPool {
     const control = arena.allocate(4 * CONTROL.SIZE);
     if (control === undefined) return 'the WebAssembly memory is full';
     const modules = arena.modules;
-    const names = Object.keys(TASK);
+    const names = TASK_NAMES;
     const { memory } = arena;
     const start = (index: number): HelperStart => ({ memory, modules, names, control, index, spinMs: SPIN_MS });
     const helpers: Helper[] = [];
@@ -298,6 +301,7 @@ export class ThreadPool {
   }
 
   dispose(): void {
+    this.arena.shareWith(undefined);
     Atomics.store(this.block, CONTROL.STOP, 1);
     Atomics.store(this.block, CONTROL.PHASE, (this.phase + 1) & 0x7fff);
     Atomics.notify(this.block, CONTROL.PHASE);
