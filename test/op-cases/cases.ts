@@ -263,6 +263,19 @@ export const OP_CASES: readonly OpCaseSpec[] = [
   conv('3×5 kernel p[1, 2] in place, 3→5 ch, 6×8, per-layer α, relu', 73, {
     ...ternary, input: [1, 3, 6, 8], outChannels: 5, kernel: [3, 5], padding: [1, 2], activation: 'relu',
   }),
+  // Batches of 8 images on the CPU backend run as lanes (one output row of 8 positions × 8 images per task); other
+  // batches of the same shape run image by image.
+  conv('5×5 no pad, 6→10 ch, 12×12, batch 8: images as lanes (LeNet-5 conv2 shape), per-channel α, relu', 131, {
+    ...ternary, alpha: 'channel', input: [8, 6, 12, 12], outChannels: 10, kernel: same(5), bias: true,
+    activation: 'relu',
+  }),
+  conv('5×5 no pad, 5→7 ch (a lone last channel), 12×12, batch 16: two blocks of images as lanes', 132, {
+    ...ternary, input: [16, 5, 12, 12], outChannels: 7, kernel: same(5), scale: true, bias: true,
+  }),
+  conv('5×5 no pad, 6→10 ch, 12×12, batch 3 (image by image), per-channel α, relu', 133, {
+    ...ternary, alpha: 'channel', input: [3, 6, 12, 12], outChannels: 10, kernel: same(5), bias: true,
+    activation: 'relu',
+  }),
   // WebGPU tiles (src/backends/webgpu/kernels/linear.ts): 64 channels × 64 positions, 16 × 64 for few channels;
   // edges where channels, positions and K are not whole tiles, 7×7 and 1×1 maps, stride 2, batch > 1.
   conv('3×3 p1, 20→70 ch, 7×7, batch 3 (tile edges: 64 + 6 channels, 147 positions)', 74, {

@@ -58,56 +58,62 @@ export const EPILOGUE_FIELDS = {
   /** Output and residual address (0: none), of image 0 / sample 0 and channel 0. */
   OUT: 6,
   RESIDUAL: 7,
+  /**
+   * 0, or bytes between samples' outputs when the sums' lanes are samples: eight per output position (a conv whose
+   * grid holds a block of images side by side, linear.ts convBySampleLanes). Then OUT_WIDTH counts positions, a
+   * multiple of 4, and there is no residual.
+   */
+  OUT_SAMPLE: 8,
 } as const;
 
 /** conv2d over a source grid (the input in place, or its zero-padded/phase-split copy, see GATHER_FIELDS). */
 export const CONV_FIELDS = {
   ...EPILOGUE_FIELDS,
   /** The grid of image 0 and its size per image; output row y reads grid rows from y·SUM_ROW on. */
-  SRC: 8,
-  SRC_IMAGE: 9,
-  OUT_IMAGE: 10,
-  OUT_CHANNEL: 11,
+  SRC: 9,
+  SRC_IMAGE: 10,
+  OUT_IMAGE: 11,
+  OUT_CHANNEL: 12,
   /**
    * Ternary: per grid chunk c and output channel o three addresses into a list of i32 byte offsets into the chunk's
    * grid, at BOUNDS + c·CHUNK_BOUNDS + 8o: [+0] its +1 terms from there, [+4] its −1 terms, [+8] the end (lists in
    * that order, so a group reads them as one stream). Float: the k → offset list, one for every channel (one chunk).
    */
-  BOUNDS: 12,
+  BOUNDS: 13,
   /** Float only: f32 weights [O, K], and K. */
-  WEIGHTS: 13,
-  ROW_LENGTH: 14,
+  WEIGHTS: 14,
+  ROW_LENGTH: 15,
   /** int16 only: bytes of offsets (4 per term) summed in i16 lanes before widening (int16Chunk). */
-  CHUNK: 15,
+  CHUNK: 16,
   /**
    * Chunks of grid channels the lists are cut into, and bytes from one chunk's grid to the next: each chunk of a
    * group's lanes is read from L1 by every output channel of the task in turn (see conv).
    */
-  GRID_CHUNKS: 16,
-  CHUNK_GRID: 17,
-  CHUNK_BOUNDS: 18,
+  GRID_CHUNKS: 17,
+  CHUNK_GRID: 18,
+  CHUNK_BOUNDS: 19,
   /** Bytes of a channel's sums in the thread scratch (4 per lane of the task's rows, in whole groups). */
-  SUMS_CHANNEL: 19,
-  SIZE: 20,
+  SUMS_CHANNEL: 20,
+  SIZE: 21,
 } as const;
 
 /** dense over samples [N, K] (DENSE_SAMPLES samples per pass over a weight row, which stays in cache for all). */
 export const DENSE_FIELDS = {
   ...EPILOGUE_FIELDS,
-  IN: 8,
+  IN: 9,
   /** Bytes per input sample. */
-  IN_ROW: 9,
-  SAMPLES: 10,
+  IN_ROW: 10,
+  SAMPLES: 11,
   /** Ternary: the file's packed codes (16 per u32, rows padded to whole words), bytes per row, the mask table. */
-  CODES: 11,
-  CODE_ROW: 12,
-  TABLE: 13,
+  CODES: 12,
+  CODE_ROW: 13,
+  TABLE: 14,
   /** Float: f32 weights [O, K] and K. */
-  WEIGHTS: 14,
-  ROW_LENGTH: 15,
+  WEIGHTS: 15,
+  ROW_LENGTH: 16,
   /** int16 only: bytes of code words summed in i16 lanes before widening (a lane takes one code per word). */
-  CHUNK: 16,
-  SIZE: 17,
+  CHUNK: 17,
+  SIZE: 18,
 } as const;
 
 /**
@@ -168,7 +174,7 @@ export const POOL_FIELDS = {
 export const TASK = {
   ternaryConv: 0, floatConv: 1, gather: 2, ternaryDense: 3, floatDense: 4, maxPool: 5, avgPool: 6, globalAvgPool: 7,
   int16Conv: 8, int16Gather: 9, int16Dense: 10,
-  relu: 11, add: 12, channelAffine: 13, softmax: 14,
+  relu: 11, add: 12, channelAffine: 13, softmax: 14, sampleLanesGather: 15, int16SampleLanesGather: 16,
 } as const;
 export const TASK_INTS = 8;
 export type TaskFunction = (scratch: number, descriptor: number, a: number, b: number, c: number, d: number, e: number) => void;
@@ -178,11 +184,32 @@ const { localGet: get, localSet: set, localTee: tee, i32Const: int } = op;
 /** Index of `epilogue` in the module (called by the linear kernels). */
 const EPILOGUE_FUNCTION = 0;
 
+/** i8x16.shuffle of f32 lanes: 0–3 of the first operand, 4–7 of the second. */
+const f32Shuffle = (lanes: readonly number[]): Code =>
+  op.i8x16Shuffle(lanes.flatMap((lane) => [0, 1, 2, 3].map((byte) => 4 * lane + byte)));
+
+/**
+ * The 4×4 transpose of the 32-bit lanes of the vectors in locals `rows`, by way of four `temps`: `use(i, row)` gets
+ * the Code pushing the transpose's row i (lane i of each vector) and returns what to do with it.
+ */
+const transposeQuad = (
+  rows: readonly number[],
+  temps: readonly number[],
+  use: (i: number, row: Code) => Code,
+): Code => [
+  [[0, 4, 1, 5], [2, 6, 3, 7]].map((order, i) => [
+    get(rows[0]!), get(rows[1]!), f32Shuffle(order), set(temps[2 * i]!),
+    get(rows[2]!), get(rows[3]!), f32Shuffle(order), set(temps[2 * i + 1]!),
+  ]),
+  [0, 1, 2, 3].map((i) =>
+    use(i, [get(temps[i & 2]!), get(temps[(i & 2) + 1]!), f32Shuffle(i & 1 ? [2, 3, 6, 7] : [0, 1, 4, 5])])),
+];
+
 /**
  * epilogue(descriptor, sums, out, residual, channel, rows): out[r·OUT_ROW + x] = max(LOWER, m·sums[r·SUM_ROW + x]
  * + b + residual[…]) for x < OUT_WIDTH, m and b of `channel`; four lanes at a time, the last partial vector stored
  * lane by lane. The one multiply per output (α·scale, times r/qmax for int16) happens here, never in the ternary
- * kernels. Integer lanes: the sums are i32, converted to f32 first.
+ * kernels. Integer lanes: the sums are i32, converted to f32 first. With OUT_SAMPLE, lanes are samples (see there).
  */
 function epilogue(lanes: LaneType): FunctionSpec {
   const [DESCRIPTOR, SUMS, OUT, RESIDUAL, CHANNEL, ROWS] = [0, 1, 2, 3, 4, 5];
@@ -201,6 +228,33 @@ function epilogue(lanes: LaneType): FunctionSpec {
   const storeLane = (lane: number): Code => [
     get(OUT), get(x), op.i32Add, get(value), op.f32x4ExtractLane(lane), op.f32Store(4 * lane),
   ];
+  // OUT_SAMPLE: x steps through four positions (16 bytes of output) at a time, whose sums lie 8·x bytes in. Each
+  // half of the eight samples is four positions' vectors of four samples, transposed into four samples' vectors of
+  // four positions, each stored at its sample's output.
+  const quad = Array.from({ length: 4 }, locals.v128);
+  const temps = Array.from({ length: 4 }, locals.v128);
+  const sampleHalf = (half: number): Code => [
+    quad.map((vector, position) => [
+      get(SUMS), get(x), int(3), op.i32Shl, op.i32Add, op.v128Load(32 * position + 16 * half),
+      lanes.integer ? op.f32x4ConvertI32x4S : [], get(m), op.f32x4Mul, get(b), op.f32x4Add, get(lower), op.f32x4Pmax,
+      set(vector),
+    ]),
+    transposeQuad(quad, temps, (sample, row) => [
+      get(OUT), get(x), op.i32Add, field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_SAMPLE), int(4 * half + sample), op.i32Mul,
+      op.i32Add, row, op.v128Store(),
+    ]),
+  ];
+  const vectorRow = whileLoop(
+    lessThan(x, vectorEnd), compute, get(OUT), get(x), op.i32Add, get(value), op.v128Store(), increment(x, int(16)),
+  );
+  const tailRow: Code = [
+    get(tail),
+    op.if(
+      compute, storeLane(0),
+      get(tail), int(1), op.i32GtS, op.if(storeLane(1)),
+      get(tail), int(2), op.i32GtS, op.if(storeLane(2)),
+    ),
+  ];
   const body: Code = [
     channelF32(EPILOGUE_FIELDS.MULTIPLIER), set(m), channelF32(EPILOGUE_FIELDS.BIAS), set(b),
     get(DESCRIPTOR), op.f32Load(4 * EPILOGUE_FIELDS.LOWER), op.f32x4Splat, set(lower),
@@ -209,8 +263,10 @@ function epilogue(lanes: LaneType): FunctionSpec {
     whileLoop(
       [get(ROWS), int(0), op.i32GtS],
       int(0), set(x),
-      whileLoop(lessThan(x, vectorEnd), compute, get(OUT), get(x), op.i32Add, get(value), op.v128Store(), increment(x, int(16))),
-      get(tail), op.if(compute, storeLane(0), get(tail), int(1), op.i32GtS, op.if(storeLane(1)), get(tail), int(2), op.i32GtS, op.if(storeLane(2))),
+      field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_SAMPLE),
+      op.if(whileLoop(lessThan(x, vectorEnd), sampleHalf(0), sampleHalf(1), increment(x, int(16)))),
+      field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_SAMPLE), op.i32Eqz,
+      op.if(vectorRow, tailRow),
       increment(SUMS, field(DESCRIPTOR, EPILOGUE_FIELDS.SUM_ROW)),
       increment(OUT, field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_ROW)),
       get(RESIDUAL), op.if(increment(RESIDUAL, field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_ROW))),
@@ -373,6 +429,11 @@ function conv(kind: 'ternary' | 'float', lanes: LaneType): FunctionSpec {
   });
 }
 
+/** The i16x8 codes on the stack clamped to ±qmax (local `qmaxVector`: qmax in every lane). */
+const clampCodes = (qmaxVector: number): Code => [
+  get(qmaxVector), op.i16x8MinS, op.v128Zero, get(qmaxVector), op.i16x8Sub, op.i16x8MaxS,
+];
+
 /** i8x16.shuffle lanes taking f32 lanes 0, 2 of the first operand, then of the second. */
 const EVEN_F32_LANES = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
 /** i8x16.shuffle lanes taking i16 lanes 0, 2, 4, 6 of the first operand, then of the second. */
@@ -391,8 +452,7 @@ function gather(lanes: LaneType): FunctionSpec {
     const G = GATHER_FIELDS;
     const src = locals.i32(), dst = locals.i32(), channel = locals.i32(), py = locals.i32(), px = locals.i32(), y = locals.i32(), row = locals.i32(), xLow = locals.i32(), xHigh = locals.i32(), from = locals.i32(), x = locals.i32(), stride = locals.i32();
     const [vectorEnd, code, qmax] = lanes.integer ? [locals.i32(), locals.i32(), locals.i32()] : [0, 0, 0];
-    const [planes, planesEnd, second] = [locals.i32(), locals.i32(), locals.i32()];
-    const [first, other] = [locals.v128(), locals.v128()];
+    const planes = locals.i32();
     const [scale, scaleVector, qmaxVector] = lanes.integer ? [locals.f32(), locals.v128(), locals.v128()] : [0, 0, 0];
     const elementShift = lanes.bytes === 4 ? 2 : 1;
     const [N, C_START, C_END] = [A, B, C];
@@ -409,7 +469,6 @@ function gather(lanes: LaneType): FunctionSpec {
     const quantiseVector = (offset: number): Code => [
       get(from), op.v128Load(offset), get(scaleVector), op.f32x4Mul, op.f32x4Nearest, op.i32x4TruncSatF32x4S,
     ];
-    const clampCodes: Code = [get(qmaxVector), op.i16x8MinS, op.v128Zero, get(qmaxVector), op.i16x8Sub, op.i16x8MaxS];
     /** Eight columns at stride `step` (1 or 2: then the even ones of sixteen) into the row's codes at x. */
     const quantiseEight = (step: number): Code =>
       whileLoop(
@@ -419,7 +478,7 @@ function gather(lanes: LaneType): FunctionSpec {
         step === 2
           ? [quantiseVector(32), quantiseVector(48), op.i16x8NarrowI32x4S, op.i8x16Shuffle(EVEN_I16_LANES)]
           : [],
-        clampCodes, op.v128Store(),
+        clampCodes(qmaxVector), op.v128Store(),
         increment(from, int(32 * step)),
         increment(x, int(8)),
       );
@@ -460,20 +519,6 @@ function gather(lanes: LaneType): FunctionSpec {
       get(xLow), get(stride), op.i32Mul, op.i32Add, get(px), op.i32Add, f(G.PAD_LEFT), op.i32Sub, int(2), op.i32Shl, op.i32Add, set(from),
       lanes.integer ? quantiseColumns : copyColumns,
       fill([get(row), get(xHigh), int(elementShift), op.i32Shl, op.i32Add], [f(G.PLANE_W), get(xHigh), op.i32Sub]),
-    ];
-    // planes: the pair's second channel; its first is GRID_CHANNEL before it, sum and difference after it.
-    const [add, subtract] = lanes.integer ? [op.i16x8Add, op.i16x8Sub] : [op.f32x4Add, op.f32x4Sub];
-    const pairPlanes: Code = [
-      get(planes), f(G.GRID_CHANNEL), op.i32Add, set(planesEnd),
-      get(planes), set(second),
-      whileLoop(
-        lessThan(second, planesEnd),
-        get(second), f(G.GRID_CHANNEL), op.i32Sub, op.v128Load(), set(first),
-        get(second), op.v128Load(), set(other),
-        get(second), f(G.GRID_CHANNEL), op.i32Add, get(first), get(other), add, op.v128Store(),
-        get(second), f(G.GRID_CHANNEL), int(1), op.i32Shl, op.i32Add, get(first), get(other), subtract, op.v128Store(),
-        increment(second, int(16)),
-      ),
     ];
     const sourceRow: Code = [get(y), f(G.STRIDE_Y), op.i32Mul, get(py), op.i32Add, f(G.PAD_TOP), op.i32Sub];
     const quantiser: Code = lanes.integer
@@ -522,7 +567,98 @@ function gather(lanes: LaneType): FunctionSpec {
         // them), so that the sums of a pair's tails are zero too.
         [f(G.GRID_CHANNEL), get(planes), op.i32Add, get(dst), op.i32Sub, tee(y), int(0), op.i32GtS],
         op.if(get(dst), int(0), get(y), op.memoryFill),
-        [f(G.PAIRED), get(channel), op.i32And, op.if(pairPlanes)],
+        [f(G.PAIRED), get(channel), op.i32And, op.if(pairPlanes(lanes, planes, locals))],
+        increment(channel, int(1)),
+      ),
+    ];
+  });
+}
+
+/**
+ * A gather's sum and difference planes of a channel pair (GATHER_FIELDS.PAIRED), sixteen bytes at a time: local
+ * `planes` is the pair's second channel, its first is GRID_CHANNEL before it, the sum and difference after it.
+ */
+function pairPlanes(lanes: LaneType, planes: number, locals: Locals): Code {
+  const [planesEnd, second, first, other] = [locals.i32(), locals.i32(), locals.v128(), locals.v128()];
+  const gridChannel = field(DESC, GATHER_FIELDS.GRID_CHANNEL);
+  const [add, subtract] = lanes.integer ? [op.i16x8Add, op.i16x8Sub] : [op.f32x4Add, op.f32x4Sub];
+  return [
+    get(planes), gridChannel, op.i32Add, set(planesEnd),
+    get(planes), set(second),
+    whileLoop(
+      lessThan(second, planesEnd),
+      get(second), gridChannel, op.i32Sub, op.v128Load(), set(first),
+      get(second), op.v128Load(), set(other),
+      get(second), gridChannel, op.i32Add, get(first), get(other), add, op.v128Store(),
+      get(second), gridChannel, int(1), op.i32Shl, op.i32Add, get(first), get(other), subtract, op.v128Store(),
+      increment(second, int(16)),
+    ),
+  ];
+}
+
+/**
+ * A block of BLOCK_LANES images as lanes (linear.ts convBySampleLanes): task (block, cStart, cEnd) of a gather
+ * descriptor whose rows are positions (HEIGHT of them, a multiple of 4, one float apart), whose images are STRIDE_X
+ * floats apart and whose planes are 8 lanes wide. Each image's next four positions are loaded as one vector and
+ * each half of the block transposed into four positions' vectors of four images; int16 lanes quantise first, as
+ * gather does, and narrow the halves into one i16x8 per position. Then a pair's sum and difference planes, as gather.
+ */
+function sampleLanesGather(lanes: LaneType): FunctionSpec {
+  return taskFunction(lanes.integer ? 'int16SampleLanesGather' : 'sampleLanesGather', (locals) => {
+    const G = GATHER_FIELDS;
+    const [channel, src, planes, position] = [locals.i32(), locals.i32(), locals.i32(), locals.i32()];
+    const [end, at, sampleBytes] = [locals.i32(), locals.i32(), locals.i32()];
+    const loaded = Array.from({ length: BLOCK_LANES }, locals.v128);
+    const temps = Array.from({ length: 4 }, locals.v128);
+    const quads = lanes.integer ? Array.from({ length: BLOCK_LANES }, locals.v128) : [];
+    const [scaleVector, qmaxVector] = lanes.integer ? [locals.v128(), locals.v128()] : [0, 0];
+    const [BLOCK, C_START, C_END] = [A, B, C];
+    const f = (index: number): Code => field(DESC, index);
+    const load = loaded.map((vector) => [
+      get(at), op.v128Load(),
+      lanes.integer ? [get(scaleVector), op.f32x4Mul, op.f32x4Nearest, op.i32x4TruncSatF32x4S] : [],
+      set(vector), increment(at, get(sampleBytes)),
+    ]);
+    // Position p of image 4·half + i: lane i of quads[4·half + p] (float: stored as it is; int16: narrowed below).
+    const halves = [0, 1].map((half) =>
+      transposeQuad(loaded.slice(4 * half, 4 * half + 4), temps, (p, row) =>
+        lanes.integer
+          ? [row, set(quads[4 * half + p]!)]
+          : [get(planes), get(position), int(3), op.i32Shl, op.i32Add, row, op.v128Store(32 * p + 16 * half)],
+      ),
+    );
+    const narrow = lanes.integer
+      ? [0, 1, 2, 3].map((p) => [
+        get(planes), get(position), int(2), op.i32Shl, op.i32Add,
+        get(quads[p]!), get(quads[4 + p]!), op.i16x8NarrowI32x4S, clampCodes(qmaxVector), op.v128Store(16 * p),
+      ])
+      : [];
+    return [
+      lanes.integer
+        ? [
+          get(DESC), op.f32Load(4 * G.SCALE), op.f32x4Splat, set(scaleVector),
+          f(G.QMAX), op.i16x8Splat, set(qmaxVector),
+        ]
+        : [],
+      f(G.STRIDE_X), int(2), op.i32Shl, set(sampleBytes),
+      f(G.HEIGHT), int(2), op.i32Shl, set(end),
+      get(C_START), set(channel),
+      whileLoop(
+        lessThan(channel, C_END),
+        f(G.IN), get(BLOCK), f(G.IN_IMAGE), op.i32Mul, op.i32Add, get(channel), f(G.IN_CHANNEL), op.i32Mul, op.i32Add,
+        set(src),
+        // Channel 2p + h at GRID_CHANNEL·(h + p·(2 or 4)), as gather places it.
+        f(G.GRID), get(BLOCK), f(G.GRID_IMAGE), op.i32Mul, op.i32Add,
+        get(channel), int(1), op.i32ShrU, int(1), f(G.PAIRED), op.i32Add, op.i32Shl, get(channel), int(1), op.i32And,
+        op.i32Add, f(G.GRID_CHANNEL), op.i32Mul, op.i32Add, set(planes),
+        int(0), set(position),
+        whileLoop(
+          lessThan(position, end),
+          get(src), get(position), op.i32Add, set(at),
+          load, halves, narrow,
+          increment(position, int(16)),
+        ),
+        [f(G.PAIRED), get(channel), op.i32And, op.if(pairPlanes(lanes, planes, locals))],
         increment(channel, int(1)),
       ),
     ];
@@ -901,6 +1037,7 @@ const MODULE_FUNCTIONS: readonly (readonly FunctionSpec[])[] = [
   [epilogue(I16_LANES), conv('ternary', I16_LANES)],
   [epilogue(I16_LANES), dense('int16'), gather(I16_LANES)],
   elementwiseFunctions(),
+  [sampleLanesGather(F32_LANES), sampleLanesGather(I16_LANES)],
 ];
 
 /** The ternary kernels: their bodies hold no multiply (test/cpu-fast/wasm.test.ts decodes them to check). */

@@ -82,6 +82,8 @@ interface EpilogueFields {
   readonly lower: number;
   readonly out: number;
   readonly residual: number;
+  /** Bytes between samples' outputs where the sums' lanes are samples (EPILOGUE_FIELDS.OUT_SAMPLE), else absent. */
+  readonly outSample?: number;
 }
 
 /** A conv2d or dense descriptor of `size` fields, its epilogue fields filled in. */
@@ -90,7 +92,7 @@ function linearDescriptor(size: number, e: EpilogueFields): Int32Array {
   const fields = new Int32Array(size);
   [fields[E.OUT_WIDTH], fields[E.SUM_ROW], fields[E.OUT_ROW]] = [e.outWidth, e.sumRow, e.outRow];
   [fields[E.MULTIPLIER], fields[E.BIAS], fields[E.LOWER]] = [e.multiplier, e.bias, e.lower];
-  [fields[E.OUT], fields[E.RESIDUAL]] = [e.out, e.residual];
+  [fields[E.OUT], fields[E.RESIDUAL], fields[E.OUT_SAMPLE]] = [e.out, e.residual, e.outSample ?? 0];
   return fields;
 }
 
@@ -250,6 +252,19 @@ function compiledWeight(weight: Tensor, regions: ArenaRegions): CompiledWeight {
   return compiled;
 }
 
+/**
+ * Grid channels per chunk of a ternary conv2d: what a lane group reads of them (kernelH rows of its lanes and the
+ * kernel's width, per phase column) within CHUNK_GRID_BYTES.
+ */
+function ternaryChunkChannels(
+  allChannels: number, int16: boolean, [kernelH, kernelW]: readonly [number, number], phasesX: number,
+): number {
+  const groupLanes = BLOCK_LANES * (int16 ? I16_LANES : F32_LANES).groupBlocks;
+  const groupChannelBytes = (int16 ? 2 : 4) * kernelH * phasesX * (groupLanes + kernelW);
+  const fitting = CHUNK_CHANNELS * Math.max(1, Math.floor(CHUNK_GRID_BYTES / groupChannelBytes / CHUNK_CHANNELS));
+  return Math.min(allChannels, fitting);
+}
+
 export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
   const attrs = conv2dAttrs(node);
   const weight = weightOf(node, graph.tensors);
@@ -282,8 +297,15 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
   return (step): WasmBoundStep | undefined => {
     const [batch, channels, height, width] = shapeOf(step.inputShapes, 0) as [number, number, number, number];
     const [, outChannels, outHeight, outWidth] = shapeOf(step.outputShapes, 0) as [number, number, number, number];
+    const unpadded = strideY === 1 && strideX === 1 && padY === 0 && padX === 0;
+    const noResidual = step.inputShapes.length === 1;
+    if (ternary && unpadded && noResidual && sampleLanesPay(batch, channels, height, width, outWidth)) {
+      const epilogue = { multiplier, bias, lower: lowerBits(attrs.activation === 'relu') };
+      const shapes = { batch, channels, height, width, outChannels, outHeight, outWidth, kernel: attrs.kernel };
+      return convBySampleLanes(weight, compiled, weights, shapes, epilogue, regions, int16);
+    }
     // Ternary layers always gather (the grid holds the channel pairs' sums and differences, int16 ones their codes).
-    const gathered = ternary || !(strideY === 1 && strideX === 1 && padY === 0 && padX === 0);
+    const gathered = ternary || !unpadded;
     const phasesY = Math.min(strideY, kernelH);
     const phasesX = Math.min(strideX, kernelW);
     const planeH = gathered ? Math.ceil((height + 2 * padY) / strideY) : height;
@@ -297,13 +319,12 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
     const channelBytes = ternary ? Math.ceil(planesBytes / 16) * 16 : planesBytes;
     const imageBytes = gridChannels(channels, ternary) * channelBytes;
     const grid: Grid = { gathered, phasesY, phasesX, planeH, planeW, channelBytes, imageBytes };
-    // Grid channels per chunk: what a lane group reads of them (kernelH rows of its lanes and the kernel's width, per
-    // phase column) within CHUNK_GRID_BYTES. Float layers' shared k list is one chunk.
+    // Float layers' shared k list is one chunk.
     const allChannels = gridChannels(channels, ternary);
     const groupLanes = BLOCK_LANES * (int16 ? I16_LANES : F32_LANES).groupBlocks;
-    const groupChannelBytes = elementBytes * kernelH * phasesX * (groupLanes + kernelW);
-    const fitting = CHUNK_CHANNELS * Math.max(1, Math.floor(CHUNK_GRID_BYTES / groupChannelBytes / CHUNK_CHANNELS));
-    const chunkChannels = !ternary || fitting >= allChannels ? allChannels : fitting;
+    const chunkChannels = ternary
+      ? ternaryChunkChannels(allChannels, int16 !== undefined, attrs.kernel, phasesX)
+      : allChannels;
     const gridChunks = Math.ceil(allChannels / chunkChannels);
     const boundsAddress = boundsFor(grid, chunkChannels, gridChunks);
     if (boundsAddress === undefined) return undefined;
@@ -383,6 +404,119 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
     };
   };
 };
+
+/**
+ * Whether a ternary conv2d (stride 1, no padding, no residual) runs on blocks of BLOCK_LANES images as lanes
+ * (convBySampleLanes): whole blocks only, output rows a multiple of 4 wide that leave at least a quarter of each grid
+ * row's lanes unused image by image (LeNet-5's conv2: 8 of 12), and a block's grid small enough to stay in L2.
+ */
+function sampleLanesPay(batch: number, channels: number, height: number, width: number, outWidth: number): boolean {
+  const gridBytes = 4 * BLOCK_LANES * height * width * gridChannels(channels, true);
+  return batch % BLOCK_LANES === 0 && outWidth % 4 === 0 && (height * width) % 4 === 0 && 4 * outWidth <= 3 * width &&
+    gridBytes <= SAMPLE_LANES_GRID_BYTES;
+}
+/** Bytes of a block's grid (float32, paired) up to which convBySampleLanes is used. */
+const SAMPLE_LANES_GRID_BYTES = 512 * 1024;
+
+/**
+ * A ternary conv2d (stride 1, no padding) a block of BLOCK_LANES images at a time, the images as lanes: the gather
+ * transposes the block into one plane per grid channel whose positions are a vector of the eight images' values (16
+ * bytes of int16 codes or 32 of floats), each pair's sum and difference planes after it, and each conv task computes
+ * one output row: its outWidth positions × 8 images are whole lane groups, where image by image a row's lanes span
+ * the grid's whole width (conv2 of LeNet-5: 12 lanes for 8 outputs). The epilogue transposes the sums back into
+ * each image's output (OUT_SAMPLE). Each output is the same sum, in the same order, as image by image.
+ */
+function convBySampleLanes(
+  weight: Tensor,
+  compiled: CompiledWeight,
+  words: number,
+  shapes: {
+    batch: number; channels: number; height: number; width: number;
+    outChannels: number; outHeight: number; outWidth: number; kernel: readonly [number, number];
+  },
+  epilogue: { multiplier: number; bias: number; lower: number },
+  regions: ArenaRegions,
+  int16: Int16Quantiser | undefined,
+): WasmBoundStep | undefined {
+  const { batch, channels, height, width, outChannels, outHeight, outWidth, kernel } = shapes;
+  const taps = kernel[0] * kernel[1];
+  const positionBytes = BLOCK_LANES * (int16 ? 2 : 4);
+  const channelBytes = positionBytes * height * width;
+  const grid: Grid = {
+    gathered: true, phasesY: 1, phasesX: 1, planeH: height, planeW: width, channelBytes, imageBytes: 0,
+  };
+  // The chunks of image by image, so that every output is the same sum in the same order.
+  const allChannels = gridChannels(channels, true);
+  const chunkChannels = ternaryChunkChannels(allChannels, int16 !== undefined, kernel, 1);
+  const gridChunks = Math.ceil(allChannels / chunkChannels);
+  const key = `sample lanes ${[height, width, positionBytes, chunkChannels, gridChunks].join(' ')}`;
+  if (!compiled.bounds.has(key)) {
+    const offsets = gridOffsets(chunkChannels * taps, kernel, [1, 1], grid, positionBytes);
+    compiled.bounds.set(key, storeOffsetLists(weight, words, offsets, regions, taps, gridChunks));
+  }
+  const boundsAddress = compiled.bounds.get(key);
+  if (boundsAddress === undefined) return undefined;
+  const groupBytes = int16 ? I16_GROUP_SUM_BYTES : GROUP_BYTES;
+  /** One output row's sums: 4 bytes per lane, 8 lanes per position. */
+  const rowSumBytes = 4 * BLOCK_LANES * outWidth;
+  const sumsChannelBytes = Math.ceil(rowSumBytes / groupBytes) * groupBytes;
+  const inImageBytes = 4 * channels * height * width;
+  const outImageBytes = 4 * outChannels * outHeight * outWidth;
+  const blocks = batch / BLOCK_LANES;
+  return {
+    scratchBytes: allChannels * channelBytes,
+    threadScratchBytes: outChannels * sumsChannelBytes,
+    phases(io, stepRegions, threads) {
+      const F = CONV_FIELDS;
+      // Task (n, o0, o1, 0, 1) computes output row n of channels [o0, o1) of the block: SRC_IMAGE and OUT_IMAGE
+      // step rows.
+      const descriptors = Array.from({ length: blocks }, (_, block) => {
+        const fields = linearDescriptor(F.SIZE, {
+          ...epilogue, outWidth, sumRow: rowSumBytes, outRow: 4 * outWidth,
+          out: io.output + block * BLOCK_LANES * outImageBytes, residual: 0, outSample: outImageBytes,
+        });
+        fields[F.SRC] = io.scratch;
+        fields[F.SRC_IMAGE] = positionBytes * width;
+        fields[F.OUT_IMAGE] = 4 * outWidth;
+        fields[F.OUT_CHANNEL] = 4 * outHeight * outWidth;
+        fields[F.BOUNDS] = boundsAddress;
+        fields[F.ROW_LENGTH] = channels * taps;
+        // A pair's sum or difference plane holds codes up to 2·qmax.
+        fields[F.CHUNK] = int16 ? 4 * int16Chunk(2 * int16.qmax) : 0;
+        fields[F.GRID_CHUNKS] = gridChunks;
+        fields[F.CHUNK_GRID] = chunkChannels * channelBytes;
+        fields[F.CHUNK_BOUNDS] = 8 * outChannels;
+        fields[F.SUMS_CHANNEL] = sumsChannelBytes;
+        return stepRegions.store(fields);
+      });
+      // A gather descriptor as sampleLanesGather reads it: rows are positions, images STRIDE_X floats apart.
+      const transpose = storeGather(
+        {
+          input: io.inputs[0]!, inImageBytes: BLOCK_LANES * inImageBytes, inChannelBytes: 4 * height * width,
+          height: height * width, width: BLOCK_LANES, stride: [1, inImageBytes / 4], padding: [0, 0], phases: [1, 1],
+          planeH: height * width, planeW: BLOCK_LANES, grid: io.scratch, gridImageBytes: 0,
+          gridChannelBytes: channelBytes, paired: true,
+        },
+        int16,
+        stepRegions,
+      );
+      if (transpose === undefined || descriptors.includes(undefined)) return undefined;
+      // Rows first; channels split only where there are fewer rows than tasks wanted.
+      const wantedChannelRanges = threads === 1 ? 1 : Math.ceil((TASKS_PER_THREAD * threads) / outHeight);
+      const channelRanges = ranges(outChannels, Math.ceil(outChannels / wantedChannelRanges));
+      const inputRanges = threadRanges(channels, threads, 2);
+      const [gather, conv] = int16
+        ? [TASK.int16SampleLanesGather, TASK.int16Conv]
+        : [TASK.sampleLanesGather, TASK.ternaryConv];
+      const rows = Array.from({ length: outHeight }, (_, y) => y);
+      // Block by block, so its grid stays in cache between its gather and its conv.
+      return descriptors.flatMap((descriptor, block) => [
+        taskList(inputRanges.map(([c0, c1]) => [gather, transpose, block, c0, c1])),
+        taskList(rows.flatMap((y) => channelRanges.map(([o0, o1]) => [conv, descriptor!, y, o0, o1, 0, 1]))),
+      ]);
+    },
+  };
+}
 
 export const wasmDense: WasmOp = (node, graph, regions, quantiser) => {
   const weight = weightOf(node, graph.tensors);
