@@ -66,38 +66,6 @@ function bitCount(word: number): number {
 }
 
 /**
- * Where each row's lists begin when its indices k are listed row by row, those of its +1 codes then those of its −1
- * codes (the offset lists wasm/offset-lists.ts writes): starts[2o] its +1 indices, starts[2o + 1] its −1 indices,
- * starts[2·rows] the end; counted a word at a time. Throws RangeError like {@link unpackTernary}.
- */
-export function ternarySignedStarts(words: Uint32Array, shape: readonly number[]): Int32Array {
-  const { rows, rowLength } = ternaryRows(shape);
-  const rowWords = ternaryRowWords(rowLength);
-  if (words.length !== rows * rowWords) {
-    throw new RangeError(`expected ${rows * rowWords} words for shape [${shape.join(', ')}], got ${words.length}`);
-  }
-  // As int32, so that V8 keeps every value in a register (a u32 above 2^31 would be a heap number).
-  const signed = new Int32Array(words.buffer, words.byteOffset, words.length);
-  const starts = new Int32Array(2 * rows + 1);
-  let total = 0;
-  for (let o = 0; o < rows; o++) {
-    let positive = 0;
-    let negative = 0;
-    for (let i = o * rowWords, end = i + rowWords; i < end; i++) {
-      const word = signed[i]!;
-      if ((word & (word >> 1) & LOW_BITS) !== 0) throw new RangeError(`invalid ternary code 3 in word ${i}`);
-      positive += bitCount(word & LOW_BITS); // code 3 was rejected just above
-      negative += bitCount((word >> 1) & LOW_BITS);
-    }
-    starts[2 * o] = total;
-    starts[2 * o + 1] = total + positive;
-    total += positive + negative;
-  }
-  starts[2 * rows] = total;
-  return starts;
-}
-
-/**
  * How many +1 and −1 codes `words` hold, a word at a time (the file's load-time statistics would otherwise visit
  * every weight). The words must be valid (findInvalidTernaryWord = −1): no code 3, and padding codes are 0.
  */

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FastCpuExecutor, type Precision } from '../../src/backends/cpu-fast/index.js';
 import { WasmArena } from '../../src/backends/cpu-fast/wasm/arena.js';
 import { ThreadPool } from '../../src/backends/cpu-fast/wasm/threads.js';
-import { packTernary, ternaryRowWords, ternarySignedStarts } from '../../src/format/ternary-pack.js';
+import { packTernary, ternaryRowWords } from '../../src/format/ternary-pack.js';
 import { readTwnFile } from '../../src/format/reader.js';
 import type { Graph, GraphNode, Tensor } from '../../src/graph/ir.js';
 import { getOp } from '../../src/ops/registry.js';
@@ -81,18 +81,30 @@ describe('FastCpuExecutor threads', () => {
   });
 
   it('offset lists written with a helper are the ones this thread writes alone, before and after dispose', async () => {
-    const [rows, rowLength] = [96, 4608]; // ResNet-18's last layers: 512 channels × 9 taps
+    // ResNet-18's last layers: 512 channels × 9 taps, whose paired terms (4 planes per channel pair) come in 4 chunks.
+    const [rows, channels, taps, chunks] = [96, 512, 9, 4];
     const random = seededRandom(21);
-    const codes = Array.from({ length: rows * rowLength }, () => Math.floor(random.uniform(0, 3)) - 1);
-    const words = packTernary(codes, [rows, rowLength]);
-    const starts = ternarySignedStarts(words, [rows, rowLength]);
-    const map = Int32Array.from({ length: rowLength }, (_, k) => 4 * k + 1);
+    const codes = Array.from({ length: rows * channels * taps }, () => Math.floor(random.uniform(0, 3)) - 1);
+    const words = packTernary(codes, [rows, channels * taps]);
+    const chunkWords = ternaryRowWords(2 * channels * taps) / chunks;
+    const map = Int32Array.from({ length: 16 * chunkWords }, (_, k) => 4 * k + 1);
+    // As storeOffsetLists does: paired codes (pairedCodes), counted (signedStarts), then written (signedOffsets).
     const write = (arena: WasmArena) => {
-      const lists = arena.allocate(4 * starts[2 * rows]!)!;
       const wordsAt = arena.store(words)!;
-      expect(arena.signedOffsets(wordsAt, ternaryRowWords(rowLength), starts, map, lists)).toBe(true);
-      const written = arena.i32(lists, starts[2 * rows]!).slice();
-      arena.release(lists, 4 * starts[2 * rows]!);
+      const termBytes = 4 * rows * chunks * chunkWords;
+      const terms = arena.allocate(termBytes)!;
+      const inRowWords = ternaryRowWords(channels * taps);
+      const chunkStride = rows * chunkWords;
+      expect(arena.pairedCodes(wordsAt, inRowWords, rows, channels, taps, terms, chunkWords, chunkStride)).toBe(true);
+      const starts = arena.signedStarts(terms, chunkWords, rows * chunks)!;
+      const length = starts[starts.length - 1]!;
+      const lists = arena.allocate(4 * length)!;
+      expect(arena.signedOffsets(terms, chunkWords, starts, map, lists)).toBe(true);
+      const written = new Int32Array(starts.length + length);
+      written.set(starts);
+      written.set(arena.i32(lists, length), starts.length);
+      arena.release(lists, 4 * length);
+      arena.release(terms, termBytes);
       arena.release(wordsAt, words.byteLength);
       return written;
     };
@@ -106,7 +118,7 @@ describe('FastCpuExecutor threads', () => {
       pool.startProfile();
       expect(write(shared)).toEqual(expected);
       const { tasks } = pool.profile()!;
-      expect(tasks[0]! + tasks[1]!).toBe(16);
+      expect(tasks[0]! + tasks[1]!).toBe(3 * 16); // 16 row ranges of each step
       helperTasks = tasks[1]!;
     }
     expect(helperTasks).toBeGreaterThan(0);

@@ -9,9 +9,7 @@ import { WasmArena } from '../../src/backends/cpu-fast/wasm/arena.js';
 import { signedLeb, unsignedLeb } from '../../src/backends/cpu-fast/wasm/encode.js';
 import { kernelModules, TERNARY_FUNCTIONS } from '../../src/backends/cpu-fast/wasm/kernels.js';
 import { readTwnFile } from '../../src/format/reader.js';
-import {
-  packTernary, ternaryRowWords, ternarySignedStarts,
-} from '../../src/format/ternary-pack.js';
+import { packTernary, ternaryRowWords } from '../../src/format/ternary-pack.js';
 import { graphFromFile } from '../../src/graph/from-file.js';
 import { buildVgg7 } from '../../src/models/index.js';
 import { seededRandom } from '../../src/models/random.js';
@@ -142,7 +140,8 @@ describe('arena', () => {
     expect(below).toBeLessThan(top);
   });
 
-  it.each([1, 16, 17, 33, 1152])('writes each row\'s +1 then −1 indices k, each mapped (K = %i)', (rowLength) => {
+  const rowLengths = [1, 16, 17, 33, 1152];
+  it.each(rowLengths)('counts, then writes, each row\'s +1 then −1 indices k, each mapped (K = %i)', (rowLength) => {
     const space = arena();
     const rows = 6;
     const random = seededRandom(rowLength);
@@ -158,11 +157,20 @@ describe('arena', () => {
         for (let k = 0; k < rowLength; k++) if (codes[o * rowLength + k] === sign) indices.push(k);
       }
     }
-    const starts = ternarySignedStarts(words, [rows, rowLength]);
-    expect(starts[2 * rows]).toBe(indices.length);
+    // Where each row's +1 list and −1 list start, and the end, read off the codes too.
+    const expectedStarts = [0];
+    for (let o = 0; o < rows; o++) {
+      for (const sign of [1, -1]) {
+        const count = codes.slice(o * rowLength, (o + 1) * rowLength).filter((code) => code === sign).length;
+        expectedStarts.push(expectedStarts.at(-1)! + count);
+      }
+    }
+    const wordsAt = space.store(words)!;
+    const starts = space.signedStarts(wordsAt, ternaryRowWords(rowLength), rows)!;
+    expect([...starts]).toEqual(expectedStarts);
     const lists = space.allocate(4 * indices.length + 8)!;
     space.i32(lists + 4 * indices.length, 2).fill(-5);
-    expect(space.signedOffsets(space.store(words)!, ternaryRowWords(rowLength), starts, map, lists)).toBe(true);
+    expect(space.signedOffsets(wordsAt, ternaryRowWords(rowLength), starts, map, lists)).toBe(true);
     expect([...space.i32(lists, indices.length)]).toEqual(indices.map((k) => 12 * k + 7));
     expect([...space.i32(lists + 4 * indices.length, 2)]).toEqual([-5, -5]); // nothing written past the end
   });
@@ -208,7 +216,8 @@ describe('pairedCodes', () => {
 
   it('cut into chunks: chunk c of every row, row by row, then chunk c + 1', () => {
     const space = arena();
-    const [rows, channels, taps, chunkWords] = [3, 8, 9, 3]; // 144 terms a row: 9 words, 3 chunks of 3
+    // 576 terms a row: 36 words, 4 chunks of 9 words (144 terms: 4 pairs × 4 planes × 9 taps).
+    const [rows, channels, taps, chunkWords] = [3, 32, 9, 9];
     const codes = randomCodes(11, rows * channels * taps);
     const termLength = 4 * (channels / 2) * taps;
     const byRow = packTernary(expectedTerms(codes, rows, channels, taps), [rows, termLength]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  countTernaryCodes, findInvalidTernaryWord, packTernary, ternaryRowWords, ternarySignedStarts, unpackTernary,
+  countTernaryCodes, findInvalidTernaryWord, packTernary, ternaryRowWords, unpackTernary,
 } from '../../src/format/ternary-pack.js';
 import { mulberry32 } from '../../src/models/random.js';
 
@@ -50,24 +50,6 @@ describe('ternary packing', () => {
       expect(findInvalidTernaryWord(words, rowLength)).toBe(-1);
       expect(unpackTernary(words, shape)).toEqual(codes);
     }
-  });
-
-  it.each([1, 16, 17, 33, 1152])('says where each row\'s +1 then −1 index lists start for K = %i', (rowLength) => {
-    const rows = 5;
-    const codes = randomCodes(rows * rowLength, rowLength);
-    codes.fill(0, 2 * rowLength, 3 * rowLength); // an all-zero row
-    const expected: number[] = [];
-    const starts: number[] = [];
-    for (let o = 0; o < rows; o++) {
-      for (const sign of [1, -1]) {
-        starts.push(expected.length);
-        for (let k = 0; k < rowLength; k++) if (codes[o * rowLength + k] === sign) expected.push(k);
-      }
-    }
-    starts.push(expected.length);
-    expect([...ternarySignedStarts(packTernary(codes, [rows, rowLength]), [rows, 1, rowLength])]).toEqual(starts);
-    expect(() => ternarySignedStarts(Uint32Array.of(0b1100), [1, 2])).toThrow(RangeError);
-    expect(() => ternarySignedStarts(new Uint32Array(2), [1, 2])).toThrow(RangeError);
   });
 
   it('rejects codes other than −1/0/+1 and counts that do not fit the shape', () => {

@@ -1,7 +1,7 @@
 import {
   denseMaskTable, int16DenseMaskTable, kernelModules, OVERREAD_BYTES, TASK, TASK_INTS, type TaskFunction,
 } from './kernels.js';
-import { offsetListModule, type PairedCodes } from './offset-lists.js';
+import { OFFSET_LIST_FUNCTIONS, offsetListModule, PAIRED_CODES_FIELDS } from './offset-lists.js';
 
 const PAGE_BYTES = 65_536;
 /** v128 loads stay 16-byte aligned when every region starts on a 16-byte boundary. */
@@ -12,13 +12,27 @@ export const SHARED_MAXIMUM_PAGES = 16_384;
 const aligned = (bytes: number): number => Math.ceil(bytes / ALIGNMENT) * ALIGNMENT;
 
 /** Task functions by index: the kernels' (TASK), then the offset-list writer's, which helper threads run too. */
-export const TASK_NAMES: readonly string[] = [...Object.keys(TASK), 'signedOffsets'];
-const SIGNED_OFFSETS_TASK = TASK_NAMES.length - 1;
+export const TASK_NAMES: readonly string[] = [...Object.keys(TASK), ...OFFSET_LIST_FUNCTIONS];
+const taskIndex = (name: string): number => TASK_NAMES.indexOf(name);
+const [SIGNED_OFFSETS, SIGNED_COUNTS] = [taskIndex('signedOffsets'), taskIndex('signedCounts')];
+const PAIRED_CODES = taskIndex('pairedCodes');
 /**
- * Tasks a weight's offset lists are cut into, by rows: enough for a helper thread to share them evenly, few enough
- * that handing them out costs nothing next to writing them (ResNet-18 224: 0.1–2 M entries per weight).
+ * Tasks a weight's offset-list work is cut into, by rows: enough for a helper thread to share it evenly, few enough
+ * that handing them out costs nothing next to the work (ResNet-18 224: 0.1–2 M list entries per weight).
  */
 const OFFSET_LIST_TASKS = 16;
+
+/** Tasks over `rows` rows in OFFSET_LIST_TASKS ranges (or fewer, of one row each): `task(first row, rows)` each. */
+function rowTasks(rows: number, task: (first: number, count: number) => number[]): Int32Array {
+  const rowsPerTask = Math.max(1, Math.ceil(rows / OFFSET_LIST_TASKS));
+  const count = Math.ceil(rows / rowsPerTask);
+  const tasks = new Int32Array(count * TASK_INTS);
+  for (let index = 0; index < count; index++) {
+    const first = index * rowsPerTask;
+    tasks.set(task(first, Math.min(rowsPerTask, rows - first)), index * TASK_INTS);
+  }
+  return tasks;
+}
 
 /** Runs a phase's tasks, stored at `address`, on every thread that takes part: ThreadPool.run. */
 export interface PhaseRunner {
@@ -86,8 +100,6 @@ export class WasmArena {
      */
     readonly modules: readonly WebAssembly.Module[],
     tasks: TaskFunction[],
-    /** offset-lists.ts pairedCodes: a ternary conv2d weight's codes over its paired grid. */
-    readonly pairedCodes: PairedCodes,
   ) {
     this.tasks = tasks;
   }
@@ -106,7 +118,7 @@ export class WasmArena {
       const instances = modules.map((module) => new WebAssembly.Instance(module, { env: { memory } }));
       const exports = Object.assign({}, ...instances.map((instance) => instance.exports)) as Record<string, unknown>;
       const tasks = TASK_NAMES.map((name) => exports[name] as TaskFunction);
-      return new WasmArena(memory, modules, tasks, exports.pairedCodes as PairedCodes);
+      return new WasmArena(memory, modules, tasks);
     } catch {
       // A Content-Security-Policy without 'wasm-unsafe-eval' lands here: the JavaScript kernels run instead.
       return undefined;
@@ -189,25 +201,71 @@ export class WasmArena {
   }
 
   /**
+   * Runs `tasks` (TASK_INTS each) on this thread and on the helper threads that share its work (shareWith), if any
+   * are ready; false when the memory cannot hold the task list.
+   */
+  private runShared(tasks: Int32Array): boolean {
+    const address = this.store(tasks);
+    if (address === undefined) return false;
+    if (this.helpers) this.helpers.run(tasks, address, 0, 0);
+    else this.runTasks(tasks, 0);
+    this.release(address, tasks.byteLength);
+    return true;
+  }
+
+  /**
+   * offset-lists.ts pairedCodes of a ternary conv2d weight [rows, channels, taps] (`rowWords` packed words per row
+   * at `words`), at `out` (zeroed), chunk by chunk; false when the memory cannot hold its descriptor and tasks.
+   */
+  pairedCodes(
+    words: number, rowWords: number, rows: number, channels: number, taps: number, out: number, chunkWords: number,
+    chunkStride: number,
+  ): boolean {
+    const F = PAIRED_CODES_FIELDS;
+    const fields = new Int32Array(F.SIZE);
+    [fields[F.WORDS], fields[F.ROW_WORDS], fields[F.CHANNELS], fields[F.TAPS]] = [words, rowWords, channels, taps];
+    [fields[F.OUT], fields[F.CHUNK_WORDS], fields[F.CHUNK_STRIDE]] = [out, chunkWords, chunkStride];
+    const descriptor = this.store(fields);
+    if (descriptor === undefined) return false;
+    const done = this.runShared(rowTasks(rows, (first, count) => [PAIRED_CODES, descriptor, first, first + count]));
+    this.release(descriptor, fields.byteLength);
+    return done;
+  }
+
+  /**
+   * Where each row's lists begin when its +1 codes' k are listed, then its −1 codes', row by row (`rows` rows of
+   * `rowWords` packed words at `words`): starts[2o] and starts[2o + 1], and the end at starts[2·rows]. Counted by
+   * offset-lists.ts signedCounts; undefined when the memory cannot hold the counts.
+   */
+  signedStarts(words: number, rowWords: number, rows: number): Int32Array | undefined {
+    const counts = this.allocate(8 * rows);
+    if (counts === undefined) return undefined;
+    const counted = this.runShared(rowTasks(rows, (first, count) =>
+      [SIGNED_COUNTS, words + 4 * rowWords * first, rowWords, count, counts + 8 * first]));
+    const starts = new Int32Array(2 * rows + 1);
+    if (counted) {
+      const lengths = this.i32(counts, 2 * rows);
+      for (let i = 0; i < 2 * rows; i++) starts[i + 1] = starts[i]! + lengths[i]!;
+    }
+    this.release(counts, 8 * rows);
+    return counted ? starts : undefined;
+  }
+
+  /**
    * Writes a ternary weight's offset lists at `lists` (starts[2·rows] i32): per row of `rowWords` packed words stored
-   * at `words`, map[k] for each k of its +1 codes, then of its −1 codes, ascending (`starts` from
-   * ternarySignedStarts). Ranges of rows are tasks, which helper threads share where they run (shareWith): the pages
-   * of fresh memory that the lists fill are most of a cold start's work. false when the memory cannot hold `starts`,
-   * `map` and the tasks meanwhile.
+   * at `words`, map[k] for each k of its +1 codes, then of its −1 codes, ascending (`starts` from signedStarts).
+   * The pages of fresh memory that the lists fill are most of a cold start's work. false when the memory cannot hold
+   * `starts`, `map` and the tasks meanwhile.
    */
   signedOffsets(words: number, rowWords: number, starts: Int32Array, map: Int32Array, lists: number): boolean {
     const startsAt = this.store(starts);
     const mapAt = startsAt === undefined ? undefined : this.store(map);
-    const tasks = mapAt === undefined ? undefined : signedOffsetTasks(words, rowWords, startsAt!, mapAt, lists, starts);
-    const tasksAt = tasks === undefined ? undefined : this.store(tasks);
-    if (tasks !== undefined && tasksAt !== undefined) {
-      if (this.helpers) this.helpers.run(tasks, tasksAt, 0, 0);
-      else this.runTasks(tasks, 0);
-      this.release(tasksAt, tasks.byteLength);
-    }
+    const rows = (starts.length - 1) / 2;
+    const written = mapAt !== undefined && this.runShared(rowTasks(rows, (first, count) =>
+      [SIGNED_OFFSETS, words + 4 * rowWords * first, rowWords, count, startsAt! + 8 * first, mapAt, lists]));
     if (mapAt !== undefined) this.release(mapAt, map.byteLength);
     if (startsAt !== undefined) this.release(startsAt, starts.byteLength);
-    return tasksAt !== undefined;
+    return written;
   }
 
   f32(address: number, length: number): Float32Array {
@@ -240,23 +298,6 @@ export class WasmArena {
       return false; // RangeError: beyond the engine's limit for one memory (4 GiB, or less), or the shared maximum
     }
   }
-}
-
-/** signedOffsets' tasks: OFFSET_LIST_TASKS ranges of rows (or fewer, of one row each), with `starts` at `startsAt`. */
-function signedOffsetTasks(
-  words: number, rowWords: number, startsAt: number, mapAt: number, lists: number, starts: Int32Array,
-): Int32Array {
-  const rows = (starts.length - 1) / 2;
-  const rowsPerTask = Math.max(1, Math.ceil(rows / OFFSET_LIST_TASKS));
-  const count = Math.ceil(rows / rowsPerTask);
-  const tasks = new Int32Array(count * TASK_INTS);
-  for (let index = 0, row = 0; index < count; index++, row += rowsPerTask) {
-    const taskRows = Math.min(rowsPerTask, rows - row);
-    const rowWordsAt = words + 4 * rowWords * row;
-    const task = [SIGNED_OFFSETS_TASK, rowWordsAt, rowWords, taskRows, startsAt + 8 * row, mapAt, lists];
-    tasks.set(task, index * TASK_INTS);
-  }
-  return tasks;
 }
 
 /**

@@ -73,6 +73,8 @@ export const op = {
   i32ShrU: 0x76,
   /** Trailing zero bits (32 for 0). */
   i32Ctz: 0x68,
+  /** Set bits. */
+  i32Popcnt: 0x69,
   i32LtS: 0x48,
   i32LtU: 0x49,
   i32GtS: 0x4a,

@@ -1,5 +1,5 @@
 import type { GraphNode, Tensor } from '../../../graph/ir.js';
-import { ternaryRowWords, ternarySignedStarts } from '../../../format/ternary-pack.js';
+import { ternaryRowWords } from '../../../format/ternary-pack.js';
 import { conv2dAttrs } from '../../../ops/conv2d.js';
 import { denseAttrs } from '../../../ops/dense.js';
 import { shapeOf, type Int16Quantiser, type WasmBoundStep, type WasmOp } from '../kernel.js';
@@ -211,12 +211,15 @@ function storeOffsetLists(
   if (paired !== undefined && pairedTaps !== undefined) {
     const rowWords = ternaryRowWords(channels * pairedTaps);
     const chunkStride = outChannels * termRowWords;
-    arena.pairedCodes(words, rowWords, outChannels, channels, pairedTaps, paired, termRowWords, chunkStride);
+    if (!arena.pairedCodes(words, rowWords, outChannels, channels, pairedTaps, paired, termRowWords, chunkStride)) {
+      arena.release(paired, termBytes);
+      return undefined;
+    }
   }
-  const codes = paired === undefined ? (weight.data as Uint32Array) : arena.u32(terms, termBytes / 4);
-  const starts = ternarySignedStarts(codes, [outChannels * gridChunks, offsets.length]);
-  const lists = regions.allocate(4 * starts[starts.length - 1]!);
-  const written = lists !== undefined && arena.signedOffsets(terms, termRowWords, starts, offsets, lists);
+  const starts = arena.signedStarts(terms, termRowWords, outChannels * gridChunks);
+  const lists = starts && regions.allocate(4 * starts[starts.length - 1]!);
+  const written = starts !== undefined && lists !== undefined &&
+    arena.signedOffsets(terms, termRowWords, starts, offsets, lists);
   if (paired !== undefined) arena.release(paired, termBytes);
   return written ? regions.store(starts.map((start) => lists + 4 * start)) : undefined;
 }

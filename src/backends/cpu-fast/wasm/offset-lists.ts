@@ -2,8 +2,10 @@
  * A ternary conv2d weight's offset lists, written by WebAssembly. A cold start writes millions of entries (ResNet-18
  * 224: 6.7 M), and a JavaScript loop over them runs most of that in the engine's unoptimised tiers (its optimised
  * code arrives while it runs, fresh in every worker), where compiled WebAssembly runs at speed from the first call.
+ * Each function is a task function (threads.ts: thread scratch first, then up to six i32 arguments) over a range of
+ * rows, so that helper threads share the work (arena.ts).
  */
-import { increment, lessThan, Locals, whileLoop } from './builder.js';
+import { DESC, field, increment, lessThan, Locals, whileLoop } from './builder.js';
 import { encodeModule, I32, op, type Code, type MemoryImport } from './encode.js';
 
 const { localGet: get, localSet: set, i32Const: constant } = op;
@@ -21,7 +23,7 @@ const LOW_BITS = 0x55555555;
  * `signedOffsets(scratch, words, rowWords, rows, starts, map, out)`: for each row o of `rows` (`rowWords` packed words
  * each, from `words`; `scratch` unused), map[k] (i32 at map + 4k) for every k of its +1 codes, ascending, from
  * out + 4·starts[2o] on, and for every k of its −1 codes from out + 4·starts[2o + 1] on. The codes must be valid (no
- * code 3), as ternarySignedStarts checks.
+ * code 3), as the format reader checks (findInvalidTernaryWord).
  */
 function signedOffsetsFunction() {
   const locals = new Locals(PARAMS);
@@ -64,20 +66,68 @@ function signedOffsetsFunction() {
 }
 
 /**
- * `pairedCodes(words, rowWords, rows, channels, taps, out, chunkWords, chunkStride)`: a ternary conv2d weight [rows,
- * channels, taps] (`rowWords` packed words per row at `words`) as the packed codes of its terms over the paired grid
- * (linear.ts, PAIR_PLANES), at `out`, which must be zero: for channels (a, b) = (2p, 2p + 1) and each tap, the one term
+ * `signedCounts(scratch, words, rowWords, rows, counts)`: for each row o of `rows` (`rowWords` packed words each, from
+ * `words`), how many +1 codes (i32 at counts + 8o) and −1 codes (at counts + 8o + 4) it holds: the lengths of the
+ * lists signedOffsets writes, counted with the same masks.
+ */
+function signedCountsFunction() {
+  const [IN, IN_ROW_WORDS, ROW_COUNT, COUNTS] = [1, 2, 3, 4];
+  const locals = new Locals(5);
+  const [row, end, word, plus, minus] = Array.from({ length: 5 }, () => locals.i32());
+  const shifted: Code = [get(word!), constant(1), op.i32ShrU];
+  const notShifted = (value: Code): Code => [value, constant(-1), op.i32Xor];
+  const body = whileLoop(
+    lessThan(row!, ROW_COUNT),
+    [constant(0), set(plus!), constant(0), set(minus!)],
+    [get(IN), get(IN_ROW_WORDS), constant(2), op.i32Shl, op.i32Add, set(end!)],
+    whileLoop(
+      lessThan(IN, end!),
+      [get(IN), op.i32Load(), set(word!)],
+      [get(plus!), get(word!), notShifted(shifted), op.i32And, constant(LOW_BITS), op.i32And, op.i32Popcnt, op.i32Add,
+        set(plus!)],
+      [get(minus!), shifted, notShifted(get(word!)), op.i32And, constant(LOW_BITS), op.i32And, op.i32Popcnt, op.i32Add,
+        set(minus!)],
+      increment(IN, constant(4)),
+    ),
+    [get(COUNTS), get(plus!), op.i32Store(), get(COUNTS), get(minus!), op.i32Store(4)],
+    increment(COUNTS, constant(8)),
+    increment(row!, constant(1)),
+  );
+  return { name: 'signedCounts', params: new Array(5).fill(I32), locals: locals.types, body };
+}
+
+/** The fields of pairedCodes' descriptor, i32 byte addresses or counts. */
+export const PAIRED_CODES_FIELDS = {
+  WORDS: 0, ROW_WORDS: 1, CHANNELS: 2, TAPS: 3, OUT: 4, CHUNK_WORDS: 5, CHUNK_STRIDE: 6, SIZE: 7,
+} as const;
+
+/**
+ * `pairedCodes(scratch, descriptor, firstRow, endRow)`, descriptor PAIRED_CODES_FIELDS (words, rowWords, channels,
+ * taps, out, chunkWords, chunkStride): rows [firstRow, endRow) of a ternary conv2d weight [rows, channels, taps]
+ * (`rowWords` packed words per row at `words`) as the packed codes of its terms over the paired grid (linear.ts,
+ * PAIR_PLANES), at `out`, which must be zero: for channels (a, b) = (2p, 2p + 1) and each tap, the one term
  * of the pair's weights (wa, wb), at k = (4p + plane)·taps + tap with plane 0 (a) and code wa if wb is 0, plane 1 (b)
  * and code wb if wa is 0, else plane 2 (a + b) if wa = wb, plane 3 (a − b) if not, each with code wa; an odd last
  * channel pairs with zeros. Nothing is written for two zero weights. A row's terms are cut into chunks of
  * `chunkWords` words (16 terms each), chunk c of row o at word c·chunkStride + o·chunkWords from `out`: the conv
  * kernel reads one chunk of every row in turn (chunkStride = rows·chunkWords), and with one chunk per row the rows
- * simply follow each other.
+ * simply follow each other. A chunk holds whole pairs (4·taps terms each), as linear.ts cuts grid channels in
+ * multiples of 16.
  */
 function pairedCodesFunction() {
-  const [IN, IN_ROW_WORDS, ROW_COUNT, CHANNELS, TAPS, CODES, CHUNK_WORDS, CHUNK_STRIDE] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const locals = new Locals(8);
-  const [row, inRow, outRow, channel, tap, k, a, b, term, at, word] = Array.from({ length: 11 }, () => locals.i32());
+  const [ROW, ROW_END] = [2, 3];
+  const locals = new Locals(4);
+  const i32 = () => locals.i32();
+  const F = PAIRED_CODES_FIELDS;
+  const [IN, IN_ROW_WORDS, CHANNELS, TAPS] = [i32(), i32(), i32(), i32()];
+  const [CODES, CHUNK_WORDS, CHUNK_STRIDE] = [i32(), i32(), i32()];
+  const fieldLocals = [
+    [F.WORDS, IN], [F.ROW_WORDS, IN_ROW_WORDS], [F.CHANNELS, CHANNELS], [F.TAPS, TAPS], [F.OUT, CODES],
+    [F.CHUNK_WORDS, CHUNK_WORDS], [F.CHUNK_STRIDE, CHUNK_STRIDE],
+  ] as const;
+  const loadFields = fieldLocals.map(([index, local]) => [field(DESC, index), set(local)]);
+  const [inRow, outRow, pairRow, channel, tap, k, a, b, term, at] = Array.from({ length: 10 }, () => locals.i32());
+  const row = ROW;
   /** The 2-bit code at index `index` of the row at `rowAt`. */
   const codeAt = (rowAt: number, index: Code): Code => [
     get(rowAt!), index, constant(4), op.i32ShrU, constant(2), op.i32Shl, op.i32Add, op.i32Load(),
@@ -88,13 +138,18 @@ function pairedCodesFunction() {
     [constant(0), [constant(2), constant(3), get(a!), get(b!), op.i32Eq, op.select], get(b!), op.i32Eqz, op.select],
     get(a!), op.i32Eqz, op.select,
   ];
-  const body = whileLoop(
-    lessThan(row!, ROW_COUNT),
+  const body = [loadFields, whileLoop(
+    lessThan(row!, ROW_END),
     [get(IN), get(row!), get(IN_ROW_WORDS), op.i32Mul, constant(2), op.i32Shl, op.i32Add, set(inRow!)],
     [get(CODES), get(row!), get(CHUNK_WORDS), op.i32Mul, constant(2), op.i32Shl, op.i32Add, set(outRow!)],
     [constant(0), set(channel!)],
     whileLoop(
       lessThan(channel!, CHANNELS),
+      // Where the pair's terms go: the row, moved on by the other rows' chunks before the pair's own chunk (its
+      // first term's word ÷ chunkWords; one division per pair, as its terms lie in one chunk).
+      [get(channel!), constant(1), op.i32Shl, get(TAPS), op.i32Mul, constant(4), op.i32ShrU, get(CHUNK_WORDS),
+        op.i32DivS, get(CHUNK_STRIDE), get(CHUNK_WORDS), op.i32Sub, op.i32Mul, constant(2), op.i32Shl, get(outRow!),
+        op.i32Add, set(pairRow!)],
       [constant(0), set(tap!)],
       whileLoop(
         lessThan(tap!, TAPS),
@@ -105,10 +160,7 @@ function pairedCodesFunction() {
         [get(channel!), constant(1), op.i32Add, get(CHANNELS), op.i32GeS, op.if(constant(0), set(b!))],
         // The term's k: channel 2p's pair starts at grid channel 4p = 2·channel.
         [get(channel!), constant(1), op.i32Shl, plane, op.i32Add, get(TAPS), op.i32Mul, get(tap!), op.i32Add, set(term!)],
-        // The term's word in the row, moved on by the other rows' chunks before its own chunk.
-        [get(term!), constant(4), op.i32ShrU, set(word!)],
-        [get(word!), get(word!), get(CHUNK_WORDS), op.i32DivS, get(CHUNK_STRIDE), get(CHUNK_WORDS), op.i32Sub,
-          op.i32Mul, op.i32Add, constant(2), op.i32Shl, get(outRow!), op.i32Add, set(at!)],
+        [get(pairRow!), get(term!), constant(4), op.i32ShrU, constant(2), op.i32Shl, op.i32Add, set(at!)],
         get(at!), get(at!), op.i32Load(),
         [get(b!), get(a!), get(a!), op.i32Eqz, op.select],
         get(term!), constant(15), op.i32And, constant(1), op.i32Shl, op.i32Shl, op.i32Or, op.i32Store(),
@@ -117,16 +169,14 @@ function pairedCodesFunction() {
       increment(channel!, constant(2)),
     ),
     increment(row!, constant(1)),
-  );
-  return { name: 'pairedCodes', params: new Array(8).fill(I32), locals: locals.types, body };
+  )];
+  return { name: 'pairedCodes', params: new Array(4).fill(I32), locals: locals.types, body };
 }
 
-export type PairedCodes = (
-  words: number, rowWords: number, rows: number, channels: number, taps: number, out: number, chunkWords: number,
-  chunkStride: number,
-) => void;
+/** The functions' names, as the module exports them. */
+export const OFFSET_LIST_FUNCTIONS = ['signedOffsets', 'signedCounts', 'pairedCodes'] as const;
 
-/** The module exporting `signedOffsets` and `pairedCodes`, importing `env.memory` as the kernels do. */
+/** The module exporting OFFSET_LIST_FUNCTIONS, importing `env.memory` as the kernels do. */
 export function offsetListModule(memory: MemoryImport): Uint8Array<ArrayBuffer> {
-  return encodeModule([signedOffsetsFunction(), pairedCodesFunction()], memory);
+  return encodeModule([signedOffsetsFunction(), signedCountsFunction(), pairedCodesFunction()], memory);
 }
