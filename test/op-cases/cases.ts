@@ -272,6 +272,9 @@ export const OP_CASES: readonly OpCaseSpec[] = [
   conv('5×5 no pad, 5→7 ch (a lone last channel), 12×12, batch 16: two blocks of images as lanes', 132, {
     ...ternary, input: [16, 5, 12, 12], outChannels: 7, kernel: same(5), scale: true, bias: true,
   }),
+  conv('5×5 no pad, 1→6 ch, 16×16, batch 8: images as lanes, a lone input channel', 134, {
+    ...ternary, input: [8, 1, 16, 16], outChannels: 6, kernel: same(5), bias: true, activation: 'relu',
+  }),
   conv('5×5 no pad, 6→10 ch, 12×12, batch 3 (image by image), per-channel α, relu', 133, {
     ...ternary, alpha: 'channel', input: [3, 6, 12, 12], outChannels: 10, kernel: same(5), bias: true,
     activation: 'relu',
