@@ -255,23 +255,27 @@ function epilogue(lanes: LaneType): FunctionSpec {
       get(tail), int(2), op.i32GtS, op.if(storeLane(2)),
     ),
   ];
+  /** `row` for each of ROWS rows, x from 0. */
+  const rows = (row: Code): Code =>
+    whileLoop(
+      [get(ROWS), int(0), op.i32GtS],
+      int(0), set(x),
+      row,
+      increment(SUMS, field(DESCRIPTOR, EPILOGUE_FIELDS.SUM_ROW)),
+      increment(OUT, field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_ROW)),
+      get(RESIDUAL), op.if(increment(RESIDUAL, field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_ROW))),
+      increment(ROWS, int(-1)),
+    );
   const body: Code = [
     channelF32(EPILOGUE_FIELDS.MULTIPLIER), set(m), channelF32(EPILOGUE_FIELDS.BIAS), set(b),
     get(DESCRIPTOR), op.f32Load(4 * EPILOGUE_FIELDS.LOWER), op.f32x4Splat, set(lower),
     field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_WIDTH), int(3), op.i32And, set(tail),
     field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_WIDTH), int(-4), op.i32And, int(2), op.i32Shl, set(vectorEnd),
-    whileLoop(
-      [get(ROWS), int(0), op.i32GtS],
-      int(0), set(x),
-      field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_SAMPLE),
-      op.if(whileLoop(lessThan(x, vectorEnd), sampleHalf(0), sampleHalf(1), increment(x, int(16)))),
-      field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_SAMPLE), op.i32Eqz,
-      op.if(vectorRow, tailRow),
-      increment(SUMS, field(DESCRIPTOR, EPILOGUE_FIELDS.SUM_ROW)),
-      increment(OUT, field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_ROW)),
-      get(RESIDUAL), op.if(increment(RESIDUAL, field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_ROW))),
-      increment(ROWS, int(-1)),
-    ),
+    // One loop per layout, chosen once per call.
+    field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_SAMPLE),
+    op.if(rows(whileLoop(lessThan(x, vectorEnd), sampleHalf(0), sampleHalf(1), increment(x, int(16))))),
+    field(DESCRIPTOR, EPILOGUE_FIELDS.OUT_SAMPLE), op.i32Eqz,
+    op.if(rows([vectorRow, tailRow])),
   ];
   return { name: 'epilogue', params: new Array<ValueType>(6).fill(I32), locals: locals.types, body };
 }
