@@ -335,6 +335,9 @@ export const OP_CASES: readonly OpCaseSpec[] = [
   dense('K = 41, 9 out, batch 50, per-channel α, residual, relu', 84, {
     ...ternary, alpha: 'channel', batch: 50, inFeatures: 41, outFeatures: 9, residual: true, activation: 'relu',
   }),
+  dense('K = 64, 11 out, batch 53: blocks of whole 8-sample sub-blocks and a partial one, per-channel α, relu', 135, {
+    ...ternary, alpha: 'channel', batch: 53, inFeatures: 64, outFeatures: 11, bias: true, activation: 'relu',
+  }),
   dense('float K = 66, 9 out, batch 2, bias', 82, { weight: 'f32', batch: 2, inFeatures: 66, outFeatures: 9, bias: true }),
   dense('float K = 131, 14 out, batch 8, residual', 83, {
     weight: 'f32', batch: 8, inFeatures: 131, outFeatures: 14, residual: true,

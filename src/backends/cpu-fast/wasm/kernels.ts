@@ -175,6 +175,7 @@ export const TASK = {
   ternaryConv: 0, floatConv: 1, gather: 2, ternaryDense: 3, floatDense: 4, maxPool: 5, avgPool: 6, globalAvgPool: 7,
   int16Conv: 8, int16Gather: 9, int16Dense: 10,
   relu: 11, add: 12, channelAffine: 13, softmax: 14, sampleLanesGather: 15, int16SampleLanesGather: 16,
+  featureLanesGather: 17, int16FeatureLanesGather: 18,
 } as const;
 export const TASK_INTS = 8;
 export type TaskFunction = (scratch: number, descriptor: number, a: number, b: number, c: number, d: number, e: number) => void;
@@ -669,6 +670,75 @@ function sampleLanesGather(lanes: LaneType): FunctionSpec {
   });
 }
 
+/**
+ * The planes of a dense by sample lanes (linear.ts denseBySampleLanes) for a whole number of 8-sample sub-blocks:
+ * task (sub, kStart, kEnd), kStart and kEnd multiples of 4, of a gather descriptor whose IN_IMAGE steps sub-blocks,
+ * STRIDE_X counts floats between samples and GRID_IMAGE steps a sub-block's lanes within a plane (GRID_CHANNEL
+ * bytes). Each sample's next four features are loaded as one vector and each half of the sub-block transposed into
+ * four features' vectors of four samples (int16: quantised first, then narrowed into one i16x8 per feature, as
+ * gather does); each pair of features then goes out as its planes a, b, a + b and a − b (gather's PAIRED layout).
+ */
+function featureLanesGather(lanes: LaneType): FunctionSpec {
+  return taskFunction(lanes.integer ? 'int16FeatureLanesGather' : 'featureLanesGather', (locals) => {
+    const G = GATHER_FIELDS;
+    const [feature, at, plane] = [locals.i32(), locals.i32(), locals.i32()];
+    const [sampleBytes, gridChannel] = [locals.i32(), locals.i32()];
+    const loaded = Array.from({ length: BLOCK_LANES }, locals.v128);
+    const temps = Array.from({ length: 4 }, locals.v128);
+    /** Feature j of the four, samples 4·half to 4·half + 3: rows[4·half + j]. */
+    const rows = Array.from({ length: BLOCK_LANES }, locals.v128);
+    const codes = lanes.integer ? Array.from({ length: 4 }, locals.v128) : [];
+    const [scaleVector, qmaxVector] = lanes.integer ? [locals.v128(), locals.v128()] : [0, 0];
+    const [SUB, K_START, K_END] = [A, B, C];
+    const f = (index: number): Code => field(DESC, index);
+    const load = loaded.map((vector) => [
+      get(at), op.v128Load(),
+      lanes.integer ? [get(scaleVector), op.f32x4Mul, op.f32x4Nearest, op.i32x4TruncSatF32x4S] : [],
+      set(vector), increment(at, get(sampleBytes)),
+    ]);
+    const transposed = [0, 1].map((half) =>
+      transposeQuad(loaded.slice(4 * half, 4 * half + 4), temps, (j, row) => [row, set(rows[4 * half + j]!)]),
+    );
+    const narrow = codes.map((code, j) => [
+      get(rows[j]!), get(rows[4 + j]!), op.i16x8NarrowI32x4S, clampCodes(qmaxVector), set(code),
+    ]);
+    const [add, subtract] = lanes.integer ? [op.i16x8Add, op.i16x8Sub] : [op.f32x4Add, op.f32x4Sub];
+    /** The next plane: `vector(half)` pushes each half's vector of it (int16: the one). */
+    const storePlane = (vector: (half: number) => Code): Code => [
+      (lanes.integer ? [0] : [0, 1]).map((half) => [get(plane), vector(half), op.v128Store(16 * half)]),
+      increment(plane, get(gridChannel)),
+    ];
+    const of = (j: number) => (half: number): Code => get(lanes.integer ? codes[j]! : rows[4 * half + j]!);
+    const pairPlanesOf = (a: number, b: number): Code => [
+      storePlane(of(a)),
+      storePlane(of(b)),
+      storePlane((half) => [of(a)(half), of(b)(half), add]),
+      storePlane((half) => [of(a)(half), of(b)(half), subtract]),
+    ];
+    return [
+      lanes.integer
+        ? [
+          get(DESC), op.f32Load(4 * G.SCALE), op.f32x4Splat, set(scaleVector),
+          f(G.QMAX), op.i16x8Splat, set(qmaxVector),
+        ]
+        : [],
+      f(G.STRIDE_X), int(2), op.i32Shl, set(sampleBytes),
+      f(G.GRID_CHANNEL), set(gridChannel),
+      // Features 4q to 4q + 3 are planes 8q to 8q + 7.
+      f(G.GRID), get(SUB), f(G.GRID_IMAGE), op.i32Mul, op.i32Add,
+      get(K_START), int(1), op.i32Shl, get(gridChannel), op.i32Mul, op.i32Add, set(plane),
+      get(K_START), set(feature),
+      whileLoop(
+        lessThan(feature, K_END),
+        f(G.IN), get(SUB), f(G.IN_IMAGE), op.i32Mul, op.i32Add, get(feature), int(2), op.i32Shl, op.i32Add, set(at),
+        load, transposed, narrow,
+        pairPlanesOf(0, 1), pairPlanesOf(2, 3),
+        increment(feature, int(4)),
+      ),
+    ];
+  });
+}
+
 const horizontalSum = (vector: number): Code => [
   get(vector), op.f32x4ExtractLane(0), get(vector), op.f32x4ExtractLane(1), op.f32Add,
   get(vector), op.f32x4ExtractLane(2), op.f32Add, get(vector), op.f32x4ExtractLane(3), op.f32Add,
@@ -1042,6 +1112,7 @@ const MODULE_FUNCTIONS: readonly (readonly FunctionSpec[])[] = [
   [epilogue(I16_LANES), dense('int16'), gather(I16_LANES)],
   elementwiseFunctions(),
   [sampleLanesGather(F32_LANES), sampleLanesGather(I16_LANES)],
+  [featureLanesGather(F32_LANES), featureLanesGather(I16_LANES)],
 ];
 
 /** The ternary kernels: their bodies hold no multiply (test/cpu-fast/wasm.test.ts decodes them to check). */

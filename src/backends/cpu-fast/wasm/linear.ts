@@ -656,16 +656,45 @@ function denseBySampleLanes(
           int16,
           stepRegions,
         );
-      // Whole blocks share one descriptor; a last, partial block reads only its own samples.
-      const transposes = new Map(blocks.map(([, samples]) => [samples, transpose(samples)]));
-      if (descriptor === undefined || [...transposes.values()].includes(undefined)) return undefined;
+      // Blocks of whole 8-sample sub-blocks, with features in fours, go through featureLanesGather instead: one
+      // descriptor per block (IN_IMAGE steps its sub-blocks, GRID_IMAGE their lanes within a plane).
+      const bySubBlocks = features % 4 === 0
+        ? new Map(blocks.filter(([, samples]) => samples % BLOCK_LANES === 0).map(([n0]) => [
+          n0,
+          storeGather(
+            {
+              input: io.inputs[0]! + 4 * features * n0, inImageBytes: 4 * features * BLOCK_LANES, inChannelBytes: 4,
+              height: 1, width: BLOCK_LANES, stride: [1, features], padding: [0, 0], phases: [1, 1], planeH: 1,
+              planeW: BLOCK_LANES, grid: io.scratch, gridImageBytes: (planeBytes * BLOCK_LANES) / lanes,
+              gridChannelBytes: planeBytes, paired: true,
+            },
+            int16,
+            stepRegions,
+          ),
+        ]))
+        : new Map<number, number | undefined>();
+      // Other blocks: whole blocks share one descriptor; a last, partial block reads only its own samples.
+      const others = blocks.filter(([n0]) => !bySubBlocks.has(n0));
+      const transposes = new Map(others.map(([, samples]) => [samples, transpose(samples)]));
+      const stored = [...transposes.values(), ...bySubBlocks.values()];
+      if (descriptor === undefined || stored.includes(undefined)) return undefined;
       const channelRanges = threadRanges(outChannels, threads);
       // Whole pairs per gather task: the one writing a pair's second feature writes its sum and difference.
       const featureRanges = threadRanges(features, threads, 2);
+      const quadRanges = threadRanges(features, threads, 4);
       const [gather, conv] = int16 ? [TASK.int16Gather, TASK.int16Conv] : [TASK.gather, TASK.ternaryConv];
+      const featureGather = int16 ? TASK.int16FeatureLanesGather : TASK.featureLanesGather;
+      const gatherTasks = (n0: number, samples: number, block: number): Int32Array => {
+        const subBlocks = bySubBlocks.get(n0);
+        if (subBlocks === undefined) {
+          return taskList(featureRanges.map(([k0, k1]) => [gather, transposes.get(samples)!, block, k0, k1]));
+        }
+        const subs = Array.from({ length: samples / BLOCK_LANES }, (_, sub) => sub);
+        return taskList(subs.flatMap((sub) => quadRanges.map(([k0, k1]) => [featureGather, subBlocks, sub, k0, k1])));
+      };
       // Block by block, so its grid stays in cache between its gather and its conv.
       return blocks.flatMap(([n0, samples], block) => [
-        taskList(featureRanges.map(([k0, k1]) => [gather, transposes.get(samples)!, block, k0, k1])),
+        gatherTasks(n0, samples, block),
         taskList(channelRanges.map(([o0, o1]) => [conv, descriptor, block, o0, o1, 0, samples])),
       ]);
     },
