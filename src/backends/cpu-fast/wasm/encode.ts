@@ -84,6 +84,7 @@ export const op = {
   f32Lt: 0x5d,
   f32Gt: 0x5e,
   f32Add: 0x92,
+  f32Sub: 0x93,
   f32Mul: 0x94,
   f32Div: 0x95,
   f32Max: 0x97,
@@ -92,6 +93,7 @@ export const op = {
   /** Rounds toward zero; NaN → 0 and out-of-range values → the nearest i32 (no trap). */
   i32TruncSatF32S: bulk(0) as Code,
   i32Load: (offset = 0): Code => [0x28, ...memarg(2, offset)],
+  i32Load16S: (offset = 0): Code => [0x2e, ...memarg(1, offset)],
   f32Load: (offset = 0): Code => [0x2a, ...memarg(2, offset)],
   f32Store: (offset = 0): Code => [0x38, ...memarg(2, offset)],
   i32Store: (offset = 0): Code => [0x36, ...memarg(2, offset)],

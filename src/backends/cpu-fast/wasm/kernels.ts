@@ -445,23 +445,28 @@ const EVEN_F32_LANES = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27
 const EVEN_I16_LANES = [0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29];
 
 /**
- * The zero-padded, phase-split grid of a conv2d input (GATHER_FIELDS): task (n, cStart, cEnd). Each grid row is zeros,
+ * The zero-padded, phase-split grid of a conv2d input (GATHER_FIELDS): task (n, cStart, cEnd, yStart, yEnd) writes
+ * rows [yStart, yEnd) of every phase plane of those channels, and the task whose rows end the planes (yEnd ≥ PLANE_H)
+ * the zeros after the last plane, so that a thread can gather the rows it will convolve. Each grid row is zeros,
  * the in-image columns (one memory.copy at stride 1, a strided loop otherwise), then zeros. int16 lanes: the columns
  * are quantised on the way, eight at a time at stride 1 and 2 (f32x4 multiply by s, nearest, saturating truncation,
  * narrow, at stride 2 a shuffle of the even columns, clamp to ±qmax), one at a time otherwise and for the last few.
- * PAIRED: once a pair's second channel is written, its sum and difference planes, sixteen bytes at a time (exact for
- * int16 codes, |q| ≤ qmax ≤ 16383).
+ * PAIRED: once a pair's second channel's rows of a plane are written, their sums and differences (pairPlanes).
  */
 function gather(lanes: LaneType): FunctionSpec {
   return taskFunction(lanes.integer ? 'int16Gather' : 'gather', (locals) => {
     const G = GATHER_FIELDS;
     const src = locals.i32(), dst = locals.i32(), channel = locals.i32(), py = locals.i32(), px = locals.i32(), y = locals.i32(), row = locals.i32(), xLow = locals.i32(), xHigh = locals.i32(), from = locals.i32(), x = locals.i32(), stride = locals.i32();
     const [vectorEnd, code, qmax] = lanes.integer ? [locals.i32(), locals.i32(), locals.i32()] : [0, 0, 0];
-    const planes = locals.i32();
+    const [planes, rowsFrom] = [locals.i32(), locals.i32()];
     const [scale, scaleVector, qmaxVector] = lanes.integer ? [locals.f32(), locals.v128(), locals.v128()] : [0, 0, 0];
     const elementShift = lanes.bytes === 4 ? 2 : 1;
-    const [N, C_START, C_END] = [A, B, C];
+    const [N, C_START, C_END, Y_START, Y_END] = [A, B, C, D, E];
     const f = (index: number): Code => field(DESC, index);
+    const pairs = pairPlanes(lanes, locals);
+    /** Whether this channel is a pair's second, whose sums and differences follow it. */
+    const pairsHere: Code = [f(G.PAIRED), get(channel), op.i32And];
+    const rowBytes: Code = [f(G.PLANE_W), int(elementShift), op.i32Shl];
     /** ⌈(value)/stride⌉ for value ≥ −stride, clamped to [0, PLANE_W]. */
     const clampedCeil = (value: Code, into: number): Code => [
       value, get(stride), op.i32Add, int(1), op.i32Sub, get(stride), op.i32DivS, set(into),
@@ -552,27 +557,31 @@ function gather(lanes: LaneType): FunctionSpec {
             clampedCeil([f(G.PAD_LEFT), get(px), op.i32Sub], xLow),
             clampedCeil([f(G.WIDTH), f(G.PAD_LEFT), op.i32Add, get(px), op.i32Sub], xHigh),
             get(xHigh), get(xLow), get(xHigh), get(xLow), op.i32GtS, op.select, set(xHigh),
-            get(dst), set(row),
-            int(0), set(y),
+            get(dst), get(Y_START), rowBytes, op.i32Mul, op.i32Add, tee(rowsFrom), set(row),
+            get(Y_START), set(y),
             whileLoop(
-              [get(y), f(G.PLANE_H), op.i32LtS],
+              lessThan(y, Y_END),
               sourceRow, f(G.HEIGHT), op.i32LtU,
               op.if(inRow),
               sourceRow, f(G.HEIGHT), op.i32GeU,
               op.if(fill(get(row), f(G.PLANE_W))),
-              increment(row, [f(G.PLANE_W), int(elementShift), op.i32Shl]),
+              increment(row, rowBytes),
               increment(y, int(1)),
             ),
-            get(row), set(dst),
+            pairsHere, op.if(pairs(get(rowsFrom), get(row))),
+            increment(dst, [f(G.PLANE_H), rowBytes, op.i32Mul]),
             increment(px, int(1)),
           ),
           increment(py, int(1)),
         ),
         // Zeros up to the next channel (a plane whose last row's right padding is the next row's left one reads
-        // them), so that the sums of a pair's tails are zero too.
-        [f(G.GRID_CHANNEL), get(planes), op.i32Add, get(dst), op.i32Sub, tee(y), int(0), op.i32GtS],
-        op.if(get(dst), int(0), get(y), op.memoryFill),
-        [f(G.PAIRED), get(channel), op.i32And, op.if(pairPlanes(lanes, planes, locals))],
+        // them), their sums and differences too, from the task writing the planes' last rows.
+        [get(Y_END), f(G.PLANE_H), op.i32GeS],
+        op.if(
+          [f(G.GRID_CHANNEL), get(planes), op.i32Add, get(dst), op.i32Sub, tee(y), int(0), op.i32GtS],
+          op.if(get(dst), int(0), get(y), op.memoryFill),
+          pairsHere, op.if(pairs(get(dst), [f(G.GRID_CHANNEL), get(planes), op.i32Add])),
+        ),
         increment(channel, int(1)),
       ),
     ];
@@ -580,23 +589,36 @@ function gather(lanes: LaneType): FunctionSpec {
 }
 
 /**
- * A gather's sum and difference planes of a channel pair (GATHER_FIELDS.PAIRED), sixteen bytes at a time: local
- * `planes` is the pair's second channel, its first is GRID_CHANNEL before it, the sum and difference after it.
+ * A gather's sums and differences of a channel pair (GATHER_FIELDS.PAIRED) over bytes [from, to) of the pair's
+ * second channel: its first is GRID_CHANNEL before them, the sum and difference planes GRID_CHANNEL and twice that
+ * after them. Sixteen bytes at a time, then element by element (exact for int16 codes, |q| ≤ qmax ≤ 16383).
  */
-function pairPlanes(lanes: LaneType, planes: number, locals: Locals): Code {
-  const [planesEnd, second, first, other] = [locals.i32(), locals.i32(), locals.v128(), locals.v128()];
+function pairPlanes(lanes: LaneType, locals: Locals): (from: Code, to: Code) => Code {
+  const [end, second, first, other] = [locals.i32(), locals.i32(), locals.v128(), locals.v128()];
+  const [firstValue, otherValue] = lanes.integer ? [locals.i32(), locals.i32()] : [locals.f32(), locals.f32()];
   const gridChannel = field(DESC, GATHER_FIELDS.GRID_CHANNEL);
   const [add, subtract] = lanes.integer ? [op.i16x8Add, op.i16x8Sub] : [op.f32x4Add, op.f32x4Sub];
-  return [
-    get(planes), gridChannel, op.i32Add, set(planesEnd),
-    get(planes), set(second),
+  const [addValue, subtractValue] = lanes.integer ? [op.i32Add, op.i32Sub] : [op.f32Add, op.f32Sub];
+  const [loadValue, storeValue] = lanes.integer ? [op.i32Load16S, op.i32Store16] : [op.f32Load, op.f32Store];
+  return (from, to) => [
+    from, set(second),
+    to, set(end),
     whileLoop(
-      lessThan(second, planesEnd),
+      [get(second), int(16), op.i32Add, get(end), op.i32LeS],
       get(second), gridChannel, op.i32Sub, op.v128Load(), set(first),
       get(second), op.v128Load(), set(other),
       get(second), gridChannel, op.i32Add, get(first), get(other), add, op.v128Store(),
       get(second), gridChannel, int(1), op.i32Shl, op.i32Add, get(first), get(other), subtract, op.v128Store(),
       increment(second, int(16)),
+    ),
+    whileLoop(
+      lessThan(second, end),
+      get(second), gridChannel, op.i32Sub, loadValue(), set(firstValue),
+      get(second), loadValue(), set(otherValue),
+      get(second), gridChannel, op.i32Add, get(firstValue), get(otherValue), addValue, storeValue(),
+      get(second), gridChannel, int(1), op.i32Shl, op.i32Add, get(firstValue), get(otherValue), subtractValue,
+      storeValue(),
+      increment(second, int(lanes.bytes)),
     ),
   ];
 }
@@ -663,7 +685,8 @@ function sampleLanesGather(lanes: LaneType): FunctionSpec {
           load, halves, narrow,
           increment(position, int(16)),
         ),
-        [f(G.PAIRED), get(channel), op.i32And, op.if(pairPlanes(lanes, planes, locals))],
+        [f(G.PAIRED), get(channel), op.i32And],
+        op.if(pairPlanes(lanes, locals)(get(planes), [get(planes), f(G.GRID_CHANNEL), op.i32Add])),
         increment(channel, int(1)),
       ),
     ];
@@ -1104,15 +1127,16 @@ function globalAvgPool(): FunctionSpec {
  * the epilogue (EPILOGUE_FUNCTION) its kernels call; together they export every TASK function.
  */
 const MODULE_FUNCTIONS: readonly (readonly FunctionSpec[])[] = [
-  [epilogue(F32_LANES), conv('ternary', F32_LANES), gather(F32_LANES)],
+  [epilogue(F32_LANES), conv('ternary', F32_LANES)],
   [epilogue(F32_LANES), conv('float', F32_LANES)],
   [epilogue(F32_LANES), dense('ternary'), dense('float')],
   [windowPool('max'), windowPool('mean'), globalAvgPool()],
   [epilogue(I16_LANES), conv('ternary', I16_LANES)],
-  [epilogue(I16_LANES), dense('int16'), gather(I16_LANES)],
+  [epilogue(I16_LANES), dense('int16')],
   elementwiseFunctions(),
   [sampleLanesGather(F32_LANES), sampleLanesGather(I16_LANES)],
   [featureLanesGather(F32_LANES), featureLanesGather(I16_LANES)],
+  [gather(F32_LANES), gather(I16_LANES)],
 ];
 
 /** The ternary kernels: their bodies hold no multiply (test/cpu-fast/wasm.test.ts decodes them to check). */

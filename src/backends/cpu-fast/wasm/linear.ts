@@ -397,11 +397,15 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         );
         if (gatherDescriptor === undefined) return undefined;
         const gatherTask = int16 ? TASK.int16Gather : TASK.gather;
-        // Whole pairs per task: the one writing a pair's second channel writes its sum and difference.
-        const inputRanges = threadRanges(channels, threads, 2);
+        // The grid rows from each conv row range's first on, in the same order, so that the thread whose share of
+        // the tasks (threads.ts) convolves a range has gathered its rows, all but the kernel's reach below them.
+        // Fewer row ranges than threads: every row, whole channel pairs per task (the one writing a pair's second
+        // channel writes its sum and difference).
+        const gatherCuts = rowRanges.length >= threads
+          ? rowRanges.map(([y0], i) => [0, channels, y0, rowRanges[i + 1]?.[0] ?? planeH])
+          : threadRanges(channels, threads, 2).map(([c0, c1]) => [c0, c1, 0, planeH]);
         // Image by image, so the grid (one image's, GRID_IMAGE 0) stays in cache between its gather and its conv.
-        const gatherTasks = (n: number) =>
-          taskList(inputRanges.map(([c0, c1]) => [gatherTask, gatherDescriptor, n, c0, c1]));
+        const gatherTasks = (n: number) => taskList(gatherCuts.map((cut) => [gatherTask, gatherDescriptor, n, ...cut]));
         return images.flatMap((n) => [gatherTasks(n), convTasks(n)]);
       },
     };
@@ -575,7 +579,7 @@ export const wasmDense: WasmOp = (node, graph, regions, quantiser) => {
           stepRegions,
         );
         if (quantise === undefined) return undefined;
-        return [taskList(ranges(batch, 1).map(([n]) => [TASK.int16Gather, quantise, n, 0, 1])), denseTasks];
+        return [taskList(ranges(batch, 1).map(([n]) => [TASK.int16Gather, quantise, n, 0, 1, 0, 1])), denseTasks];
       },
     };
   };
@@ -687,7 +691,7 @@ function denseBySampleLanes(
       const gatherTasks = (n0: number, samples: number, block: number): Int32Array => {
         const subBlocks = bySubBlocks.get(n0);
         if (subBlocks === undefined) {
-          return taskList(featureRanges.map(([k0, k1]) => [gather, transposes.get(samples)!, block, k0, k1]));
+          return taskList(featureRanges.map(([k0, k1]) => [gather, transposes.get(samples)!, block, k0, k1, 0, 1]));
         }
         const subs = Array.from({ length: samples / BLOCK_LANES }, (_, sub) => sub);
         return taskList(subs.flatMap((sub) => quadRanges.map(([k0, k1]) => [featureGather, subBlocks, sub, k0, k1])));

@@ -5,22 +5,29 @@ import { TASK_INTS } from './kernels.js';
 const CONTROL = {
   /** Phase number (15 bits), bumped and notified for every phase. */
   PHASE: 0,
-  /** PHASE << 16 | index of the next task to take; taken with compareExchange, so a stale phase never takes one. */
-  NEXT: 1,
-  COUNT: 2,
+  /** The phase's task count; threads split it into shares (see NEXT). */
+  COUNT: 1,
   /** Byte address of the phase's tasks (TASK_INTS i32 each). */
-  TASKS: 3,
+  TASKS: 2,
   /** Thread scratch: thread t uses SCRATCH + t·SCRATCH_STRIDE (the running thread is 0). */
-  SCRATCH: 4,
-  SCRATCH_STRIDE: 5,
-  DONE: 6,
-  STOP: 7,
+  SCRATCH: 3,
+  SCRATCH_STRIDE: 4,
+  DONE: 5,
+  STOP: 6,
   /** Helpers that have compiled the kernels and wait for phases. */
-  READY: 8,
+  READY: 7,
   /** 0, or the byte address of the profile (see PROFILE_FLOATS) that helpers add their task times and counts to. */
-  PROFILE: 9,
-  SIZE: 10,
+  PROFILE: 8,
+  /**
+   * From here, one per thread: PHASE << 16 | index of the next task of the thread's share, taken with
+   * compareExchange, so a stale phase never takes one. Thread t of T owns tasks [⌊t·count/T⌋, ⌊(t+1)·count/T⌋):
+   * it takes its own share first, in order, then what is left of the others' (see ThreadPool.run).
+   */
+  NEXT: 9,
 } as const;
+
+/** Index of the first task of thread `thread`'s share of `count` tasks among `threads`. */
+const shareStart = (thread: number, count: number, threads: number): number => Math.floor((thread * count) / threads);
 
 /** A helper as Node's worker_threads and the web's Worker both have it. */
 interface Helper {
@@ -57,6 +64,8 @@ export interface HelperStart {
   readonly names: readonly string[];
   readonly control: number;
   readonly index: number;
+  /** Threads sharing each phase's tasks (the running one and every helper). */
+  readonly threads: number;
   readonly spinMs: number;
 }
 
@@ -78,13 +87,13 @@ const SPIN_MS = 0.1;
  */
 function helperMain(start: HelperStart): void {
   // CONTROL's fields (this function cannot see module constants).
-  const [PHASE, NEXT, COUNT, TASKS, SCRATCH, SCRATCH_STRIDE, DONE, STOP] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [READY, PROFILE] = [8, 9];
-  const { memory, control, index, spinMs } = start;
+  const [PHASE, COUNT, TASKS, SCRATCH, SCRATCH_STRIDE, DONE, STOP] = [0, 1, 2, 3, 4, 5, 6];
+  const [READY, PROFILE, NEXT] = [7, 8, 9];
+  const { memory, control, index, threads, spinMs } = start;
   const exports: Record<string, (...args: number[]) => void> = {};
   for (const module of start.modules) Object.assign(exports, new WebAssembly.Instance(module, { env: { memory } }).exports);
   const functions = start.names.map((name) => exports[name]!);
-  const block = new Int32Array(memory.buffer, control, 10);
+  const block = new Int32Array(memory.buffer, control, NEXT + threads);
   const now = () => performance.timeOrigin + performance.now();
   Atomics.add(block, READY, 1);
   let seen = 0;
@@ -102,28 +111,36 @@ function helperMain(start: HelperStart): void {
     // This helper's counters (PROFILE_FLOATS from 1 + 3·index), after the phase's publication time at 0.
     const profile = profileAt === 0 ? undefined : new Float64Array(memory.buffer, profileAt, 4 + 3 * index);
     let first = true;
-    for (;;) {
-      const next = Atomics.load(block, NEXT);
-      const task = next & 0xffff;
-      if (next >>> 16 !== seen || task >= count) break;
-      if (Atomics.compareExchange(block, NEXT, next, next + 1) !== next) continue;
-      const at = tasks + task * 8;
-      const started = profile === undefined ? 0 : now();
-      functions[heap[at]!]!(scratch, heap[at + 1]!, heap[at + 2]!, heap[at + 3]!, heap[at + 4]!, heap[at + 5]!, heap[at + 6]!);
-      if (profile !== undefined) {
-        profile[1 + 3 * index]! += now() - started;
-        profile[2 + 3 * index]! += 1;
-        if (first) profile[3 + 3 * index]! += started - profile[0]!;
-        first = false;
+    // Its own share first, then the others' in turn (shares as shareStart cuts them).
+    for (let turn = 0, share = index; turn < threads; turn++, share = (share + 1) % threads) {
+      const shareEnd = Math.floor(((share + 1) * count) / threads);
+      for (;;) {
+        const next = Atomics.load(block, NEXT + share);
+        const task = next & 0xffff;
+        if (next >>> 16 !== seen || task >= shareEnd) break;
+        if (Atomics.compareExchange(block, NEXT + share, next, next + 1) !== next) continue;
+        const at = tasks + task * 8;
+        const started = profile === undefined ? 0 : now();
+        const [a, b, c, d, e] = [heap[at + 2]!, heap[at + 3]!, heap[at + 4]!, heap[at + 5]!, heap[at + 6]!];
+        functions[heap[at]!]!(scratch, heap[at + 1]!, a, b, c, d, e);
+        if (profile !== undefined) {
+          profile[1 + 3 * index]! += now() - started;
+          profile[2 + 3 * index]! += 1;
+          if (first) profile[3 + 3 * index]! += started - profile[0]!;
+          first = false;
+        }
+        if (Atomics.add(block, DONE, 1) + 1 === count) Atomics.notify(block, DONE);
       }
-      if (Atomics.add(block, DONE, 1) + 1 === count) Atomics.notify(block, DONE);
     }
   }
 }
 
 /**
  * Helper threads sharing the arena's memory. The thread running the plan publishes each phase, takes tasks itself,
- * and waits (Atomics.wait) until all are done; a helper that has not started yet simply takes none. Which thread runs
+ * and waits (Atomics.wait) until all are done; a helper that has not started yet simply takes none. Each thread takes
+ * its own contiguous share of a phase's tasks first: phases cut alike (a conv's gather and its row ranges, the next
+ * layer's) then give a thread mostly rows it wrote itself, still in its own core's cache, instead of whichever the
+ * other core happened to write; what a late or slow thread leaves of its share, the others take. Which thread runs
  * a task never changes its result: tasks write disjoint outputs and every sum has a fixed order.
  */
 export class ThreadPool {
@@ -140,7 +157,7 @@ export class ThreadPool {
     private readonly helpers: readonly Helper[],
     private readonly failures: Failures,
   ) {
-    this.block = new Int32Array(arena.memory.buffer, control, CONTROL.SIZE);
+    this.block = new Int32Array(arena.memory.buffer, control, CONTROL.NEXT + helpers.length + 1);
     // From here on the arena's offset lists are written by every ready thread: helpers that are up before a model's
     // weights are compiled share that work (start() makes the pool before it awaits anything, where it can).
     arena.shareWith(this);
@@ -152,12 +169,13 @@ export class ThreadPool {
    */
   static async start(arena: WasmArena, threads: number): Promise<ThreadPool | string> {
     if (!arena.shared) return 'SharedArrayBuffer is unavailable (a web page needs cross-origin isolation: COOP and COEP headers)';
-    const control = arena.allocate(4 * CONTROL.SIZE);
+    const control = arena.allocate(4 * (CONTROL.NEXT + threads));
     if (control === undefined) return 'the WebAssembly memory is full';
     const modules = arena.modules;
     const names = TASK_NAMES;
     const { memory } = arena;
-    const start = (index: number): HelperStart => ({ memory, modules, names, control, index, spinMs: SPIN_MS });
+    const start = (index: number): HelperStart =>
+      ({ memory, modules, names, control, index, threads, spinMs: SPIN_MS });
     const helpers: Helper[] = [];
     const failures: Failures = { count: 0 };
     const isNode = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
@@ -266,30 +284,38 @@ export class ThreadPool {
     }
     const block = this.block;
     const phase = (this.phase = (this.phase + 1) & 0x7fff);
-    // Close the previous phase's task counter first, so no late helper can take a task of the phase being written.
-    Atomics.store(block, CONTROL.NEXT, (phase << 16) | 0xffff);
+    const threads = this.threads;
+    // Close the previous phase's task counters first, so no late helper can take a task of the phase being written.
+    for (let t = 0; t < threads; t++) Atomics.store(block, CONTROL.NEXT + t, (phase << 16) | 0xffff);
     Atomics.store(block, CONTROL.COUNT, count);
     Atomics.store(block, CONTROL.TASKS, address);
     Atomics.store(block, CONTROL.SCRATCH, scratch);
     Atomics.store(block, CONTROL.SCRATCH_STRIDE, stride);
     Atomics.store(block, CONTROL.DONE, 0);
-    Atomics.store(block, CONTROL.NEXT, phase << 16);
+    for (let t = 0; t < threads; t++) {
+      Atomics.store(block, CONTROL.NEXT + t, (phase << 16) | shareStart(t, count, threads));
+    }
     Atomics.store(block, CONTROL.PHASE, phase);
     Atomics.notify(block, CONTROL.PHASE);
     const functions = this.arena.tasks;
-    for (;;) {
-      const next = Atomics.load(block, CONTROL.NEXT);
-      const task = next & 0xffff;
-      if (task >= count) break;
-      if (Atomics.compareExchange(block, CONTROL.NEXT, next, next + 1) !== next) continue;
-      const at = task * TASK_INTS;
-      const started = profile && performance.now();
-      functions[tasks[at]!]!(scratch, tasks[at + 1]!, tasks[at + 2]!, tasks[at + 3]!, tasks[at + 4]!, tasks[at + 5]!, tasks[at + 6]!);
-      if (profile !== undefined) {
-        profile[1]! += performance.now() - started!;
-        profile[2]! += 1;
+    // Share 0 first, then what the helpers have left of theirs.
+    for (let share = 0; share < threads; share++) {
+      const shareEnd = shareStart(share + 1, count, threads);
+      for (;;) {
+        const next = Atomics.load(block, CONTROL.NEXT + share);
+        const task = next & 0xffff;
+        if (task >= shareEnd) break;
+        if (Atomics.compareExchange(block, CONTROL.NEXT + share, next, next + 1) !== next) continue;
+        const at = task * TASK_INTS;
+        const started = profile && performance.now();
+        const [a, b, c, d, e] = [tasks[at + 2]!, tasks[at + 3]!, tasks[at + 4]!, tasks[at + 5]!, tasks[at + 6]!];
+        functions[tasks[at]!]!(scratch, tasks[at + 1]!, a, b, c, d, e);
+        if (profile !== undefined) {
+          profile[1]! += performance.now() - started!;
+          profile[2]! += 1;
+        }
+        Atomics.add(block, CONTROL.DONE, 1);
       }
-      Atomics.add(block, CONTROL.DONE, 1);
     }
     const waitFrom = profile && performance.now();
     const spinEnd = performance.now() + SPIN_MS;
