@@ -441,6 +441,8 @@ const clampCodes = (qmaxVector: number): Code => [
 
 /** i8x16.shuffle lanes taking f32 lanes 0, 2 of the first operand, then of the second. */
 const EVEN_F32_LANES = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
+/** i8x16.shuffle lanes taking f32 lanes 1, 3 of the first operand, then of the second. */
+const ODD_F32_LANES = EVEN_F32_LANES.map((byte) => byte + 4);
 /** i8x16.shuffle lanes taking i16 lanes 0, 2, 4, 6 of the first operand, then of the second. */
 const EVEN_I16_LANES = [0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29];
 
@@ -983,6 +985,7 @@ function windowPool(reduce: 'max' | 'mean'): FunctionSpec {
     const [vectorFrom, vectorTo, stride] = [locals.i32(), locals.i32(), locals.i32()];
     const [acc, value] = [locals.f32(), locals.f32()];
     const accs = locals.v128();
+    const [twoByTwo, low, high] = [locals.i32(), locals.v128(), locals.v128()];
     const f = (index: number): Code => field(DESC, index);
     const clamp = (from: number, to: number, origin: Code, kernel: number, extent: number): Code => [
       origin, tee(top), int(0), get(top), int(0), op.i32GtS, op.select, set(from),
@@ -1013,6 +1016,18 @@ function windowPool(reduce: 'max' | 'mean'): FunctionSpec {
         ),
         increment(row, [f(P.WIDTH), int(2), op.i32Shl]),
       );
+    /**
+     * max over four 2×2 windows at stride 2 (two rows, KERNEL_W 2): each row's eight columns as two vectors, their
+     * even then odd lanes, in vectorWindows' order (row by row, column by column), so the same floats, signed zeros
+     * and NaNs included.
+     */
+    const twoByTwoWindows: Code = [0, 1].map(() => [
+      get(row), op.v128Load(), set(low), get(row), op.v128Load(16), set(high),
+      [EVEN_F32_LANES, ODD_F32_LANES].map((lanes) => [
+        get(accs), get(low), get(high), op.i8x16Shuffle(lanes), op.f32x4Pmax, set(accs),
+      ]),
+      increment(row, [f(P.WIDTH), int(2), op.i32Shl]),
+    ]);
     const oneOutput: Code = [
       clamp(xFrom, xTo, [get(outX), get(stride), op.i32Mul, f(P.PAD_LEFT), op.i32Sub], P.KERNEL_W, P.WIDTH),
       op.f32Const(reduce === 'max' ? -Infinity : 0), set(acc),
@@ -1050,7 +1065,12 @@ function windowPool(reduce: 'max' | 'mean'): FunctionSpec {
       op.f32Const(reduce === 'max' ? -Infinity : 0), op.f32x4Splat, set(accs),
       windowRows([get(outX), get(stride), op.i32Mul, f(P.PAD_LEFT), op.i32Sub]),
       get(stride), int(1), op.i32Sub, op.i32Eqz, op.if(vectorWindows(1)),
-      get(stride), int(2), op.i32Sub, op.i32Eqz, op.if(vectorWindows(2)),
+      reduce === 'max'
+        ? [
+          get(stride), int(2), op.i32Sub, op.i32Eqz, get(twoByTwo), op.i32Eqz, op.i32And, op.if(vectorWindows(2)),
+          get(twoByTwo), op.if(twoByTwoWindows),
+        ]
+        : [get(stride), int(2), op.i32Sub, op.i32Eqz, op.if(vectorWindows(2))],
       reduce === 'mean'
         ? [
           get(accs), get(yTo), get(yFrom), op.i32Sub, f(P.KERNEL_W), op.i32Mul, op.f32ConvertI32S, op.f32x4Splat,
@@ -1073,6 +1093,12 @@ function windowPool(reduce: 'max' | 'mean'): FunctionSpec {
         whileLoop(
           [get(outY), f(P.OUT_HEIGHT), op.i32LtS],
           clamp(yFrom, yTo, [get(outY), f(P.STRIDE_Y), op.i32Mul, f(P.PAD_TOP), op.i32Sub], P.KERNEL_H, P.HEIGHT),
+          reduce === 'max'
+            ? [
+              get(stride), int(2), op.i32Eq, f(P.KERNEL_W), int(2), op.i32Eq, op.i32And,
+              get(yTo), get(yFrom), op.i32Sub, int(2), op.i32Eq, op.i32And, set(twoByTwo),
+            ]
+            : [],
           int(0), set(outX),
           // Four at a time from vectorFrom while they end by vectorTo; one at a time before and after.
           whileLoop(
