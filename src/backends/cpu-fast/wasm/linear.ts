@@ -185,14 +185,16 @@ const gridChannels = (channels: number, paired: boolean): number =>
 
 /**
  * A weight's offset list in the arena: every k's offset (float weights), or per output channel the offsets of its +1
- * terms then of its −1 terms, behind a table of where each list starts (ternary; `words`: its packed codes in the
- * arena). A term is a weight k (`offsets` per k), or with `pairedTaps` (a conv2d's kernel taps) a term of its paired
- * grid (PAIR_PLANES; `offsets` per term k = gridChannel·taps + tap), whose codes offset-lists.ts pairedCodes writes;
- * `gridChunks` > 1 cuts each row into chunks of `offsets.length` terms, a list per chunk and output channel. The address the kernels read (BOUNDS), or undefined when the arena cannot grow that far.
+ * terms then of its −1 terms, behind a table of where each list starts (ternary: its packed codes are copied into the
+ * arena only while the lists are written, and that space then serves later regions, which would otherwise touch
+ * fresh pages; the kernels read the lists alone). A term is a weight k (`offsets` per k), or with `pairedTaps` (a
+ * conv2d's kernel taps) a term of its paired grid (PAIR_PLANES; `offsets` per term k = gridChannel·taps + tap), whose
+ * codes offset-lists.ts pairedCodes writes; `gridChunks` > 1 cuts each row into chunks of `offsets.length` terms, a
+ * list per chunk and output channel. The address the kernels read (BOUNDS), or undefined when the arena cannot grow
+ * that far.
  */
 function storeOffsetLists(
   weight: Tensor,
-  words: number,
   offsets: Int32Array,
   regions: ArenaRegions,
   pairedTaps?: number,
@@ -205,23 +207,29 @@ function storeOffsetLists(
   // there are several), one row per chunk and output channel, in that order.
   const termRowWords = ternaryRowWords(offsets.length);
   const termBytes = 4 * outChannels * gridChunks * termRowWords;
+  const codes = weight.data as Uint32Array;
+  const words = arena.store(codes);
+  if (words === undefined) return undefined;
   const paired = pairedTaps === undefined ? undefined : arena.allocate(termBytes);
-  if (pairedTaps !== undefined && paired === undefined) return undefined;
-  const terms = paired ?? words;
-  if (paired !== undefined && pairedTaps !== undefined) {
-    const rowWords = ternaryRowWords(channels * pairedTaps);
-    const chunkStride = outChannels * termRowWords;
-    if (!arena.pairedCodes(words, rowWords, outChannels, channels, pairedTaps, paired, termRowWords, chunkStride)) {
-      arena.release(paired, termBytes);
-      return undefined;
+  try {
+    if (pairedTaps !== undefined) {
+      const rowWords = ternaryRowWords(channels * pairedTaps);
+      const chunkStride = outChannels * termRowWords;
+      if (paired === undefined) return undefined;
+      if (!arena.pairedCodes(words, rowWords, outChannels, channels, pairedTaps, paired, termRowWords, chunkStride)) {
+        return undefined;
+      }
     }
+    const terms = paired ?? words;
+    const starts = arena.signedStarts(terms, termRowWords, outChannels * gridChunks);
+    const lists = starts && regions.allocate(4 * starts[starts.length - 1]!);
+    if (starts === undefined || lists === undefined) return undefined;
+    if (!arena.signedOffsets(terms, termRowWords, starts, offsets, lists)) return undefined;
+    return regions.store(starts.map((start) => lists + 4 * start));
+  } finally {
+    if (paired !== undefined) arena.release(paired, termBytes);
+    arena.release(words, codes.byteLength);
   }
-  const starts = arena.signedStarts(terms, termRowWords, outChannels * gridChunks);
-  const lists = starts && regions.allocate(4 * starts[starts.length - 1]!);
-  const written = starts !== undefined && lists !== undefined &&
-    arena.signedOffsets(terms, termRowWords, starts, offsets, lists);
-  if (paired !== undefined) arena.release(paired, termBytes);
-  return written ? regions.store(starts.map((start) => lists + 4 * start)) : undefined;
 }
 
 /** Where a conv2d reads its input: the input itself (stride 1, no padding) or a padded, phase-split grid. */
@@ -238,7 +246,7 @@ interface Grid {
 
 /** A weight in an arena: what has been stored for it (shared by every layer reading the tensor). */
 interface CompiledWeight {
-  /** Float rows (dense: the packed codes too), stored on first use. */
+  /** Float rows, or a dense layer's packed codes: storedData. */
   stored?: number | undefined;
   /** Offset lists (and ternary bounds) per grid shape and window. */
   readonly bounds: Map<string, number | undefined>;
@@ -251,8 +259,13 @@ function compiledWeight(weight: Tensor, regions: ArenaRegions): CompiledWeight {
   if (byTensor === undefined) compiledWeights.set(regions, (byTensor = new WeakMap()));
   let compiled = byTensor.get(weight);
   if (compiled === undefined) byTensor.set(weight, (compiled = { bounds: new Map() }));
-  compiled.stored ??= regions.store(weight.data as Float32Array | Uint32Array);
   return compiled;
+}
+
+/** The weight's data in the arena, for the kernels that read it (float rows, dense codes), stored on first use. */
+function storedData(compiled: CompiledWeight, weight: Tensor, regions: ArenaRegions): number | undefined {
+  compiled.stored ??= regions.store(weight.data as Float32Array | Uint32Array);
+  return compiled.stored;
 }
 
 /**
@@ -281,7 +294,8 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
   const rowLength = channelsOfWeight * taps;
   const bounds = compiled.bounds;
   const { multiplier, bias } = epilogueInArena(node, graph, outChannelsOfWeight, regions, int16);
-  const weights = compiled.stored;
+  // Float kernels read the weights; ternary ones only the offset lists (0: none).
+  const weights = ternary ? 0 : storedData(compiled, weight, regions);
   if (multiplier === undefined || bias === undefined || weights === undefined) return undefined;
   const [kernelH, kernelW] = attrs.kernel;
   const [strideY, strideX] = attrs.stride;
@@ -292,7 +306,7 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
       .concat(chunkChannels, gridChunks).join(' ');
     if (!bounds.has(key)) {
       const offsets = gridOffsets(chunkChannels * taps, attrs.kernel, attrs.stride, grid, elementBytes);
-      bounds.set(key, storeOffsetLists(weight, weights, offsets, regions, ternary ? taps : undefined, gridChunks));
+      bounds.set(key, storeOffsetLists(weight, offsets, regions, ternary ? taps : undefined, gridChunks));
     }
     return bounds.get(key);
   };
@@ -305,7 +319,7 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
     if (ternary && unpadded && noResidual && sampleLanesPay(batch, channels, height, width, outWidth)) {
       const epilogue = { multiplier, bias, lower: lowerBits(attrs.activation === 'relu') };
       const shapes = { batch, channels, height, width, outChannels, outHeight, outWidth, kernel: attrs.kernel };
-      return convBySampleLanes(weight, compiled, weights, shapes, epilogue, regions, int16);
+      return convBySampleLanes(weight, compiled, shapes, epilogue, regions, int16);
     }
     // Ternary layers always gather (the grid holds the channel pairs' sums and differences, int16 ones their codes).
     const gathered = ternary || !unpadded;
@@ -438,7 +452,6 @@ const SAMPLE_LANES_GRID_BYTES = 512 * 1024;
 function convBySampleLanes(
   weight: Tensor,
   compiled: CompiledWeight,
-  words: number,
   shapes: {
     batch: number; channels: number; height: number; width: number;
     outChannels: number; outHeight: number; outWidth: number; kernel: readonly [number, number];
@@ -461,7 +474,7 @@ function convBySampleLanes(
   const key = `sample lanes ${[height, width, positionBytes, chunkChannels, gridChunks].join(' ')}`;
   if (!compiled.bounds.has(key)) {
     const offsets = gridOffsets(chunkChannels * taps, kernel, [1, 1], grid, positionBytes);
-    compiled.bounds.set(key, storeOffsetLists(weight, words, offsets, regions, taps, gridChunks));
+    compiled.bounds.set(key, storeOffsetLists(weight, offsets, regions, taps, gridChunks));
   }
   const boundsAddress = compiled.bounds.get(key);
   if (boundsAddress === undefined) return undefined;
@@ -534,7 +547,7 @@ export const wasmDense: WasmOp = (node, graph, regions, quantiser) => {
   const [outChannels = 0, features = 0] = weight.shape;
   const { multiplier, bias } = epilogueInArena(node, graph, outChannels, regions, int16);
   const compiled = compiledWeight(weight, regions);
-  const weights = compiled.stored;
+  const weights = storedData(compiled, weight, regions);
   const table = ternary ? regions.arena.denseTable(int16 ? 'int16' : 'float') : 0;
   if (multiplier === undefined || bias === undefined || weights === undefined || table === undefined) return undefined;
   const relu = denseAttrs(node).activation === 'relu';
@@ -544,7 +557,7 @@ export const wasmDense: WasmOp = (node, graph, regions, quantiser) => {
   return (step) => {
     const [batch] = shapeOf(step.inputShapes, 0) as [number, number];
     if (ternary && batch >= DENSE_LANES_MIN_BATCH[int16 ? 'int16' : 'float32']) {
-      return denseBySampleLanes(weight, compiled, weights, batch, epilogue, regions, int16);
+      return denseBySampleLanes(weight, compiled, batch, epilogue, regions, int16);
     }
     return {
       scratchBytes: int16 ? batch * codeRowBytes : 0,
@@ -609,7 +622,6 @@ const DENSE_LANES_MIN_BATCH = { float32: 3, int16: 3 } as const;
 function denseBySampleLanes(
   weight: Tensor,
   compiled: CompiledWeight,
-  words: number,
   batch: number,
   epilogue: { multiplier: number; bias: number; lower: number },
   regions: ArenaRegions,
@@ -623,7 +635,7 @@ function denseBySampleLanes(
   const key = `dense lanes ${planeBytes}`;
   if (!compiled.bounds.has(key)) {
     const offsets = Int32Array.from({ length: planes }, (_, plane) => plane * planeBytes);
-    compiled.bounds.set(key, storeOffsetLists(weight, words, offsets, regions, 1));
+    compiled.bounds.set(key, storeOffsetLists(weight, offsets, regions, 1));
   }
   const boundsAddress = compiled.bounds.get(key);
   if (boundsAddress === undefined) return undefined;
