@@ -5,7 +5,7 @@ import { inferShapes } from '../../graph/shapes.js';
 import { elementCount, formatShape } from '../../ops/tensor.js';
 import { BatchCache } from '../../plan/batch-cache.js';
 import { planGraph, type ExecutionPlan, type RunLimits } from '../../plan/plan.js';
-import type { BoundStep, CompiledNode, WasmOp } from './kernel.js';
+import type { BoundStep, CompiledNode, WasmBoundStep, WasmOp } from './kernel.js';
 import { getFastOp, getWasmOp } from './ops.js';
 import type { CpuKernels, FastCpuOptions, Precision, ThreadInfo } from './options.js';
 import { int16Quantisers } from './precision.js';
@@ -228,12 +228,16 @@ export class FastCpuExecutor {
     const compiled = this.compileWasm(plan.graph, arena);
     if (compiled === undefined) return undefined;
     const regions = new ArenaRegions(arena);
+    // Steps first: they compile their weights (offset lists), whose temporary regions the slots may then reuse
+    // instead of fresh pages, which a cold start's first run would pay for.
+    const wasmSteps = plan.steps.map((planStep) => compiled.get(planStep.node.name)?.(planStep));
+    const failed = (step: WasmBoundStep | undefined, i: number) =>
+      step === undefined && getWasmOp(plan.steps[i]!.node.op) !== undefined;
+    if (wasmSteps.some(failed)) return regionsFailed(regions);
     const slots = plan.slots.map((size) => regions.allocate(4 * size));
     if (slots.some((slot) => slot === undefined)) return regionsFailed(regions);
     const address = (value: string) => slots[plan.valueSlot.get(value)!]!;
     const length = (value: string) => elementCount(plan.shapes.get(value)!);
-    const wasmSteps = plan.steps.map((planStep) => compiled.get(planStep.node.name)?.(planStep));
-    if (wasmSteps.some((step, i) => step === undefined && getWasmOp(plan.steps[i]!.node.op) !== undefined)) return regionsFailed(regions);
     const stepScratch = regions.allocate(wasmSteps.reduce((most, step) => Math.max(most, step?.scratchBytes ?? 0), 0));
     const threads = this.requestedThreads;
     const threadStride = Math.ceil(wasmSteps.reduce((most, step) => Math.max(most, step?.threadScratchBytes ?? 0), 0) / 16) * 16;
