@@ -126,6 +126,23 @@ describe('FastCpuExecutor threads', () => {
     expect(write(shared)).toEqual(expected); // on this thread alone
   });
 
+  it('a helper that fails as it starts: whenReady says so before its timeout; this thread does the work', async () => {
+    // A module importing a function nobody provides: the helper's instantiation throws a LinkError.
+    const failing = new WebAssembly.Module(Uint8Array.of(
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // header
+      0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // types: () → ()
+      0x02, 0x0e, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x06, 0x61, 0x62, 0x73, 0x65, 0x6e, 0x74, 0x00, 0x00, // env.absent
+    ));
+    const arena = WasmArena.create(true)!;
+    Object.defineProperty(arena, 'modules', { value: [...arena.modules, failing] });
+    const pool = (await ThreadPool.start(arena, 2)) as ThreadPool;
+    expect(await pool.whenReady(60_000)).toBe(0); // the test's own timeout is far shorter
+    const words = packTernary([1, -1, 0, 1, 0, -1, -1, 1], [2, 4]);
+    const wordsAt = arena.store(words)!;
+    expect([...arena.signedStarts(wordsAt, 1, 2)!]).toEqual([0, 2, 3, 4, 6]);
+    pool.dispose();
+  });
+
   it('disposed as it is made: the helpers it started stop, and it runs on its own thread, as before', async () => {
     const graph = graphFromFile(readTwnFile(buildVgg7({ seed: 3, widthMultiplier: 0.25 })));
     const input = new Float32Array(3 * 32 * 32).fill(0.25);

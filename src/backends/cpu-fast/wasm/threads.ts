@@ -80,6 +80,11 @@ export interface HelperStart {
  */
 const SPIN_MS = 0.1;
 
+/** Atomics.waitAsync (ES2024; Chromium, Node ≥ 16), where the engine has it. */
+type WaitAsync = (array: Int32Array, index: number, value: number, timeoutMs: number) => { value: unknown };
+/** How often whenReady looks again for helpers that failed (or where it cannot wait on READY). */
+const READY_POLL_MS = 5;
+
 /**
  * A helper thread's whole program, self-contained (it is sent as source text): compile the kernels against the shared
  * memory, then forever wait for a phase and take its tasks until none is left. Between phases it spins for up to
@@ -96,6 +101,7 @@ function helperMain(start: HelperStart): void {
   const block = new Int32Array(memory.buffer, control, NEXT + threads);
   const now = () => performance.timeOrigin + performance.now();
   Atomics.add(block, READY, 1);
+  Atomics.notify(block, READY); // whenReady, awaiting the helpers
   let seen = 0;
   for (;;) {
     const spinEnd = performance.now() + spinMs;
@@ -226,8 +232,13 @@ export class ThreadPool {
   /** Resolves with the helpers ready once every helper is ready or failed, or after `timeoutMs` (those ready then). */
   async whenReady(timeoutMs: number): Promise<number> {
     const deadline = Date.now() + timeoutMs;
-    while (this.ready + this.failures.count < this.helpers.length && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    for (let ready = this.ready; ready + this.failures.count < this.helpers.length; ready = this.ready) {
+      if (Date.now() >= deadline) break;
+      // Woken as the next helper gets ready (it notifies READY), where the engine can wait asynchronously; failures,
+      // which arrive as error events, by the poll (a model's load waits for this before its first run).
+      const waitAsync = (Atomics as { waitAsync?: WaitAsync }).waitAsync;
+      const woken = waitAsync?.(this.block, CONTROL.READY, ready, READY_POLL_MS).value;
+      await Promise.race([woken, new Promise((resolve) => setTimeout(resolve, READY_POLL_MS))].filter(Boolean));
     }
     return this.ready;
   }
