@@ -1,8 +1,9 @@
 /**
- * conv2d on blocks of 8 images as lanes (wasm/linear.ts convBySampleLanes: LeNet-5's conv1 and conv2 at batch 8 and
- * 16): every output is the same sum in the same order as image by image, so each image's conv outputs, and at int16
- * its logits, must equal its run alone bit for bit, for 1 to 4 threads' task cuts on real helpers. The values
- * themselves are held against the float64 reference by the op cases (ops.test.ts, int16.test.ts: batch 8 and 16).
+ * conv2d on blocks of 8 images as lanes (wasm/linear.ts convBySampleLanes: LeNet-5's conv1 and conv2 at batch 8, 11
+ * and 16, the 3 images after a block one by one): every output is the same sum in the same order as image by image,
+ * so each image's conv outputs, and at int16 its logits, must equal its run alone bit for bit, for 1 to 4 threads'
+ * task cuts on real helpers. The values themselves are held against the float64 reference by the op cases
+ * (ops.test.ts, int16.test.ts: batch 8, 11 and 16).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { FastCpuExecutor, type Precision } from '../../src/backends/cpu-fast/index.js';
@@ -17,7 +18,7 @@ const executors: FastCpuExecutor[] = [];
 afterAll(() => executors.forEach((executor) => executor.dispose()));
 
 describe('conv2d with images as lanes', () => {
-  it.each<Precision>(['float32', 'int16'])('%s: LeNet-5 convs at batch 8 and 16 equal each image alone', async (
+  it.each<Precision>(['float32', 'int16'])('%s: LeNet-5 convs at batch 8, 11 and 16 equal each image alone', async (
     precision,
   ) => {
     const graph = optimize(graphFromFile(readTwnFile(buildLeNet5({ seed: 31 }))));
@@ -39,7 +40,7 @@ describe('conv2d with images as lanes', () => {
       const executor = new FastCpuExecutor({ precision, threads });
       executors.push(executor);
       expect(await executor.threadInfo()).toEqual({ threads });
-      for (const batch of [8, 16]) {
+      for (const batch of [8, 11, 16]) {
         const outputs = values(executor, 0, batch);
         const expected = (i: number) => alone.slice(0, batch).flatMap((own) => own[i]!);
         for (const i of [0, 1]) {

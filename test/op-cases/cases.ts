@@ -263,14 +263,17 @@ export const OP_CASES: readonly OpCaseSpec[] = [
   conv('3×5 kernel p[1, 2] in place, 3→5 ch, 6×8, per-layer α, relu', 73, {
     ...ternary, input: [1, 3, 6, 8], outChannels: 5, kernel: [3, 5], padding: [1, 2], activation: 'relu',
   }),
-  // Batches of 8 images on the CPU backend run as lanes (one output row of 8 positions × 8 images per task); other
-  // batches of the same shape run image by image.
+  // Blocks of 8 images on the CPU backend run as lanes (one output row of 8 positions × 8 images per task); the
+  // images after the last whole block, and smaller batches, run image by image.
   conv('5×5 no pad, 6→10 ch, 12×12, batch 8: images as lanes (LeNet-5 conv2 shape), per-channel α, relu', 131, {
     ...ternary, alpha: 'channel', input: [8, 6, 12, 12], outChannels: 10, kernel: same(5), bias: true,
     activation: 'relu',
   }),
   conv('5×5 no pad, 5→7 ch (a lone last channel), 12×12, batch 16: two blocks of images as lanes', 132, {
     ...ternary, input: [16, 5, 12, 12], outChannels: 7, kernel: same(5), scale: true, bias: true,
+  }),
+  conv('5×5 no pad, 4→6 ch, 12×12, batch 11: a block of images as lanes, then three image by image', 136, {
+    ...ternary, alpha: 'channel', input: [11, 4, 12, 12], outChannels: 6, kernel: same(5), bias: true,
   }),
   conv('5×5 no pad, 1→6 ch, 16×16, batch 8: images as lanes, a lone input channel', 134, {
     ...ternary, input: [8, 1, 16, 16], outChannels: 6, kernel: same(5), bias: true, activation: 'relu',

@@ -316,11 +316,15 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
     const [, outChannels, outHeight, outWidth] = shapeOf(step.outputShapes, 0) as [number, number, number, number];
     const unpadded = strideY === 1 && strideX === 1 && padY === 0 && padX === 0;
     const noResidual = step.inputShapes.length === 1;
-    if (ternary && unpadded && noResidual && sampleLanesPay(batch, channels, height, width, outWidth)) {
-      const epilogue = { multiplier, bias, lower: lowerBits(attrs.activation === 'relu') };
-      const shapes = { batch, channels, height, width, outChannels, outHeight, outWidth, kernel: attrs.kernel };
-      return convBySampleLanes(weight, compiled, shapes, epilogue, regions, int16);
-    }
+    // Whole blocks of images as lanes where that pays; the images after them (if any) one by one, below.
+    const eligible = ternary && unpadded && noResidual && sampleLanesPay(batch, channels, height, width, outWidth);
+    const firstImage = eligible ? batch - (batch % BLOCK_LANES) : 0;
+    const epilogue = { multiplier, bias, lower: lowerBits(attrs.activation === 'relu') };
+    const shapes = {
+      batch: firstImage, channels, height, width, outChannels, outHeight, outWidth, kernel: attrs.kernel,
+    };
+    const lanesStep = eligible ? convBySampleLanes(weight, compiled, shapes, epilogue, regions, int16) : undefined;
+    if (eligible && (lanesStep === undefined || firstImage === batch)) return lanesStep;
     // Ternary layers always gather (the grid holds the channel pairs' sums and differences, int16 ones their codes).
     const gathered = ternary || !unpadded;
     const phasesY = Math.min(strideY, kernelH);
@@ -355,7 +359,7 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
     // A channel's sums of a task's rows, 4 bytes per lane, in whole groups.
     const groupBytes = int16 ? I16_GROUP_SUM_BYTES : GROUP_BYTES;
     const sumsChannelBytes = Math.ceil((4 * Math.min(rowsPerTask, outHeight) * planeW) / groupBytes) * groupBytes;
-    return {
+    const imageByImage: WasmBoundStep = {
       scratchBytes: gathered ? grid.imageBytes : 0,
       threadScratchBytes: outChannels * sumsChannelBytes,
       phases(io, stepRegions, threads) {
@@ -397,7 +401,7 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
           taskList(
             rowRanges.flatMap(([y0, y1]) => channelRanges.map(([o0, o1]) => [convTask, descriptor, n, o0, o1, y0, y1])),
           );
-        const images = Array.from({ length: batch }, (_, n) => n);
+        const images = Array.from({ length: batch - firstImage }, (_, i) => firstImage + i);
         if (!gathered) return images.map(convTasks);
         const gatherDescriptor = storeGather(
           {
@@ -423,19 +427,32 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         return images.flatMap((n) => [gatherTasks(n), convTasks(n)]);
       },
     };
+    return lanesStep === undefined ? imageByImage : oneAfterTheOther(lanesStep, imageByImage);
   };
 };
 
+/** Two steps' phases, the first's then the second's, with room for either's scratch. */
+function oneAfterTheOther(first: WasmBoundStep, second: WasmBoundStep): WasmBoundStep {
+  return {
+    scratchBytes: Math.max(first.scratchBytes, second.scratchBytes),
+    threadScratchBytes: Math.max(first.threadScratchBytes, second.threadScratchBytes),
+    phases(io, regions, threads) {
+      const phases = [first.phases(io, regions, threads), second.phases(io, regions, threads)];
+      return phases[0] && phases[1] && [...phases[0], ...phases[1]];
+    },
+  };
+}
+
 /**
  * Whether a ternary conv2d (stride 1, no padding, no residual) runs on blocks of BLOCK_LANES images as lanes
- * (convBySampleLanes): whole blocks only, output rows a multiple of 4 wide and narrower than the input's (image by
+ * (convBySampleLanes): a block at least, output rows a multiple of 4 wide and narrower than the input's (image by
  * image, each row's lanes span the input's width), and a block's grid small enough to stay in L2. LeNet-5 at batch
  * 8, CPU ms, bench:cpu-layers in-process A/B (load 4–6): conv1 (24 of 28 lanes) int16 0.211 → 0.181, float32 0.294
  * → 0.249; conv2 (8 of 12) int16 0.494 → 0.294, float32 0.847 → 0.537.
  */
 function sampleLanesPay(batch: number, channels: number, height: number, width: number, outWidth: number): boolean {
   const gridBytes = 4 * BLOCK_LANES * height * width * gridChannels(channels, true);
-  return batch % BLOCK_LANES === 0 && outWidth % 4 === 0 && (height * width) % 4 === 0 && outWidth < width &&
+  return batch >= BLOCK_LANES && outWidth % 4 === 0 && (height * width) % 4 === 0 && outWidth < width &&
     gridBytes <= SAMPLE_LANES_GRID_BYTES;
 }
 /** Bytes of a block's grid (float32, paired) up to which convBySampleLanes is used. */
