@@ -42,10 +42,10 @@ addEventListener('message', async (event: MessageEvent<WorkerRequest>) => {
       if (request.kernels) useCompiledKernels(request.kernels.shared, request.kernels.compiled);
       cpu?.dispose();
       cpu = new FastCpuExecutor(request.options);
-      // The plan for batch 1 is bound while helper threads start; both are done before the answer, so the first run
-      // is only a run, it already uses every helper, and info says how many run.
+      // The plan for batch 1 is bound while helper threads start, before the answer, so that the first run is only a
+      // run; helpers still booting then (often: they take longer than a small model's binding) join it when ready.
       cpu.prepare(graph, 1);
-      const threads = await cpu.threadInfo();
+      const threads = await cpu.threadsPlanned();
       const { kernels, precision } = cpu;
       const loaded = (holdsLock: boolean) =>
         reply({ id: request.id, ok: true, kernels, precision, threads, holdsLock });

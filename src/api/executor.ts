@@ -92,7 +92,8 @@ function outputName(graph: Graph): string {
 async function cpuExecutor(graph: Graph, options: FastCpuOptions): Promise<Executor> {
   let cpu: FastCpuExecutor | undefined = new FastCpuExecutor(options);
   cpu.prepare(graph, 1); // batch 1 bound while helper threads start
-  const { threads, reason } = await cpu.threadInfo();
+  // Not waiting for the helpers to boot: each joins the runs when it is ready (the first may start without them).
+  const { threads, reason } = await cpu.threadsPlanned();
   const output = outputName(graph);
   return {
     thread: 'main',

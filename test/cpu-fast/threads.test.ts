@@ -143,6 +143,19 @@ describe('FastCpuExecutor threads', () => {
     pool.dispose();
   });
 
+  it('runs right after threadsPlanned, while the helper may still boot, give the one-thread logits', async () => {
+    const graph = graphFromFile(readTwnFile(buildVgg7({ seed: 5, widthMultiplier: 0.25 })));
+    const random = seededRandom(17);
+    const input = Float32Array.from({ length: 3 * 32 * 32 }, () => random.uniform(0, 1));
+    const expected = new FastCpuExecutor().run(graph, input, 1).get('logits')!.data;
+    const executor = new FastCpuExecutor({ threads: 2 });
+    executors.push(executor);
+    expect(await executor.threadsPlanned()).toEqual({ threads: 2 });
+    for (let run = 0; run < 3; run++) expect(executor.run(graph, input, 1).get('logits')!.data).toEqual(expected);
+    expect(await executor.threadInfo()).toEqual({ threads: 2 });
+    expect(executor.run(graph, input, 1).get('logits')!.data).toEqual(expected);
+  });
+
   it('disposed as it is made: the helpers it started stop, and it runs on its own thread, as before', async () => {
     const graph = graphFromFile(readTwnFile(buildVgg7({ seed: 3, widthMultiplier: 0.25 })));
     const input = new Float32Array(3 * 32 * 32).fill(0.25);

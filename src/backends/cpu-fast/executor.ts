@@ -53,6 +53,7 @@ export class FastCpuExecutor {
   private readonly requestedThreads: number;
   private pool: ThreadPool | undefined;
   private disposed = false;
+  private readonly threadsSpawned: Promise<ThreadInfo>;
   private readonly threadsStarted: Promise<ThreadInfo>;
 
   constructor(options: FastCpuOptions = {}) {
@@ -64,12 +65,22 @@ export class FastCpuExecutor {
     this.kernels = this.arena === undefined ? 'js' : 'wasm-simd';
     this.precision = this.arena !== undefined && options.precision === 'int16' ? 'int16' : 'float32';
     this.requestedThreads = this.arena === undefined ? 1 : threads;
-    this.threadsStarted = this.startThreads(threads);
+    this.threadsSpawned = this.spawnThreads(threads);
+    this.threadsStarted = this.readyThreads(threads);
   }
 
   /** How many threads run the layers once helpers have started, and why fewer than asked for, if so. */
   threadInfo(): Promise<ThreadInfo> {
     return this.threadsStarted;
+  }
+
+  /**
+   * The threads that will run the layers as soon as their helpers are on their way (or why fewer will): a caller that
+   * runs at once need not wait for helpers to boot (tens of milliseconds, often longer than binding the model), as
+   * each takes tasks from the first phase after it is ready. threadInfo() says how many did start.
+   */
+  threadsPlanned(): Promise<ThreadInfo> {
+    return this.threadsSpawned;
   }
 
   /**
@@ -91,7 +102,7 @@ export class FastCpuExecutor {
     this.pool = undefined;
   }
 
-  private async startThreads(threads: number): Promise<ThreadInfo> {
+  private async spawnThreads(threads: number): Promise<ThreadInfo> {
     if (threads === 1) return { threads: 1 };
     if (this.arena === undefined) return { threads: 1, reason: 'the JavaScript kernels run on one thread' };
     if (!mayBlock()) return { threads: 1, reason: "a page's own thread may not wait for helper threads (Atomics.wait)" };
@@ -103,6 +114,13 @@ export class FastCpuExecutor {
       return { threads: 1, reason: 'the executor was disposed' };
     }
     this.pool = pool;
+    return { threads };
+  }
+
+  private async readyThreads(threads: number): Promise<ThreadInfo> {
+    const planned = await this.threadsSpawned;
+    const pool = this.pool;
+    if (planned.threads === 1 || pool === undefined) return planned;
     const ready = await pool.whenReady(HELPER_START_MS);
     return ready === threads - 1 ? { threads } : { threads: 1 + ready, reason: `${ready} of ${threads - 1} helper threads started` };
   }
