@@ -71,7 +71,10 @@ export interface RunningBackend extends BackendInfo {
    * WebAssembly, or a Content-Security-Policy without 'wasm-unsafe-eval'), about 2–4× slower.
    */
   readonly kernels?: CpuKernels;
-  /** CPU only: threads each layer is split over (options.threads; default the hardware's, at most 4). */
+  /**
+   * CPU only: threads each layer is split over (options.threads; default the hardware's, at most 4). Helper threads
+   * still booting when the load resolves join the runs as they become ready.
+   */
   readonly threads?: number;
   /**
    * CPU only, when fewer threads run than were asked for: why (no cross-origin isolation, so no SharedArrayBuffer; a
