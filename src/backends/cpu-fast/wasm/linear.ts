@@ -41,6 +41,12 @@ export function ranges(total: number, size: number): [number, number][] {
   return list;
 }
 
+/** `parts` [start, end) ranges covering [0, total), their sizes at most one apart. */
+export function evenRanges(total: number, parts: number): [number, number][] {
+  const start = (i: number) => Math.floor((i * total) / parts);
+  return Array.from({ length: parts }, (_, i) => [start(i), start(i + 1)]);
+}
+
 /**
  * [start, end) ranges covering [0, total) for `threads` threads: one range on one thread, else about
  * TASKS_PER_THREAD per thread, each a whole number of `multiple` items but the last.
@@ -383,16 +389,18 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         fields[F.SUMS_CHANNEL] = sumsChannelBytes;
         const descriptor = stepRegions.store(fields);
         if (descriptor === undefined) return undefined;
-        // Threads split the rows first, into ranges of equal size of at least two lane groups each; then output
-        // channels, at least MIN_TASK_CHANNELS per task (a task reads each grid chunk into L1 once for all of its
-        // channels: fewer channels per task, more reads per term).
+        // Threads split the rows first, into ranges of (nearly) equal size of at least two lane groups each; then
+        // output channels, at least MIN_TASK_CHANNELS per task (a task reads each grid chunk into L1 once for all of
+        // its channels: fewer channels per task, more reads per term). As many row ranges as the rows allow that
+        // divide the wanted tasks or are a multiple of the threads, so that every thread's share of the tasks
+        // (threads.ts) is the same work: ResNet-18's 14-row layers were 3 × 3 tasks, 5 for one of two threads.
         const wantedTasks = threads === 1 ? 1 : TASKS_PER_THREAD * threads;
         const minRows = Math.ceil((2 * groupLanes) / planeW);
-        const rowTasks = Math.max(
-          Math.ceil(outHeight / rowsPerTask),
-          Math.min(wantedTasks, Math.floor(outHeight / minRows)),
-        );
-        const rowRanges = ranges(outHeight, Math.ceil(outHeight / rowTasks));
+        const fewestRowTasks = Math.ceil(outHeight / rowsPerTask);
+        const mostRowTasks = Math.max(fewestRowTasks, Math.min(wantedTasks, Math.floor(outHeight / minRows)));
+        const rowTasks = Array.from({ length: mostRowTasks - fewestRowTasks + 1 }, (_, i) => mostRowTasks - i)
+          .find((count) => wantedTasks % count === 0 || count % threads === 0) ?? mostRowTasks;
+        const rowRanges = evenRanges(outHeight, rowTasks);
         const wanted = Math.ceil(wantedTasks / rowRanges.length);
         const perChannelTask = Math.max(MIN_TASK_CHANNELS, Math.ceil(outChannels / wanted / 8) * 8);
         const channelRanges = ranges(outChannels, perChannelTask);
