@@ -626,6 +626,39 @@ function pairPlanes(lanes: LaneType, locals: Locals): (from: Code, to: Code) => 
 }
 
 /**
+ * The front both lane gathers share: from local `at` on, one vector of the next four values of each of BLOCK_LANES
+ * samples `sampleBytes` apart (int16: quantised as gather does), then each half of the block transposed into four
+ * vectors of four samples, `use(half, j, row)` taking row j of half `half`.
+ */
+function sampleBlockTranspose(lanes: LaneType, locals: Locals, sampleBytes: number) {
+  const loaded = Array.from({ length: BLOCK_LANES }, locals.v128);
+  const temps = Array.from({ length: 4 }, locals.v128);
+  const [scaleVector, qmaxVector] = lanes.integer ? [locals.v128(), locals.v128()] : [0, 0];
+  return {
+    /** Before the loops: the quantiser's scale and clamp vectors (int16 only). */
+    setup: lanes.integer
+      ? [
+        get(DESC), op.f32Load(4 * GATHER_FIELDS.SCALE), op.f32x4Splat, set(scaleVector),
+        field(DESC, GATHER_FIELDS.QMAX), op.i16x8Splat, set(qmaxVector),
+      ]
+      : [],
+    transposed: (at: number, use: (half: number, j: number, row: Code) => Code): Code => [
+      loaded.map((vector) => [
+        get(at), op.v128Load(),
+        lanes.integer ? [get(scaleVector), op.f32x4Mul, op.f32x4Nearest, op.i32x4TruncSatF32x4S] : [],
+        set(vector), increment(at, get(sampleBytes)),
+      ]),
+      [0, 1].map((half) =>
+        transposeQuad(loaded.slice(4 * half, 4 * half + 4), temps, (j, row) => use(half, j, row))),
+    ],
+    /** int16: the i32 codes of two halves' vectors narrowed into one clamped i16x8. */
+    narrowed: (low: number, high: number): Code => [
+      get(low), get(high), op.i16x8NarrowI32x4S, clampCodes(qmaxVector),
+    ],
+  };
+}
+
+/**
  * A block of BLOCK_LANES images as lanes (linear.ts convBySampleLanes): task (block, cStart, cEnd) of a gather
  * descriptor whose rows are positions (HEIGHT of them, a multiple of 4, one float apart), whose images are STRIDE_X
  * floats apart and whose planes are 8 lanes wide. Each image's next four positions are loaded as one vector and
@@ -637,38 +670,24 @@ function sampleLanesGather(lanes: LaneType): FunctionSpec {
     const G = GATHER_FIELDS;
     const [channel, src, planes, position] = [locals.i32(), locals.i32(), locals.i32(), locals.i32()];
     const [end, at, sampleBytes] = [locals.i32(), locals.i32(), locals.i32()];
-    const loaded = Array.from({ length: BLOCK_LANES }, locals.v128);
-    const temps = Array.from({ length: 4 }, locals.v128);
+    const block = sampleBlockTranspose(lanes, locals, sampleBytes);
     const quads = lanes.integer ? Array.from({ length: BLOCK_LANES }, locals.v128) : [];
-    const [scaleVector, qmaxVector] = lanes.integer ? [locals.v128(), locals.v128()] : [0, 0];
     const [BLOCK, C_START, C_END] = [A, B, C];
     const f = (index: number): Code => field(DESC, index);
-    const load = loaded.map((vector) => [
-      get(at), op.v128Load(),
-      lanes.integer ? [get(scaleVector), op.f32x4Mul, op.f32x4Nearest, op.i32x4TruncSatF32x4S] : [],
-      set(vector), increment(at, get(sampleBytes)),
-    ]);
     // Position p of image 4·half + i: lane i of quads[4·half + p] (float: stored as it is; int16: narrowed below).
-    const halves = [0, 1].map((half) =>
-      transposeQuad(loaded.slice(4 * half, 4 * half + 4), temps, (p, row) =>
-        lanes.integer
-          ? [row, set(quads[4 * half + p]!)]
-          : [get(planes), get(position), int(3), op.i32Shl, op.i32Add, row, op.v128Store(32 * p + 16 * half)],
-      ),
+    const transposed = block.transposed(at, (half, p, row) =>
+      lanes.integer
+        ? [row, set(quads[4 * half + p]!)]
+        : [get(planes), get(position), int(3), op.i32Shl, op.i32Add, row, op.v128Store(32 * p + 16 * half)],
     );
     const narrow = lanes.integer
       ? [0, 1, 2, 3].map((p) => [
-        get(planes), get(position), int(2), op.i32Shl, op.i32Add,
-        get(quads[p]!), get(quads[4 + p]!), op.i16x8NarrowI32x4S, clampCodes(qmaxVector), op.v128Store(16 * p),
+        get(planes), get(position), int(2), op.i32Shl, op.i32Add, block.narrowed(quads[p]!, quads[4 + p]!),
+        op.v128Store(16 * p),
       ])
       : [];
     return [
-      lanes.integer
-        ? [
-          get(DESC), op.f32Load(4 * G.SCALE), op.f32x4Splat, set(scaleVector),
-          f(G.QMAX), op.i16x8Splat, set(qmaxVector),
-        ]
-        : [],
+      block.setup,
       f(G.STRIDE_X), int(2), op.i32Shl, set(sampleBytes),
       f(G.HEIGHT), int(2), op.i32Shl, set(end),
       get(C_START), set(channel),
@@ -684,7 +703,7 @@ function sampleLanesGather(lanes: LaneType): FunctionSpec {
         whileLoop(
           lessThan(position, end),
           get(src), get(position), op.i32Add, set(at),
-          load, halves, narrow,
+          transposed, narrow,
           increment(position, int(16)),
         ),
         [f(G.PAIRED), get(channel), op.i32And],
@@ -708,25 +727,14 @@ function featureLanesGather(lanes: LaneType): FunctionSpec {
     const G = GATHER_FIELDS;
     const [feature, at, plane] = [locals.i32(), locals.i32(), locals.i32()];
     const [sampleBytes, gridChannel] = [locals.i32(), locals.i32()];
-    const loaded = Array.from({ length: BLOCK_LANES }, locals.v128);
-    const temps = Array.from({ length: 4 }, locals.v128);
+    const block = sampleBlockTranspose(lanes, locals, sampleBytes);
     /** Feature j of the four, samples 4·half to 4·half + 3: rows[4·half + j]. */
     const rows = Array.from({ length: BLOCK_LANES }, locals.v128);
     const codes = lanes.integer ? Array.from({ length: 4 }, locals.v128) : [];
-    const [scaleVector, qmaxVector] = lanes.integer ? [locals.v128(), locals.v128()] : [0, 0];
     const [SUB, K_START, K_END] = [A, B, C];
     const f = (index: number): Code => field(DESC, index);
-    const load = loaded.map((vector) => [
-      get(at), op.v128Load(),
-      lanes.integer ? [get(scaleVector), op.f32x4Mul, op.f32x4Nearest, op.i32x4TruncSatF32x4S] : [],
-      set(vector), increment(at, get(sampleBytes)),
-    ]);
-    const transposed = [0, 1].map((half) =>
-      transposeQuad(loaded.slice(4 * half, 4 * half + 4), temps, (j, row) => [row, set(rows[4 * half + j]!)]),
-    );
-    const narrow = codes.map((code, j) => [
-      get(rows[j]!), get(rows[4 + j]!), op.i16x8NarrowI32x4S, clampCodes(qmaxVector), set(code),
-    ]);
+    const transposed = block.transposed(at, (half, j, row) => [row, set(rows[4 * half + j]!)]);
+    const narrow = codes.map((code, j) => [block.narrowed(rows[j]!, rows[4 + j]!), set(code)]);
     const [add, subtract] = lanes.integer ? [op.i16x8Add, op.i16x8Sub] : [op.f32x4Add, op.f32x4Sub];
     /** The next plane: `vector(half)` pushes each half's vector of it (int16: the one). */
     const storePlane = (vector: (half: number) => Code): Code => [
@@ -741,12 +749,7 @@ function featureLanesGather(lanes: LaneType): FunctionSpec {
       storePlane((half) => [of(a)(half), of(b)(half), subtract]),
     ];
     return [
-      lanes.integer
-        ? [
-          get(DESC), op.f32Load(4 * G.SCALE), op.f32x4Splat, set(scaleVector),
-          f(G.QMAX), op.i16x8Splat, set(qmaxVector),
-        ]
-        : [],
+      block.setup,
       f(G.STRIDE_X), int(2), op.i32Shl, set(sampleBytes),
       f(G.GRID_CHANNEL), set(gridChannel),
       // Features 4q to 4q + 3 are planes 8q to 8q + 7.
@@ -756,7 +759,7 @@ function featureLanesGather(lanes: LaneType): FunctionSpec {
       whileLoop(
         lessThan(feature, K_END),
         f(G.IN), get(SUB), f(G.IN_IMAGE), op.i32Mul, op.i32Add, get(feature), int(2), op.i32Shl, op.i32Add, set(at),
-        load, transposed, narrow,
+        transposed, narrow,
         pairPlanesOf(0, 1), pairPlanesOf(2, 3),
         increment(feature, int(4)),
       ),
