@@ -425,9 +425,9 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         const gatherTask = int16 ? TASK.int16Gather : TASK.gather;
         // The grid rows from each conv row range's first on, in the same order, so that the thread whose share of
         // the tasks (threads.ts) convolves a range has gathered its rows, all but the kernel's reach below them.
-        // Fewer row ranges than threads: every row, whole channel pairs per task (the one writing a pair's second
-        // channel writes its sum and difference).
-        const gatherCuts = rowRanges.length >= threads
+        // One thread, or fewer row ranges than threads: every row, whole channel pairs per task (the one writing a
+        // pair's second channel writes its sum and difference).
+        const gatherCuts = threads > 1 && rowRanges.length >= threads
           ? rowRanges.map(([y0], i) => [0, channels, y0, rowRanges[i + 1]?.[0] ?? planeH])
           : threadRanges(channels, threads, 2).map(([c0, c1]) => [c0, c1, 0, planeH]);
         // Image by image, so the grid (one image's, GRID_IMAGE 0) stays in cache between its gather and its conv.
