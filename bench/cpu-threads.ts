@@ -1,6 +1,7 @@
 /**
  * How well the fast CPU backend's helper threads share a run: one executor with 1 thread and one with N, run
  * interleaved in one process (medians, and the machine load from `uptime`, since other processes take cores too);
+ * then each phase's wall time (a conv's gather and conv) at 1 and N threads, medians of the same rounds;
  * then, with per-thread accounting on (FastCpuExecutor.startThreadProfile), each step's wall time, phases, tasks and
  * time inside tasks per thread, how long the running thread waited for helpers and how late helpers woke. Busy/idle
  * shares, and the process CPU time per run (every thread's: what threads add to the work), depend far less on the
@@ -47,8 +48,16 @@ async function benchNet(net: string, threads: number, batch: number, rounds: num
   const [channels, height, width] = plan.graph.input.shape;
   const input = Float32Array.from({ length: batch * channels * height * width }, mulberry32(42));
   let onStep: ((node: GraphNode, ms: number) => void) | undefined;
-  const single = new FastCpuExecutor();
-  const multi = new FastCpuExecutor({ threads, onStep: (node, ms) => onStep?.(node, ms) });
+  // Each phase's wall times (step, phase: [1 thread's, N threads'] per round), from the interleaved rounds.
+  const phaseMs = new Map<string, { step: string; task: string; ms: [number[], number[]] }>();
+  const phaseTimer = (executor: 0 | 1) => (node: GraphNode, phase: number, task: string, ms: number) => {
+    const key = `${node.name} ${phase}`;
+    const entry = phaseMs.get(key) ?? { step: node.name, task, ms: [[], []] };
+    entry.ms[executor].push(ms);
+    phaseMs.set(key, entry);
+  };
+  const single = new FastCpuExecutor({ onPhase: phaseTimer(0) });
+  const multi = new FastCpuExecutor({ threads, onStep: (node, ms) => onStep?.(node, ms), onPhase: phaseTimer(1) });
   const info = await multi.threadInfo();
   if (info.threads !== threads) throw new Error(`only ${info.threads} threads started: ${info.reason}`);
   const output = plan.graph.outputs[0]!;
@@ -59,6 +68,7 @@ async function benchNet(net: string, threads: number, batch: number, rounds: num
   }
 
   const loadBefore = machineLoad();
+  phaseMs.clear();
   const singleRuns: { wallMs: number; cpuMs: number }[] = [];
   const multiRuns: { wallMs: number; cpuMs: number }[] = [];
   for (let round = 0; round < rounds; round++) {
@@ -77,6 +87,18 @@ async function benchNet(net: string, threads: number, batch: number, rounds: num
     `CPU time per run: 1 thread ${oneCpu.toFixed(1)} ms, ${threads} threads ${manyCpu.toFixed(1)} ms together ` +
       `(${(manyCpu / oneCpu).toFixed(2)}× the work)`,
   );
+
+  // Phases of steps with several (a conv's gather and conv): where threads gain, and where they lose.
+  const stepsPhases = new Map<string, number>();
+  for (const { step } of phaseMs.values()) stepsPhases.set(step, (stepsPhases.get(step) ?? 0) + 1);
+  console.table(
+    [...phaseMs.entries()].filter(([, { step }]) => stepsPhases.get(step)! > 1).map(([key, { task, ms }]) => {
+      const [one, many] = ms.map(median) as [number, number];
+      return { phase: key, task, '1 thread ms': one.toFixed(3), [`${threads} threads ms`]: many.toFixed(3),
+        'speed-up': `${(one / many).toFixed(2)}×` };
+    }),
+  );
+  phaseMs.clear();
 
   // One profiled run per round: per step, the difference of the counters across it.
   const steps = new Map<string, StepProfile>();

@@ -65,6 +65,35 @@ describe('FastCpuExecutor threads', () => {
     expect(new FastCpuExecutor().startThreadProfile()).toBe(false);
   });
 
+  it('onPhase reports every phase the pool runs, in order, a ternary conv as its gather then its conv', async () => {
+    const graph = graphFromFile(readTwnFile(nets[0]!.bytes()));
+    const input = new Float32Array(nets[0]!.pixels).fill(0.5);
+    const reports: { step: string; phase: number; task: string }[] = [];
+    const executor = new FastCpuExecutor({
+      threads: 2,
+      onPhase: (node, phase, task, ms) => {
+        expect(ms).toBeGreaterThanOrEqual(0);
+        reports.push({ step: node.name, phase, task });
+      },
+    });
+    executors.push(executor);
+    expect(await executor.threadInfo()).toEqual({ threads: 2 });
+    executor.run(graph, input, 1);
+    reports.length = 0;
+    expect(executor.startThreadProfile()).toBe(true);
+    executor.run(graph, input, 1);
+    expect(reports).toHaveLength(executor.threadProfile()!.phases);
+    const ternary = (node: GraphNode) => graph.tensors.get(node.params.weight ?? '')?.dtype === 'ternary2';
+    const convs = graph.nodes.filter((node) => node.op === 'conv2d' && ternary(node));
+    expect(convs.length).toBeGreaterThan(0);
+    for (const conv of convs) {
+      expect(reports.filter(({ step }) => step === conv.name)).toEqual([
+        { step: conv.name, phase: 0, task: 'gather' },
+        { step: conv.name, phase: 1, task: 'ternaryConv' },
+      ]);
+    }
+  });
+
   it('int16 (VGG-7 ×0.25): 1–4 threads give identical logits at batch 1 and 3', async () => {
     const graph = graphFromFile(readTwnFile(buildVgg7({ seed: 3, widthMultiplier: 0.25 })));
     const random = seededRandom(13);

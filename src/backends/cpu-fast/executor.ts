@@ -10,7 +10,7 @@ import { getFastOp, getWasmOp } from './ops.js';
 import type { CpuKernels, FastCpuOptions, Precision, ThreadInfo } from './options.js';
 import { int16Quantisers } from './precision.js';
 import { HeapScratch } from './scratch.js';
-import { ArenaRegions, WasmArena } from './wasm/arena.js';
+import { ArenaRegions, TASK_NAMES, WasmArena } from './wasm/arena.js';
 import { ThreadPool, type ThreadProfile } from './wasm/threads.js';
 
 export interface FastTensor {
@@ -49,6 +49,7 @@ export class FastCpuExecutor {
   private readonly finalizer = new FinalizationRegistry<ArenaRegions>((regions) => regions.releaseAll());
 
   private readonly onStep: FastCpuOptions['onStep'];
+  private readonly onPhase: FastCpuOptions['onPhase'];
   /** Threads the task lists are cut for; the pool may run fewer (a helper that has not started takes no task). */
   private readonly requestedThreads: number;
   private pool: ThreadPool | undefined;
@@ -59,6 +60,7 @@ export class FastCpuExecutor {
   constructor(options: FastCpuOptions = {}) {
     this.limits = { maxRunBytes: options.maxRunBytes };
     this.onStep = options.onStep;
+    this.onPhase = options.onPhase;
     const threads = Math.max(1, Math.floor(options.threads ?? 1));
     const wasm = options.kernels !== 'js';
     this.arena = wasm ? ((threads > 1 ? WasmArena.create(true) : undefined) ?? WasmArena.create()) : undefined;
@@ -287,14 +289,17 @@ export class FastCpuExecutor {
         this.pool?.wake();
         // Views are made per run: binding another plan may have grown (and so detached) the memory since.
         view(plan.graph.input.name).set(values);
-        const onStep = this.onStep;
+        const { onStep, onPhase } = this;
         for (const step of steps) {
           const started = onStep && performance.now();
           if ('phases' in step) {
             const pool = this.pool;
-            for (const { tasks, address } of step.phases) {
+            for (let phase = 0; phase < step.phases.length; phase++) {
+              const { tasks, address } = step.phases[phase]!;
+              const phaseStarted = onPhase && performance.now();
               if (pool) pool.run(tasks, address, threadScratch, threadStride);
               else arena.runTasks(tasks, threadScratch);
+              if (onPhase) onPhase(step.node, phase, TASK_NAMES[tasks[0]!] ?? '', performance.now() - phaseStarted!);
             }
           } else {
             const [output, ...inputs] = [step.values[step.values.length - 1]!, ...step.values.slice(0, -1)].map(view);

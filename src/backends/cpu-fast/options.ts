@@ -27,6 +27,12 @@ export interface FastCpuOptions extends RunLimits {
   readonly precision?: Precision;
   /** Called after every step with its time (bench/cpu-layers.ts); for measurement only. */
   readonly onStep?: (node: GraphNode, milliseconds: number) => void;
+  /**
+   * Called after each phase of a WebAssembly step (its tasks, run by every thread) with the phase's index within the
+   * step, the task function's name (e.g. 'gather', 'ternaryConv') and its wall time: where a step's time goes
+   * (bench/cpu-threads.ts). A measurement aid.
+   */
+  readonly onPhase?: (node: GraphNode, phase: number, task: string, milliseconds: number) => void;
 }
 
 export interface ThreadInfo {
