@@ -450,16 +450,18 @@ const EVEN_I16_LANES = [0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29
  * The zero-padded, phase-split grid of a conv2d input (GATHER_FIELDS): task (n, cStart, cEnd, yStart, yEnd) writes
  * rows [yStart, yEnd) of every phase plane of those channels, and the task whose rows end the planes (yEnd ≥ PLANE_H)
  * the zeros after the last plane, so that a thread can gather the rows it will convolve. Each grid row is zeros,
- * the in-image columns (one memory.copy at stride 1, a strided loop otherwise), then zeros. int16 lanes: the columns
- * are quantised on the way, eight at a time at stride 1 and 2 (f32x4 multiply by s, nearest, saturating truncation,
- * narrow, at stride 2 a shuffle of the even columns, clamp to ±qmax), one at a time otherwise and for the last few.
+ * the in-image columns (one memory.copy at stride 1; otherwise a strided loop, at stride 2 four at a time first: the
+ * even lanes of two vectors), then zeros. int16 lanes: the columns are quantised on the way, eight at a time at
+ * stride 1 and 2 (f32x4 multiply by s, nearest, saturating truncation, narrow, at stride 2 a shuffle of the even
+ * columns, clamp to ±qmax), one at a time otherwise and for the last few.
  * PAIRED: once a pair's second channel's rows of a plane are written, their sums and differences (pairPlanes).
  */
 function gather(lanes: LaneType): FunctionSpec {
   return taskFunction(lanes.integer ? 'int16Gather' : 'gather', (locals) => {
     const G = GATHER_FIELDS;
     const src = locals.i32(), dst = locals.i32(), channel = locals.i32(), py = locals.i32(), px = locals.i32(), y = locals.i32(), row = locals.i32(), xLow = locals.i32(), xHigh = locals.i32(), from = locals.i32(), x = locals.i32(), stride = locals.i32();
-    const [vectorEnd, code, qmax] = lanes.integer ? [locals.i32(), locals.i32(), locals.i32()] : [0, 0, 0];
+    const vectorEnd = locals.i32();
+    const [code, qmax] = lanes.integer ? [locals.i32(), locals.i32()] : [0, 0];
     const [planes, rowsFrom] = [locals.i32(), locals.i32()];
     const [scale, scaleVector, qmaxVector] = lanes.integer ? [locals.f32(), locals.v128(), locals.v128()] : [0, 0, 0];
     const elementShift = lanes.bytes === 4 ? 2 : 1;
@@ -516,6 +518,18 @@ function gather(lanes: LaneType): FunctionSpec {
       get(stride), int(1), op.i32GtS,
       op.if(
         get(xLow), set(x),
+        // Stride 2: four columns at a time, the even lanes of eight (one more than they need is read).
+        get(stride), int(2), op.i32Sub, op.i32Eqz,
+        op.if(
+          get(xLow), get(xHigh), get(xLow), op.i32Sub, int(-4), op.i32And, op.i32Add, set(vectorEnd),
+          whileLoop(
+            lessThan(x, vectorEnd),
+            get(row), get(x), int(2), op.i32Shl, op.i32Add,
+            get(from), op.v128Load(), get(from), op.v128Load(16), op.i8x16Shuffle(EVEN_F32_LANES), op.v128Store(),
+            increment(from, int(32)),
+            increment(x, int(4)),
+          ),
+        ),
         whileLoop(
           lessThan(x, xHigh),
           get(row), get(x), int(2), op.i32Shl, op.i32Add, get(from), op.f32Load(), op.f32Store(),
