@@ -101,7 +101,7 @@ async function startWorkerEarly(fileBytes: number, options: LoadOptions): Promis
   const likely = options.cpuWorker === true || (options.cpuWorker === undefined && fileBytes >= EARLY_WORKER_MIN_BYTES);
   if (!cpuCertain || !likely || !workersAvailable()) return undefined;
   try {
-    return (await import('./worker-executor.js')).startCpuWorker();
+    return (await import('./worker-executor.js')).startCpuWorker(options.threads ?? 1);
   } catch {
     return undefined; // the executor tries again, and says why it runs on this thread if it must
   }

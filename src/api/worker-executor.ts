@@ -1,5 +1,6 @@
 import type { CpuKernels, FastCpuOptions, Precision, ThreadInfo } from '../backends/cpu-fast/options.js';
 import { compiledKernels, type CompiledKernels } from '../backends/cpu-fast/wasm/arena.js';
+import { startHelperWorkers } from '../backends/cpu-fast/wasm/threads.js';
 import { TwnDeviceError } from '../errors.js';
 import { reviveError, type SerializedError } from './errors.js';
 import type { Graph } from '../graph/ir.js';
@@ -36,6 +37,8 @@ export type WorkerReply =
 /** A worker started before its model was read (startCpuWorker), and why it failed to start if it did. */
 interface StartedWorker {
   readonly worker: Worker;
+  /** Its helper threads (see helpersForWorker). */
+  readonly helpers: readonly Worker[];
   failure?: string;
 }
 
@@ -46,8 +49,8 @@ const startedWorkers: StartedWorker[] = [];
  * Starts a CPU worker now, for a load that will likely run in one: a worker takes 50–200 ms to start, which then
  * overlaps this thread's parsing of the file. The next createWorkerExecutor takes it; `discard` ends it if none has.
  */
-export function startCpuWorker(): { discard(): void } {
-  const started: StartedWorker = { worker: new CpuWorker({ name: 'twn-cpu' }) };
+export function startCpuWorker(threads: number): { discard(): void } {
+  const started: StartedWorker = { worker: new CpuWorker({ name: 'twn-cpu' }), helpers: helpersForWorker(threads) };
   // Until an executor takes it, a failed start is only noted (the executor then fails its load with it).
   started.worker.addEventListener('error', (event) => {
     event.preventDefault();
@@ -60,6 +63,7 @@ export function startCpuWorker(): { discard(): void } {
       if (index < 0) return;
       startedWorkers.splice(index, 1);
       started.worker.terminate();
+      for (const helper of started.helpers) helper.terminate();
     },
   };
 }
@@ -71,6 +75,11 @@ export function startCpuWorker(): { discard(): void } {
 export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions): Promise<Executor> {
   const started = startedWorkers.shift();
   const worker = started?.worker ?? new CpuWorker({ name: 'twn-cpu' });
+  const helpers = started?.helpers ?? helpersForWorker(options.threads ?? 1);
+  const terminate = () => {
+    worker.terminate();
+    for (const helper of helpers) helper.terminate();
+  };
   type Answer = Extract<WorkerReply, { ok: true }>;
   const pending = new Map<number, { resolve(answer: Answer): void; reject(error: Error): void }>();
   let nextId = 0;
@@ -107,9 +116,16 @@ export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions
   try {
     const lock = livenessLock || undefined;
     const kernels = kernelsForWorker(options);
-    loaded = await call({ type: 'load', id: nextId++, graph, options, livenessLock: lock, kernels }, []);
+    // A port to each helper: the worker sends them their start (shared memory, kernels) through it.
+    const ports = helpers.map((helper) => {
+      const channel = new MessageChannel();
+      helper.postMessage(channel.port2, [channel.port2]);
+      return channel.port1;
+    });
+    const load = { graph, options: { ...options, startedHelpers: ports }, livenessLock: lock, kernels };
+    loaded = await call({ type: 'load', id: nextId++, ...load }, ports);
   } catch (error) {
-    worker.terminate();
+    terminate();
     throw error;
   }
   if (livenessLock && loaded.holdsLock) {
@@ -127,7 +143,7 @@ export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions
       return (await call({ type: 'run', id: nextId++, input: copy, batch }, [copy.buffer])).output!;
     },
     dispose() {
-      worker.terminate();
+      terminate();
       fail(new TwnDeviceError('DISPOSED', 'the model has been disposed'));
     },
   };
@@ -147,6 +163,20 @@ function kernelsForWorker(options: FastCpuOptions): { shared: boolean; compiled:
     return compiled && { shared, compiled };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The helper threads of a worker that will run `threads` threads, started here with it: a worker's own helpers
+ * boot only between its tasks (startHelperWorkers). None where helpers cannot share its memory (no cross-origin
+ * isolation): the worker then says why it runs one thread.
+ */
+function helpersForWorker(threads: number): Worker[] {
+  if (threads <= 1 || globalThis.crossOriginIsolated !== true) return [];
+  try {
+    return startHelperWorkers(threads - 1);
+  } catch {
+    return []; // the worker tries itself, and says why if it cannot
   }
 }
 

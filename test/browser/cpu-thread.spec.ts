@@ -86,3 +86,56 @@ test('a large file starts its CPU worker while it is parsed: the load runs in it
   // Both files are past the size from which the loader starts the worker early (load.ts EARLY_WORKER_MIN_BYTES).
   expect(Math.min(result.small.size, result.big.size)).toBeGreaterThanOrEqual(512 * 1024);
 });
+
+test("two threads in the worker of a cross-origin isolated page: the page starts the helper, same logits", async ({
+  page,
+}) => {
+  // Shared memory needs cross-origin isolation; the harness server does not send these headers, so they are added.
+  await page.route('**/*', async (route) => {
+    const response = await route.fetch();
+    const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+    await route.fulfill({ response, headers: { ...response.headers(), ...isolation } });
+  });
+  await page.goto('/');
+  await expect(page.locator('#status')).toHaveText('ready');
+  const result = await page.evaluate(
+    async ({ entry, models }) => {
+      const twn = (await import(entry)) as typeof import('../../src/index.js');
+      const { buildVgg7 } = (await import(models)) as typeof import('../../src/models/index.js');
+      // Workers this page starts and ends, counted where the library calls the constructor and terminate().
+      const counts = { started: 0, ended: 0 };
+      const Original = globalThis.Worker;
+      globalThis.Worker = class extends Original {
+        constructor(...args: ConstructorParameters<typeof Worker>) {
+          super(...args);
+          counts.started++;
+        }
+        override terminate(): void {
+          counts.ended++;
+          super.terminate();
+        }
+      };
+      const bytes = buildVgg7({ seed: 3, widthMultiplier: 0.5 });
+      const input = Float32Array.from({ length: 2 * 3 * 32 * 32 }, (_, i) => ((i * 53) % 257) / 257);
+      const runs = [];
+      for (const threads of [1, 2]) {
+        const model = await twn.loadModel(bytes, { backend: 'cpu', cpuWorker: true, threads });
+        const logits = [...(await model.run(input, 2))];
+        const { thread, threads: ran } = model.info.backend;
+        const startedWhileLoaded = counts.started - counts.ended;
+        model.dispose();
+        runs.push({ thread, ran, startedWhileLoaded, logits });
+      }
+      globalThis.Worker = Original;
+      return { isolated: globalThis.crossOriginIsolated, runs, ...counts };
+    },
+    { entry: `/@fs${REPO}/src/index.ts`, models: `/@fs${REPO}/src/models/index.ts` },
+  );
+  expect(result.isolated).toBe(true);
+  const [one, two] = result.runs;
+  expect(one).toMatchObject({ thread: 'worker', ran: 1, startedWhileLoaded: 1 });
+  // The CPU worker and its helper, both started by the page (a helper the worker starts boots after its first run).
+  expect(two).toMatchObject({ thread: 'worker', ran: 2, startedWhileLoaded: 2 });
+  expect(two!.logits).toEqual(one!.logits);
+  expect(result.ended).toBe(result.started);
+});

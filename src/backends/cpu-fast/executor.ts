@@ -67,7 +67,7 @@ export class FastCpuExecutor {
     this.kernels = this.arena === undefined ? 'js' : 'wasm-simd';
     this.precision = this.arena !== undefined && options.precision === 'int16' ? 'int16' : 'float32';
     this.requestedThreads = this.arena === undefined ? 1 : threads;
-    this.threadsSpawned = this.spawnThreads(threads);
+    this.threadsSpawned = this.spawnThreads(threads, options.startedHelpers);
     this.threadsStarted = this.readyThreads(threads);
   }
 
@@ -104,11 +104,11 @@ export class FastCpuExecutor {
     this.pool = undefined;
   }
 
-  private async spawnThreads(threads: number): Promise<ThreadInfo> {
+  private async spawnThreads(threads: number, startedHelpers?: readonly MessagePort[]): Promise<ThreadInfo> {
     if (threads === 1) return { threads: 1 };
     if (this.arena === undefined) return { threads: 1, reason: 'the JavaScript kernels run on one thread' };
     if (!mayBlock()) return { threads: 1, reason: "a page's own thread may not wait for helper threads (Atomics.wait)" };
-    const pool = await ThreadPool.start(this.arena, threads);
+    const pool = await ThreadPool.start(this.arena, threads, startedHelpers);
     if (typeof pool === 'string') return { threads: 1, reason: pool };
     if (this.disposed) {
       // Disposed while the pool started: its helpers, which already share the arena's work, stop here.

@@ -20,6 +20,8 @@ export interface FastCpuOptions extends RunLimits {
    * SharedArrayBuffer (a cross-origin isolated page) and a thread that may block (a worker, or Node).
    */
   readonly threads?: number;
+  /** Helper threads started already (browsers: by the page, see startHelperWorkers), a port to each. */
+  readonly startedHelpers?: readonly MessagePort[];
   /**
    * 'int16': the ternary layers the graph's calibration gives a range (docs/FORMAT.md §7.1) sum int16 codes of their
    * inputs; WebAssembly SIMD only (`precision` says what runs). Default 'float32'.

@@ -82,6 +82,25 @@ const SPIN_MS = 0.1;
 
 /** Atomics.waitAsync (ES2024; Chromium, Node ≥ 16), where the engine has it. */
 type WaitAsync = (array: Int32Array, index: number, value: number, timeoutMs: number) => { value: unknown };
+
+/**
+ * Starts `count` helper Web Workers, which wait for their HelperStart. A worker that starts its own helpers does so
+ * only between its tasks (Chromium: a nested worker booted only once the CPU worker had finished its first run), so
+ * the page starts the CPU worker's helpers (worker-executor.ts) and hands it a port to each (see ThreadPool.start).
+ */
+export function startHelperWorkers(count: number): Worker[] {
+  if (count === 0) return [];
+  const main = helperMain.toString();
+  // The first message is the start, or a port that will carry it (a helper the page started for a worker).
+  const source = `onmessage = ({ data }) => data instanceof MessagePort
+    ? (data.onmessage = (event) => (${main})(event.data))
+    : (${main})(data);`;
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  const workers = Array.from({ length: count }, (_, i) => new Worker(url, { name: `twn-cpu-helper-${i + 1}` }));
+  URL.revokeObjectURL(url);
+  return workers;
+}
+
 /** How often whenReady looks again for helpers that failed (or where it cannot wait on READY). */
 const READY_POLL_MS = 5;
 
@@ -170,10 +189,14 @@ export class ThreadPool {
   }
 
   /**
-   * `threads` − 1 helpers (Node: worker_threads; browsers: Web Workers from a blob: URL), or the reason why they
-   * cannot exist here.
+   * `threads` − 1 helpers (Node: worker_threads; browsers: Web Workers from a blob: URL, or ones the page started
+   * and reached through `startedHelpers`), or the reason why they cannot exist here.
    */
-  static async start(arena: WasmArena, threads: number): Promise<ThreadPool | string> {
+  static async start(
+    arena: WasmArena,
+    threads: number,
+    startedHelpers: readonly MessagePort[] = [],
+  ): Promise<ThreadPool | string> {
     if (!arena.shared) return 'SharedArrayBuffer is unavailable (a web page needs cross-origin isolation: COOP and COEP headers)';
     const control = arena.allocate(4 * (CONTROL.NEXT + threads));
     if (control === undefined) return 'the WebAssembly memory is full';
@@ -202,15 +225,15 @@ export class ThreadPool {
           helpers.push(worker);
         }
       } else {
-        const source = `onmessage = (event) => (${helperMain.toString()})(event.data);`;
-        const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-        for (let index = 1; index < threads; index++) {
-          const worker = new Worker(url, { name: `twn-cpu-helper-${index}` });
-          worker.addEventListener('error', () => failures.count++);
-          worker.postMessage(start(index));
-          helpers.push(worker);
+        // Helpers the page started (startHelperWorkers) are already booting; the others start here.
+        const started = startedHelpers.slice(0, threads - 1);
+        const spawned = startHelperWorkers(Math.max(0, threads - 1 - started.length));
+        for (const [i, helper] of [...started, ...spawned].entries()) {
+          // A started helper's errors go to the page, which ends it with the worker (worker-executor.ts).
+          if (helper instanceof Worker) helper.addEventListener('error', () => failures.count++);
+          helper.postMessage(start(i + 1));
+          helpers.push(helper instanceof Worker ? helper : { terminate: () => helper.close() });
         }
-        URL.revokeObjectURL(url);
       }
     } catch (error) {
       for (const helper of helpers) helper.terminate();
