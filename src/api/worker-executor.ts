@@ -1,6 +1,6 @@
 import type { CpuKernels, FastCpuOptions, Precision, ThreadInfo } from '../backends/cpu-fast/options.js';
 import { compiledKernels, type CompiledKernels } from '../backends/cpu-fast/wasm/arena.js';
-import { startHelperWorkers } from '../backends/cpu-fast/wasm/threads.js';
+import { startHelperWorkers, type HelperWorker } from '../backends/cpu-fast/wasm/threads.js';
 import { TwnDeviceError } from '../errors.js';
 import { reviveError, type SerializedError } from './errors.js';
 import type { Graph } from '../graph/ir.js';
@@ -38,7 +38,7 @@ export type WorkerReply =
 interface StartedWorker {
   readonly worker: Worker;
   /** Its helper threads (see helpersForWorker). */
-  readonly helpers: readonly Worker[];
+  readonly helpers: readonly HelperWorker[];
   failure?: string;
 }
 
@@ -171,7 +171,7 @@ function kernelsForWorker(options: FastCpuOptions): { shared: boolean; compiled:
  * boot only between its tasks (startHelperWorkers). None where helpers cannot share its memory (no cross-origin
  * isolation): the worker then says why it runs one thread.
  */
-function helpersForWorker(threads: number): Worker[] {
+function helpersForWorker(threads: number): HelperWorker[] {
   if (threads <= 1 || globalThis.crossOriginIsolated !== true) return [];
   try {
     return startHelperWorkers(threads - 1);

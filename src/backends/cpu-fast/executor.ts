@@ -7,7 +7,7 @@ import { BatchCache } from '../../plan/batch-cache.js';
 import { planGraph, type ExecutionPlan, type RunLimits } from '../../plan/plan.js';
 import type { BoundStep, CompiledNode, WasmBoundStep, WasmOp } from './kernel.js';
 import { getFastOp, getWasmOp } from './ops.js';
-import type { CpuKernels, FastCpuOptions, Precision, ThreadInfo } from './options.js';
+import type { CpuKernels, FastCpuOptions, HelperPort, Precision, ThreadInfo } from './options.js';
 import { int16Quantisers } from './precision.js';
 import { HeapScratch } from './scratch.js';
 import { ArenaRegions, TASK_NAMES, WasmArena } from './wasm/arena.js';
@@ -104,7 +104,7 @@ export class FastCpuExecutor {
     this.pool = undefined;
   }
 
-  private async spawnThreads(threads: number, startedHelpers?: readonly MessagePort[]): Promise<ThreadInfo> {
+  private async spawnThreads(threads: number, startedHelpers?: readonly HelperPort[]): Promise<ThreadInfo> {
     if (threads === 1) return { threads: 1 };
     if (this.arena === undefined) return { threads: 1, reason: 'the JavaScript kernels run on one thread' };
     if (!mayBlock()) return { threads: 1, reason: "a page's own thread may not wait for helper threads (Atomics.wait)" };

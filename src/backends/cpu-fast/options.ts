@@ -12,6 +12,15 @@ export type Precision = 'float32' | 'int16';
 /** Which inner loops the executor runs: WebAssembly SIMD where the engine has it, JavaScript otherwise. */
 export type CpuKernels = 'wasm-simd' | 'js';
 
+/**
+ * A port to a helper thread the page started (the web's MessagePort has these members). Structural, so that the
+ * package's types also check in Node, which has no DOM lib.
+ */
+export interface HelperPort {
+  postMessage(message: unknown): void;
+  close(): void;
+}
+
 export interface FastCpuOptions extends RunLimits {
   /** 'js' forces the JavaScript kernels (tests compare the two); default: WebAssembly SIMD where available. */
   readonly kernels?: CpuKernels;
@@ -21,7 +30,7 @@ export interface FastCpuOptions extends RunLimits {
    */
   readonly threads?: number;
   /** Helper threads started already (browsers: by the page, see startHelperWorkers), a port to each. */
-  readonly startedHelpers?: readonly MessagePort[];
+  readonly startedHelpers?: readonly HelperPort[];
   /**
    * 'int16': the ternary layers the graph's calibration gives a range (docs/FORMAT.md §7.1) sum int16 codes of their
    * inputs; WebAssembly SIMD only (`precision` says what runs). Default 'float32'.

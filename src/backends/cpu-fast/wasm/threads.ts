@@ -1,3 +1,4 @@
+import type { HelperPort } from '../options.js';
 import { TASK_NAMES, type WasmArena } from './arena.js';
 import { TASK_INTS } from './kernels.js';
 
@@ -83,12 +84,19 @@ const SPIN_MS = 0.1;
 /** Atomics.waitAsync (ES2024; Chromium, Node ≥ 16), where the engine has it. */
 type WaitAsync = (array: Int32Array, index: number, value: number, timeoutMs: number) => { value: unknown };
 
+/** A helper Web Worker as its starter holds it (the web's Worker has these; see HelperPort for why structural). */
+export interface HelperWorker {
+  postMessage(message: unknown, transfer?: object[]): void;
+  addEventListener(type: 'error', listener: () => void): void;
+  terminate(): void;
+}
+
 /**
  * Starts `count` helper Web Workers, which wait for their HelperStart. A worker that starts its own helpers does so
  * only between its tasks (Chromium: a nested worker booted only once the CPU worker had finished its first run), so
  * the page starts the CPU worker's helpers (worker-executor.ts) and hands it a port to each (see ThreadPool.start).
  */
-export function startHelperWorkers(count: number): Worker[] {
+export function startHelperWorkers(count: number): HelperWorker[] {
   if (count === 0) return [];
   const main = helperMain.toString();
   // The first message is the start, or a port that will carry it (a helper the page started for a worker).
@@ -195,7 +203,7 @@ export class ThreadPool {
   static async start(
     arena: WasmArena,
     threads: number,
-    startedHelpers: readonly MessagePort[] = [],
+    startedHelpers: readonly HelperPort[] = [],
   ): Promise<ThreadPool | string> {
     if (!arena.shared) return 'SharedArrayBuffer is unavailable (a web page needs cross-origin isolation: COOP and COEP headers)';
     const control = arena.allocate(4 * (CONTROL.NEXT + threads));
@@ -228,11 +236,15 @@ export class ThreadPool {
         // Helpers the page started (startHelperWorkers) are already booting; the others start here.
         const started = startedHelpers.slice(0, threads - 1);
         const spawned = startHelperWorkers(Math.max(0, threads - 1 - started.length));
-        for (const [i, helper] of [...started, ...spawned].entries()) {
-          // A started helper's errors go to the page, which ends it with the worker (worker-executor.ts).
-          if (helper instanceof Worker) helper.addEventListener('error', () => failures.count++);
-          helper.postMessage(start(i + 1));
-          helpers.push(helper instanceof Worker ? helper : { terminate: () => helper.close() });
+        // A started helper's errors go to the page, which ends it with the worker (worker-executor.ts).
+        for (const [i, port] of started.entries()) {
+          port.postMessage(start(i + 1));
+          helpers.push({ terminate: () => port.close() });
+        }
+        for (const [i, worker] of spawned.entries()) {
+          worker.addEventListener('error', () => failures.count++);
+          worker.postMessage(start(started.length + i + 1));
+          helpers.push(worker);
         }
       }
     } catch (error) {
