@@ -3,6 +3,27 @@ import { expect, test } from '@playwright/test';
 
 const REPO = join(import.meta.dirname, '..', '..');
 
+type WorkerCounting = typeof globalThis & { workerCounts?: { started: number; ended: number } };
+
+/**
+ * Runs in the page (page.evaluate): from here on every Worker it starts and ends is counted in
+ * globalThis.workerCounts, where the library calls the constructor and terminate().
+ */
+function countWorkers(): void {
+  const counts = { started: 0, ended: 0 };
+  (globalThis as WorkerCounting).workerCounts = counts;
+  globalThis.Worker = class extends globalThis.Worker {
+    constructor(...args: ConstructorParameters<typeof Worker>) {
+      super(...args);
+      counts.started++;
+    }
+    override terminate(): void {
+      counts.ended++;
+      super.terminate();
+    }
+  };
+}
+
 test("by default the CPU backend runs short runs on the page's thread and long ones in its worker, same logits", async ({
   page,
 }) => {
@@ -51,22 +72,11 @@ test('a large file starts its CPU worker while it is parsed: the load runs in it
 }) => {
   await page.goto('/');
   await expect(page.locator('#status')).toHaveText('ready');
+  await page.evaluate(countWorkers);
   const result = await page.evaluate(
     async ({ entry, directory }) => {
       const twn = (await import(entry)) as typeof import('../../src/index.js');
-      // Every worker this page starts and ends, counted where the library calls the constructor and terminate().
-      const counts = { started: 0, ended: 0 };
-      const Original = globalThis.Worker;
-      globalThis.Worker = class extends Original {
-        constructor(...args: ConstructorParameters<typeof Worker>) {
-          super(...args);
-          counts.started++;
-        }
-        override terminate(): void {
-          counts.ended++;
-          super.terminate();
-        }
-      };
+      const counts = (globalThis as WorkerCounting).workerCounts!;
       const load = async (file: string) => {
         const bytes = new Uint8Array(await (await fetch(`${directory}/${file}`)).arrayBuffer());
         const model = await twn.loadModel(bytes, { backend: 'cpu', threads: 1 });
@@ -76,7 +86,6 @@ test('a large file starts its CPU worker while it is parsed: the load runs in it
       const small = await load('lenet5-fp.twn');
       // VGG-7 ×0.5 (830 KB) runs in the worker started for it early: no second one starts.
       const big = await load('vgg7-twn-w05.twn');
-      globalThis.Worker = Original;
       return { small, big };
     },
     { entry: `/@fs${REPO}/src/index.ts`, directory: `/@fs${REPO}/demo/models` },
@@ -98,23 +107,12 @@ test("two threads in the worker of a cross-origin isolated page: the page starts
   });
   await page.goto('/');
   await expect(page.locator('#status')).toHaveText('ready');
+  await page.evaluate(countWorkers);
   const result = await page.evaluate(
     async ({ entry, models }) => {
       const twn = (await import(entry)) as typeof import('../../src/index.js');
       const { buildVgg7 } = (await import(models)) as typeof import('../../src/models/index.js');
-      // Workers this page starts and ends, counted where the library calls the constructor and terminate().
-      const counts = { started: 0, ended: 0 };
-      const Original = globalThis.Worker;
-      globalThis.Worker = class extends Original {
-        constructor(...args: ConstructorParameters<typeof Worker>) {
-          super(...args);
-          counts.started++;
-        }
-        override terminate(): void {
-          counts.ended++;
-          super.terminate();
-        }
-      };
+      const counts = (globalThis as WorkerCounting).workerCounts!;
       const bytes = buildVgg7({ seed: 3, widthMultiplier: 0.5 });
       const input = Float32Array.from({ length: 2 * 3 * 32 * 32 }, (_, i) => ((i * 53) % 257) / 257);
       const runs = [];
@@ -126,7 +124,6 @@ test("two threads in the worker of a cross-origin isolated page: the page starts
         model.dispose();
         runs.push({ thread, ran, startedWhileLoaded, logits });
       }
-      globalThis.Worker = Original;
       return { isolated: globalThis.crossOriginIsolated, runs, ...counts };
     },
     { entry: `/@fs${REPO}/src/index.ts`, models: `/@fs${REPO}/src/models/index.ts` },
