@@ -268,6 +268,12 @@ function compiledWeight(weight: Tensor, regions: ArenaRegions): CompiledWeight {
   return compiled;
 }
 
+/** The weight's offset lists for one layout (`key`), written by `write` (storeOffsetLists) on first use. */
+function offsetListsFor(compiled: CompiledWeight, key: string, write: () => number | undefined): number | undefined {
+  if (!compiled.bounds.has(key)) compiled.bounds.set(key, write());
+  return compiled.bounds.get(key);
+}
+
 /** The weight's data in the arena, for the kernels that read it (float rows, dense codes), stored on first use. */
 function storedData(compiled: CompiledWeight, weight: Tensor, regions: ArenaRegions): number | undefined {
   compiled.stored ??= regions.store(weight.data as Float32Array | Uint32Array);
@@ -298,7 +304,6 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
   const [outChannelsOfWeight = 0, channelsOfWeight = 1, ...kernel] = weight.shape;
   const taps = kernel.reduce((product, extent) => product * extent, 1);
   const rowLength = channelsOfWeight * taps;
-  const bounds = compiled.bounds;
   const { multiplier, bias } = epilogueInArena(node, graph, outChannelsOfWeight, regions, int16);
   // Float kernels read the weights; ternary ones only the offset lists (0: none).
   const weights = ternary ? 0 : storedData(compiled, weight, regions);
@@ -310,11 +315,10 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
   const boundsFor = (grid: Grid, chunkChannels: number, gridChunks: number): number | undefined => {
     const key = [grid.planeW, grid.planeH, grid.channelBytes, kernelW, strideY, strideX, grid.phasesX, elementBytes]
       .concat(chunkChannels, gridChunks).join(' ');
-    if (!bounds.has(key)) {
+    return offsetListsFor(compiled, key, () => {
       const offsets = gridOffsets(chunkChannels * taps, attrs.kernel, attrs.stride, grid, elementBytes);
-      bounds.set(key, storeOffsetLists(weight, offsets, regions, ternary ? taps : undefined, gridChunks));
-    }
-    return bounds.get(key);
+      return storeOffsetLists(weight, offsets, regions, ternary ? taps : undefined, gridChunks);
+    });
   };
 
   return (step): WasmBoundStep | undefined => {
@@ -499,11 +503,10 @@ function convBySampleLanes(
   const chunkChannels = ternaryChunkChannels(allChannels, int16 !== undefined, kernel, 1);
   const gridChunks = Math.ceil(allChannels / chunkChannels);
   const key = `sample lanes ${[height, width, positionBytes, chunkChannels, gridChunks].join(' ')}`;
-  if (!compiled.bounds.has(key)) {
+  const boundsAddress = offsetListsFor(compiled, key, () => {
     const offsets = gridOffsets(chunkChannels * taps, kernel, [1, 1], grid, positionBytes);
-    compiled.bounds.set(key, storeOffsetLists(weight, offsets, regions, taps, gridChunks));
-  }
-  const boundsAddress = compiled.bounds.get(key);
+    return storeOffsetLists(weight, offsets, regions, taps, gridChunks);
+  });
   if (boundsAddress === undefined) return undefined;
   const groupBytes = int16 ? I16_GROUP_SUM_BYTES : GROUP_BYTES;
   /** One output row's sums: 4 bytes per lane, 8 lanes per position. */
@@ -660,11 +663,10 @@ function denseBySampleLanes(
   const planeBytes = (int16 ? 2 : 4) * lanes;
   const planes = gridChannels(features, true);
   const key = `dense lanes ${planeBytes}`;
-  if (!compiled.bounds.has(key)) {
+  const boundsAddress = offsetListsFor(compiled, key, () => {
     const offsets = Int32Array.from({ length: planes }, (_, plane) => plane * planeBytes);
-    compiled.bounds.set(key, storeOffsetLists(weight, offsets, regions, 1));
-  }
-  const boundsAddress = compiled.bounds.get(key);
+    return storeOffsetLists(weight, offsets, regions, 1);
+  });
   if (boundsAddress === undefined) return undefined;
   const groupBytes = int16 ? I16_GROUP_SUM_BYTES : GROUP_BYTES;
   /** [first sample, samples] of each block. */
