@@ -124,6 +124,7 @@ export class FastCpuExecutor {
     const pool = this.pool;
     if (planned.threads === 1 || pool === undefined) return planned;
     const ready = await pool.whenReady(HELPER_START_MS);
+    if (this.disposed) return { threads: 1, reason: 'the executor was disposed' };
     return ready === threads - 1 ? { threads } : { threads: 1 + ready, reason: `${ready} of ${threads - 1} helper threads started` };
   }
 

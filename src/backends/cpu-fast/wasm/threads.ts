@@ -183,6 +183,7 @@ export class ThreadPool {
   private profileAddress: number | undefined;
   private phases = 0;
   private waitMs = 0;
+  private disposed = false;
 
   private constructor(
     private readonly arena: WasmArena,
@@ -264,11 +265,15 @@ export class ThreadPool {
     return Atomics.load(this.block, CONTROL.READY);
   }
 
-  /** Resolves with the helpers ready once every helper is ready or failed, or after `timeoutMs` (those ready then). */
+  /**
+   * Resolves with the helpers ready once every helper is ready or failed, after `timeoutMs` (those ready then), or
+   * once the pool is disposed: a wait that outlived dispose would hold the arena's memory (a helper terminated while
+   * it booted never gets ready).
+   */
   async whenReady(timeoutMs: number): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (let ready = this.ready; ready + this.failures.count < this.helpers.length; ready = this.ready) {
-      if (Date.now() >= deadline) break;
+      if (this.disposed || Date.now() >= deadline) break;
       // Woken as the next helper gets ready (it notifies READY), where the engine can wait asynchronously; failures,
       // which arrive as error events, by the poll (a model's load waits for this before its first run).
       const waitAsync = (Atomics as { waitAsync?: WaitAsync }).waitAsync;
@@ -373,10 +378,12 @@ export class ThreadPool {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.arena.shareWith(undefined);
     Atomics.store(this.block, CONTROL.STOP, 1);
     Atomics.store(this.block, CONTROL.PHASE, (this.phase + 1) & 0x7fff);
     Atomics.notify(this.block, CONTROL.PHASE);
+    Atomics.notify(this.block, CONTROL.READY); // ends a whenReady wait now
     for (const helper of this.helpers) helper.terminate();
   }
 }
