@@ -152,9 +152,11 @@ async function main(): Promise<void> {
         const tag = suite === 'cpu' ? `${suite} ×${threads}` : suite;
         page.on('console', (message) => console.log(`  [${tag}] ${message.text()}`));
         page.on('pageerror', (error) => console.error(`  [page error] ${error.message}`));
+        // The load per page as well: the host's state can change within a run, and two threads suffer most from it.
+        const load = machineLoad();
         const environment = await openSuite(page, `http://127.0.0.1:${flags.port}`, suite, threads);
-        pages.push({ suite, threads, ...environment });
-        console.log(`${suite}, ${threads} thread(s): ${JSON.stringify(environment)}`);
+        pages.push({ suite, threads, load, ...environment });
+        console.log(`${suite}, ${threads} thread(s), load ${load}: ${JSON.stringify(environment)}`);
         for (const model of modelsOf(suite)) {
           const tableRounds = benchModel(model).iterations;
           const rounds = flags.rounds !== undefined ? Number(flags.rounds)

@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 
 export interface ContenderResult {
@@ -36,14 +37,71 @@ export interface BenchRow {
   readonly maxRelativeDifference?: number;
 }
 
-/** `uptime`'s line (load averages over 1, 5, 15 minutes), the number the README quotes next to each table. */
+/**
+ * `uptime`'s line (load averages over 1, 5, 15 minutes) and the cores free now (coresFree), the numbers the README
+ * quotes next to each table.
+ */
 export function machineLoad(): string {
+  let uptime: string;
   try {
-    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+    uptime = execFileSync('uptime', { encoding: 'utf8' }).trim();
   } catch {
-    return 'uptime unavailable';
+    uptime = 'uptime unavailable';
+  }
+  const threads = availableParallelism();
+  const free = coresFree(threads);
+  return `${uptime} · cores free ${free === undefined ? 'unknown' : free.toFixed(2)} of ${threads}`;
+}
+
+/**
+ * How many cores this process can have right now: `threads` worker threads run a fixed integer loop (~40 ms) at once,
+ * timed against one of them alone; `threads` × alone ÷ together, the median of three pairs. This host's load average
+ * does not show other machines sharing its cores, which slow two threads far more than one (a thread that waits for
+ * its core holds up every phase); this does. About `threads` on an idle machine, towards 1 on a busy one.
+ */
+export function coresFree(threads: number): number | undefined {
+  try {
+    const output = execFileSync(process.execPath, ['-e', CORES_FREE_PROBE, String(threads)], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    const value = Number(output.trim());
+    return Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
   }
 }
+
+/** The probe behind coresFree, run in a fresh Node process (CommonJS); prints the estimate. */
+const CORES_FREE_PROBE = `
+const { Worker } = require('node:worker_threads');
+const threads = Number(process.argv[1]);
+const LOOP = 50_000_000;
+const loop = \`require('node:worker_threads').parentPort.on('message', (n) => {
+  let x = 1;
+  for (let i = 0; i < n; i++) x = (Math.imul(x, 1664525) + 1013904223) | 0;
+  require('node:worker_threads').parentPort.postMessage(x);
+});\`;
+const workers = Array.from({ length: threads }, () => new Worker(loop, { eval: true }));
+const runOn = (group) => {
+  const started = performance.now();
+  return Promise.all(group.map((worker) => new Promise((done) => {
+    worker.once('message', done);
+    worker.postMessage(LOOP);
+  }))).then(() => performance.now() - started);
+};
+(async () => {
+  await runOn(workers); // boot and compile
+  const estimates = [];
+  for (let round = 0; round < 3; round++) {
+    const alone = await runOn(workers.slice(0, 1));
+    estimates.push((threads * alone) / (await runOn(workers)));
+  }
+  estimates.sort((a, b) => a - b);
+  console.log(estimates[1].toFixed(3));
+  process.exit(0);
+})();
+`;
 
 const ms = (value: number | undefined) =>
   value === undefined ? '–' : value >= 100 ? value.toFixed(0) : value.toFixed(1);
