@@ -1167,9 +1167,12 @@ function globalAvgPool(): FunctionSpec {
 
 /**
  * The modules, each under the 4 KiB that browsers compile synchronously on a page's own thread, each starting with
- * the epilogue (EPILOGUE_FUNCTION) its kernels call; together they export every TASK function.
+ * the epilogue (EPILOGUE_FUNCTION) its kernels call; together they export every TASK function. Written on first use
+ * and kept for the other kind of memory, not when this file loads: writing every body took a cold engine 40 ms of the
+ * CPU worker's start, and that worker gets the modules compiled by the page (a page on WebGPU needs none at all).
  */
-const MODULE_FUNCTIONS: readonly (readonly FunctionSpec[])[] = [
+let writtenFunctions: readonly (readonly FunctionSpec[])[] | undefined;
+const moduleFunctions = (): readonly (readonly FunctionSpec[])[] => (writtenFunctions ??= [
   [epilogue(F32_LANES), conv('ternary', F32_LANES)],
   [epilogue(F32_LANES), conv('float', F32_LANES)],
   [epilogue(F32_LANES), dense('ternary'), dense('float')],
@@ -1180,11 +1183,11 @@ const MODULE_FUNCTIONS: readonly (readonly FunctionSpec[])[] = [
   [sampleLanesGather(F32_LANES), sampleLanesGather(I16_LANES)],
   [featureLanesGather(F32_LANES), featureLanesGather(I16_LANES)],
   [gather(F32_LANES), gather(I16_LANES)],
-];
+]);
 
 /** The ternary kernels: their bodies hold no multiply (test/cpu-fast/wasm.test.ts decodes them to check). */
 export const TERNARY_FUNCTIONS = ['ternaryConv', 'ternaryDense', 'int16Conv', 'int16Dense'] as const;
 
 export function kernelModules(memory: MemoryImport): Uint8Array<ArrayBuffer>[] {
-  return MODULE_FUNCTIONS.map((functions) => encodeModule(functions, memory));
+  return moduleFunctions().map((functions) => encodeModule(functions, memory));
 }
