@@ -19,20 +19,23 @@ function reply(message: WorkerReply, transfer: Transferable[] = []): void {
   postMessage(message, { transfer });
 }
 
-/** Holds `lock` until this worker ends, so that the page learns of its end (worker-executor.ts); then `held(true)`. */
-function holdLivenessLock(lock: string | undefined, held: (holdsLock: boolean) => void): void {
+/**
+ * The name of a Web Lock this worker holds for as long as it lives, once held (undefined where there are no Web
+ * Locks): the page learns of the worker's end by asking for the same lock (worker-executor.ts). Asked for as the
+ * worker starts, because a grant is a round trip through the browser's process, which took 4-30 ms when it was
+ * asked for after the model was prepared.
+ */
+const livenessLock: Promise<string | undefined> = new Promise((held) => {
   const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-  if (lock === undefined || locks === undefined) {
-    held(false);
-    return;
-  }
+  if (locks === undefined || typeof crypto?.randomUUID !== 'function') return held(undefined);
+  const name = `twn-cpu-worker-${crypto.randomUUID()}`;
   locks
-    .request(lock, () => {
-      held(true);
+    .request(name, () => {
+      held(name);
       return new Promise<never>(() => undefined);
     })
-    .catch(() => held(false));
-}
+    .catch(() => held(undefined));
+});
 
 addEventListener('message', async (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
@@ -47,9 +50,7 @@ addEventListener('message', async (event: MessageEvent<WorkerRequest>) => {
       cpu.prepare(graph, 1);
       const threads = await cpu.threadsPlanned();
       const { kernels, precision } = cpu;
-      const loaded = (holdsLock: boolean) =>
-        reply({ id: request.id, ok: true, kernels, precision, threads, holdsLock });
-      holdLivenessLock(request.livenessLock, loaded);
+      reply({ id: request.id, ok: true, kernels, precision, threads, livenessLock: await livenessLock });
       return;
     }
     if (!graph || !cpu) throw new Error('the CPU worker has no model');

@@ -14,8 +14,6 @@ export type WorkerRequest =
       readonly id: number;
       readonly graph: Graph;
       readonly options: FastCpuOptions;
-      /** A Web Lock the worker holds for as long as it lives (see `watchLiveness`). */
-      readonly livenessLock?: string;
       /** The kernels compiled here for the worker's memory (shared: for helper threads), so it need not compile. */
       readonly kernels?: { readonly shared: boolean; readonly compiled: CompiledKernels };
     }
@@ -29,8 +27,8 @@ export type WorkerReply =
       readonly kernels?: CpuKernels;
       readonly precision?: Precision;
       readonly threads?: ThreadInfo;
-      /** The worker took the liveness lock. */
-      readonly holdsLock?: boolean;
+      /** A Web Lock the worker holds for as long as it lives (see `watchLiveness`). */
+      readonly livenessLock?: string;
     }
   | { readonly id: number; readonly ok: false; readonly error: SerializedError };
 
@@ -111,10 +109,8 @@ export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions
       pending.set(request.id, { resolve, reject });
       worker.postMessage(request, transfer);
     });
-  const livenessLock = webLocks() && `twn-cpu-worker-${globalThis.crypto.randomUUID()}`;
   let loaded: Answer;
   try {
-    const lock = livenessLock || undefined;
     const kernels = kernelsForWorker(options);
     // A port to each helper: the worker sends them their start (shared memory, kernels) through it.
     const ports = helpers.map((helper) => {
@@ -122,15 +118,15 @@ export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions
       helper.postMessage(channel.port2, [channel.port2]);
       return channel.port1;
     });
-    const load = { graph, options: { ...options, startedHelpers: ports }, livenessLock: lock, kernels };
+    const load = { graph, options: { ...options, startedHelpers: ports }, kernels };
     loaded = await call({ type: 'load', id: nextId++, ...load }, ports);
   } catch (error) {
     terminate();
     throw error;
   }
-  if (livenessLock && loaded.holdsLock) {
+  if (loaded.livenessLock !== undefined) {
     const stopped = 'the CPU worker stopped (closed, or ended by the browser, e.g. for memory)';
-    watchLiveness(livenessLock, () => fail(new TwnDeviceError('WORKER_FAILED', stopped)));
+    watchLiveness(loaded.livenessLock, () => fail(new TwnDeviceError('WORKER_FAILED', stopped)));
   }
   return {
     thread: 'worker',
@@ -180,16 +176,11 @@ function helpersForWorker(threads: number): HelperWorker[] {
   }
 }
 
-function webLocks(): LockManager | undefined {
-  const secure = typeof globalThis.crypto?.randomUUID === 'function';
-  return secure && typeof navigator !== 'undefined' ? navigator.locks : undefined;
-}
-
 /**
  * A worker can stop without an `error` event (closed, or killed for memory), and its calls would then wait for ever.
  * It holds a Web Lock while it lives; our request for the same lock is granted only when it is gone, whichever way.
  * After `dispose` (terminate) this runs too, and finds the executor failed already.
  */
 function watchLiveness(lock: string, died: () => void): void {
-  void webLocks()?.request(lock, () => died()).catch(() => undefined);
+  void navigator.locks?.request(lock, () => died()).catch(() => undefined);
 }
