@@ -1,6 +1,6 @@
 /**
- * What bench/cpu-ab.ts runs of a build of the fast CPU backend: imported directly for this checkout, and copied into a
- * git ref's tree to bundle that build the same way (so only long-standing exports may appear here).
+ * What bench/cpu-ab.ts runs of a build of the fast CPU backend, bundled from this checkout and from a git ref's tree
+ * alike (so only long-standing exports may appear here).
  */
 export { FastCpuExecutor } from '../src/backends/cpu-fast/index.js';
 export { readTwnFile } from '../src/format/reader.js';

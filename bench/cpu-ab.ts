@@ -1,6 +1,7 @@
 /**
  * Two builds of the fast CPU backend in one process, run by turns: this checkout's and a git ref's (`--base`, default
- * main), each at N threads, with this checkout's at one thread beside them. This machine's host lends its cores to
+ * main), each at N threads, with this checkout's at one thread beside them. Both are bundled alike (a build imported
+ * statically ran ~1 % faster than the same code imported as a second bundle). This machine's host lends its cores to
  * others, so that a two-thread run's speed changes from minute to minute, without the load average showing it
  * (bench/README.md); builds alternated process by process meet different hosts, while runs taken by turns within
  * one process meet the same one: the ratio of each round's two runs (base ÷ ours) tells apart changes of a few per
@@ -9,7 +10,7 @@
  * `npm run bench:cpu-ab [-- --base main --models resnet18-224 --threads 2 --batch 1 --rounds 100]`.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,25 +18,23 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { GraphNode } from '../src/graph/ir.js';
 import { mulberry32 } from '../src/models/random.js';
-import * as ours from './cpu-ab-entry.js';
 import { machineLoad } from './report.js';
 import { maxRelativeDifference, median } from './stats.js';
 
-type Build = typeof ours;
+type Build = typeof import('./cpu-ab-entry.js');
+
+/** The tree's only source files: package.json, src/ and bench/, as `root` holds them. */
+const TREE = ['package.json', 'src', 'bench'];
 
 /**
- * The ref's build (bench/cpu-ab-entry.ts bundled from its package.json, src/ and bench/), made once per commit in the
- * temporary directory, with this checkout's node_modules.
+ * bench/cpu-ab-entry.ts bundled from a tree (TREE) that `writeTree` puts in `root`, with this checkout's entry and
+ * node_modules, then imported.
  */
-async function baseBuild(ref: string): Promise<Build> {
-  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
-  const commit = git('rev-parse', '--verify', `${ref}^{commit}`);
-  const root = join(tmpdir(), `twn-cpu-ab-${commit}`);
+async function bundled(root: string, writeTree: () => void): Promise<Build> {
   const bundle = join(root, 'dist', 'cpu-ab-entry.js');
   if (!existsSync(bundle)) {
     mkdirSync(root, { recursive: true });
-    const tree = execFileSync('git', ['archive', commit, 'package.json', 'src', 'bench']);
-    execFileSync('tar', ['-x', '-C', root], { input: tree });
+    writeTree();
     writeFileSync(join(root, 'bench', 'cpu-ab-entry.ts'), readFileSync(resolve('bench', 'cpu-ab-entry.ts')));
     if (!existsSync(join(root, 'node_modules'))) symlinkSync(resolve('node_modules'), join(root, 'node_modules'));
     const { build } = await import('vite');
@@ -48,8 +47,28 @@ async function baseBuild(ref: string): Promise<Build> {
       },
     });
   }
-  console.log(`base: ${ref} (${commit.slice(0, 7)}), built in ${root}`);
   return (await import(pathToFileURL(bundle).href)) as Build;
+}
+
+/** The ref's build, made once per commit in the temporary directory. */
+function baseBuild(ref: string): Promise<Build> {
+  const commit = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { encoding: 'utf8' }).trim();
+  const root = join(tmpdir(), `twn-cpu-ab-${commit}`);
+  console.log(`base: ${ref} (${commit.slice(0, 7)}), built in ${root}`);
+  return bundled(root, () => {
+    execFileSync('tar', ['-x', '-C', root], { input: execFileSync('git', ['archive', commit, ...TREE]) });
+  });
+}
+
+/** This checkout's build, as its files are now (committed or not), made in a temporary directory removed after. */
+async function ourBuild(): Promise<Build> {
+  const root = mkdtempSync(join(tmpdir(), 'twn-cpu-ab-checkout-'));
+  try {
+    const copyTree = () => TREE.forEach((path) => cpSync(resolve(path), join(root, path), { recursive: true }));
+    return await bundled(root, copyTree);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 }
 
 /** One contender: a build's executor at some thread count, its wall and process CPU milliseconds per round. */
@@ -100,7 +119,9 @@ function timedRun(contender: Contender): number {
   return wallMs;
 }
 
-async function compare(base: Build, net: string, threads: number, batch: number, rounds: number): Promise<void> {
+async function compare(
+  base: Build, ours: Build, net: string, threads: number, batch: number, rounds: number,
+): Promise<void> {
   const one = await contender('ours, 1 thread', ours, net, 1, batch);
   const [theirs, mine] = [
     await contender(`base, ${threads} threads`, base, net, threads, batch),
@@ -159,9 +180,9 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '100' },
     },
   });
-  const base = await baseBuild(values.base);
+  const [base, ours] = [await baseBuild(values.base), await ourBuild()];
   for (const net of values.models.split(',')) {
-    await compare(base, net, Number(values.threads), Number(values.batch), Number(values.rounds));
+    await compare(base, ours, net, Number(values.threads), Number(values.batch), Number(values.rounds));
   }
 }
 
