@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { chromium, type Page } from '@playwright/test';
 import { build } from 'vite';
 import { benchModel } from './models.js';
-import { machineLoad, report, type BenchRow } from './report.js';
+import { coresFreeHere, machineLoad, report, type BenchRow } from './report.js';
 
 const DEFAULT_MODELS: Readonly<Record<string, string>> = {
   webgpu: 'lenet5,vgg7,resnet18-224',
@@ -152,21 +152,23 @@ async function main(): Promise<void> {
         const tag = suite === 'cpu' ? `${suite} ×${threads}` : suite;
         page.on('console', (message) => console.log(`  [${tag}] ${message.text()}`));
         page.on('pageerror', (error) => console.error(`  [page error] ${error.message}`));
-        // The load per page as well: the host's state can change within a run, and two threads suffer most from it.
-        const load = machineLoad();
         const environment = await openSuite(page, `http://127.0.0.1:${flags.port}`, suite, threads);
-        pages.push({ suite, threads, load, ...environment });
-        console.log(`${suite}, ${threads} thread(s), load ${load}: ${JSON.stringify(environment)}`);
+        pages.push({ suite, threads, ...environment });
+        console.log(`${suite}, ${threads} thread(s): ${JSON.stringify(environment)}`);
         for (const model of modelsOf(suite)) {
           const tableRounds = benchModel(model).iterations;
           const rounds = flags.rounds !== undefined ? Number(flags.rounds)
             : suite === 'webgpu' ? Math.min(tableRounds, WEBGPU_MAX_ROUNDS[model] ?? tableRounds) : tableRounds;
           const budgetMs = Number(flags.budget) * 1000;
-          rows.push(...(await page.evaluate(
+          // Per model, with the page idle: the host's state changes within a run, and two threads suffer most.
+          const coresFree = coresFreeHere();
+          console.log(`${model}: cores free ${coresFree?.toFixed(2) ?? 'unknown'} of ${availableParallelism()}`);
+          const modelRows = await page.evaluate(
             ({ model, batches, rounds, budgetMs }) =>
               (window as unknown as { twnBench: BenchPage }).twnBench.benchOne(model, batches, rounds, budgetMs),
             { model, batches, rounds, budgetMs },
-          )));
+          );
+          rows.push(...modelRows.map((row) => ({ ...row, ...(coresFree !== undefined && { coresFree }) })));
         }
         await page.close();
       }

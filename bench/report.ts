@@ -35,6 +35,8 @@ export interface BenchRow {
    * (not those with their own `relativeDifference`); absent when only one contender ran.
    */
   readonly maxRelativeDifference?: number;
+  /** coresFree() just before the row's model was measured, where the script reads it per model (bench:peers). */
+  readonly coresFree?: number;
 }
 
 /**
@@ -48,9 +50,13 @@ export function machineLoad(): string {
   } catch {
     uptime = 'uptime unavailable';
   }
-  const threads = availableParallelism();
-  const free = coresFree(threads);
-  return `${uptime} · cores free ${free === undefined ? 'unknown' : free.toFixed(2)} of ${threads}`;
+  const free = coresFreeHere();
+  return `${uptime} · cores free ${free === undefined ? 'unknown' : free.toFixed(2)} of ${availableParallelism()}`;
+}
+
+/** coresFree over all of this machine's cores. */
+export function coresFreeHere(): number | undefined {
+  return coresFree(availableParallelism());
 }
 
 /**
@@ -119,6 +125,7 @@ function formatSuite(suite: string, rows: readonly BenchRow[]): string {
     rows.some((row) => row.results.some((r) => r.name === name && r.relativeDifference !== undefined)),
   );
   const withThreads = rows.some((row) => row.threads !== undefined);
+  const withCoresFree = rows.some((row) => row.coresFree !== undefined);
   const header = [
     'model',
     'batch',
@@ -128,6 +135,7 @@ function formatSuite(suite: string, rows: readonly BenchRow[]): string {
     ...names.map((name) => `${name} cold ms`),
     'max rel diff',
     ...ownDifference.map((name) => `rel diff ${name}`),
+    ...(withCoresFree ? ['cores free'] : []),
   ];
   const body = rows.map((row) => {
     const result = (name: string) => row.results.find((candidate) => candidate.name === name);
@@ -144,6 +152,7 @@ function formatSuite(suite: string, rows: readonly BenchRow[]): string {
       ...names.map((name) => ms(result(name)?.coldStartMs)),
       row.maxRelativeDifference === undefined ? '–' : row.maxRelativeDifference.toExponential(1),
       ...ownDifference.map((name) => result(name)?.relativeDifference?.toExponential(1) ?? '–'),
+      ...(withCoresFree ? [row.coresFree?.toFixed(2) ?? '–'] : []),
     ];
   });
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
