@@ -39,7 +39,7 @@ export interface ExecutorOptions {
 /** Threads the CPU backend uses unless told otherwise: the hardware's, at most this many. */
 const MAX_DEFAULT_THREADS = 4;
 
-async function defaultThreads(): Promise<number> {
+export async function defaultThreads(): Promise<number> {
   let hardware = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
   if (hardware === undefined && (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node) {
     // Node 20 has no navigator. A variable specifier keeps bundlers from resolving a Node built-in for browsers.

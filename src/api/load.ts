@@ -5,7 +5,7 @@ import { TwnDeviceError, TwnInputError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { chooseBackend, type BackendChoice, type BackendOptions } from './backend.js';
 import { throwIfAborted } from './errors.js';
-import { createExecutor, workersAvailable, type Executor, type ExecutorOptions } from './executor.js';
+import { createExecutor, defaultThreads, workersAvailable, type Executor, type ExecutorOptions } from './executor.js';
 import { describeModel, type RunningBackend } from './info.js';
 import { checkPrecision, int16Declined, precisionInfo } from './precision.js';
 import { TwnModel } from './model.js';
@@ -101,7 +101,9 @@ async function startWorkerEarly(fileBytes: number, options: LoadOptions): Promis
   const likely = options.cpuWorker === true || (options.cpuWorker === undefined && fileBytes >= EARLY_WORKER_MIN_BYTES);
   if (!cpuCertain || !likely || !workersAvailable()) return undefined;
   try {
-    return (await import('./worker-executor.js')).startCpuWorker(options.threads ?? 1);
+    // As many threads as the executor will ask for, so that the page starts their helpers with the worker.
+    const threads = options.threads ?? (await defaultThreads());
+    return (await import('./worker-executor.js')).startCpuWorker(threads);
   } catch {
     return undefined; // the executor tries again, and says why it runs on this thread if it must
   }

@@ -35,7 +35,7 @@ export type WorkerReply =
 /** A worker started before its model was read (startCpuWorker), and why it failed to start if it did. */
 interface StartedWorker {
   readonly worker: Worker;
-  /** Its helper threads (see helpersForWorker). */
+  /** Its helper threads (see helperWorkers). */
   readonly helpers: readonly HelperWorker[];
   failure?: string;
 }
@@ -48,7 +48,7 @@ const startedWorkers: StartedWorker[] = [];
  * overlaps this thread's parsing of the file. The next createWorkerExecutor takes it; `discard` ends it if none has.
  */
 export function startCpuWorker(threads: number): { discard(): void } {
-  const started: StartedWorker = { worker: new CpuWorker({ name: 'twn-cpu' }), helpers: helpersForWorker(threads) };
+  const started: StartedWorker = { worker: new CpuWorker({ name: 'twn-cpu' }), helpers: helperWorkers(threads - 1) };
   // Until an executor takes it, a failed start is only noted (the executor then fails its load with it).
   started.worker.addEventListener('error', (event) => {
     event.preventDefault();
@@ -73,7 +73,7 @@ export function startCpuWorker(threads: number): { discard(): void } {
 export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions): Promise<Executor> {
   const started = startedWorkers.shift();
   const worker = started?.worker ?? new CpuWorker({ name: 'twn-cpu' });
-  const helpers = started?.helpers ?? helpersForWorker(options.threads ?? 1);
+  const helpers = helpersForThreads(started?.helpers ?? [], options.threads ?? 1);
   const terminate = () => {
     worker.terminate();
     for (const helper of helpers) helper.terminate();
@@ -176,17 +176,28 @@ function kernelsForWorker(options: FastCpuOptions): { shared: boolean; compiled:
 }
 
 /**
- * The helper threads of a worker that will run `threads` threads, started here with it: a worker's own helpers
- * boot only between its tasks (startHelperWorkers). None where helpers cannot share its memory (no cross-origin
- * isolation): the worker then says why it runs one thread.
+ * `count` helper threads for a worker, started here with it: a worker's own helpers boot only between its tasks
+ * (startHelperWorkers). None where helpers cannot share its memory (no cross-origin isolation): the worker then says
+ * why it runs one thread.
  */
-function helpersForWorker(threads: number): HelperWorker[] {
-  if (threads <= 1 || globalThis.crossOriginIsolated !== true) return [];
+function helperWorkers(count: number): HelperWorker[] {
+  if (count <= 0 || globalThis.crossOriginIsolated !== true) return [];
   try {
-    return startHelperWorkers(threads - 1);
+    return startHelperWorkers(count);
   } catch {
     return []; // the worker tries itself, and says why if it cannot
   }
+}
+
+/**
+ * The helpers of a worker that will run `threads` threads: those started with it (startCpuWorker, which guessed its
+ * threads before the file was read), the surplus ended, and any missing ones started now.
+ */
+function helpersForThreads(started: readonly HelperWorker[], threads: number): HelperWorker[] {
+  const wanted = Math.max(0, threads - 1);
+  for (const surplus of started.slice(wanted)) surplus.terminate();
+  const kept = started.slice(0, wanted);
+  return [...kept, ...helperWorkers(wanted - kept.length)];
 }
 
 /**

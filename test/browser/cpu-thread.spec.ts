@@ -116,7 +116,8 @@ test("two threads in the worker of a cross-origin isolated page: the page starts
       const bytes = buildVgg7({ seed: 3, widthMultiplier: 0.5 });
       const input = Float32Array.from({ length: 2 * 3 * 32 * 32 }, (_, i) => ((i * 53) % 257) / 257);
       const runs = [];
-      for (const threads of [1, 2]) {
+      // undefined: the default threads (the hardware's), which the loader's early worker must start helpers for too.
+      for (const threads of [1, 2, undefined]) {
         const model = await twn.loadModel(bytes, { backend: 'cpu', cpuWorker: true, threads });
         const logits = [...(await model.run(input, 2))];
         const { thread, threads: ran } = model.info.backend;
@@ -124,15 +125,19 @@ test("two threads in the worker of a cross-origin isolated page: the page starts
         model.dispose();
         runs.push({ thread, ran, startedWhileLoaded, logits });
       }
-      return { isolated: globalThis.crossOriginIsolated, runs, ...counts };
+      return { isolated: globalThis.crossOriginIsolated, hardware: navigator.hardwareConcurrency, runs, ...counts };
     },
     { entry: `/@fs${REPO}/src/index.ts`, models: `/@fs${REPO}/src/models/index.ts` },
   );
   expect(result.isolated).toBe(true);
-  const [one, two] = result.runs;
+  const [one, two, byDefault] = result.runs;
   expect(one).toMatchObject({ thread: 'worker', ran: 1, startedWhileLoaded: 1 });
   // The CPU worker and its helper, both started by the page (a helper the worker starts boots after its first run).
   expect(two).toMatchObject({ thread: 'worker', ran: 2, startedWhileLoaded: 2 });
   expect(two!.logits).toEqual(one!.logits);
+  // By default as many threads as the hardware has (at most 4), every helper started by the page with the worker.
+  const defaultThreads = Math.min(4, result.hardware);
+  expect(byDefault).toMatchObject({ thread: 'worker', ran: defaultThreads, startedWhileLoaded: defaultThreads });
+  expect(byDefault!.logits).toEqual(one!.logits);
   expect(result.ended).toBe(result.started);
 });
