@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { chromium, type Page } from '@playwright/test';
 import { build } from 'vite';
 import { benchModel } from './models.js';
-import { coresFreeHere, machineLoad, report, type BenchRow } from './report.js';
+import { coresFree, machineLoad, report, type BenchRow } from './report.js';
 
 const DEFAULT_MODELS: Readonly<Record<string, string>> = {
   webgpu: 'lenet5,vgg7,resnet18-224',
@@ -161,14 +161,14 @@ async function main(): Promise<void> {
             : suite === 'webgpu' ? Math.min(tableRounds, WEBGPU_MAX_ROUNDS[model] ?? tableRounds) : tableRounds;
           const budgetMs = Number(flags.budget) * 1000;
           // Per model, with the page idle: the host's state changes within a run, and two threads suffer most.
-          const coresFree = coresFreeHere();
-          console.log(`${model}: cores free ${coresFree?.toFixed(2) ?? 'unknown'} of ${availableParallelism()}`);
+          const free = coresFree();
+          console.log(`${model}: cores free ${free?.toFixed(2) ?? 'unknown'} of ${availableParallelism()}`);
           const modelRows = await page.evaluate(
             ({ model, batches, rounds, budgetMs }) =>
               (window as unknown as { twnBench: BenchPage }).twnBench.benchOne(model, batches, rounds, budgetMs),
             { model, batches, rounds, budgetMs },
           );
-          rows.push(...modelRows.map((row) => ({ ...row, ...(coresFree !== undefined && { coresFree }) })));
+          rows.push(...modelRows.map((row) => ({ ...row, ...(free !== undefined && { coresFree: free }) })));
         }
         await page.close();
       }

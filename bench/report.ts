@@ -50,24 +50,19 @@ export function machineLoad(): string {
   } catch {
     uptime = 'uptime unavailable';
   }
-  const free = coresFreeHere();
+  const free = coresFree();
   return `${uptime} · cores free ${free === undefined ? 'unknown' : free.toFixed(2)} of ${availableParallelism()}`;
 }
 
-/** coresFree over all of this machine's cores. */
-export function coresFreeHere(): number | undefined {
-  return coresFree(availableParallelism());
-}
-
 /**
- * How many cores this process can have right now: `threads` worker threads run a fixed integer loop (~40 ms) at once,
- * timed against one of them alone; `threads` × alone ÷ together, the median of three pairs. This host's load average
+ * How many cores this process can have right now: a worker thread per core runs a fixed integer loop (~40 ms), all at
+ * once, timed against one of them alone; cores × alone ÷ together, the median of three pairs. This host's load average
  * does not show other machines sharing its cores, which slow two threads far more than one (a thread that waits for
- * its core holds up every phase); this does. About `threads` on an idle machine, towards 1 on a busy one.
+ * its core holds up every phase); this does. About the core count on an idle machine, towards 1 on a busy one.
  */
-export function coresFree(threads: number): number | undefined {
+export function coresFree(): number | undefined {
   try {
-    const output = execFileSync(process.execPath, ['-e', CORES_FREE_PROBE, String(threads)], {
+    const output = execFileSync(process.execPath, ['-e', CORES_FREE_PROBE, String(availableParallelism())], {
       encoding: 'utf8',
       timeout: 30_000,
     });
