@@ -6,9 +6,14 @@
  * time inside tasks per thread, how long the running thread waited for helpers and how late helpers woke. Busy/idle
  * shares, and the process CPU time per run (every thread's: what threads add to the work), depend far less on the
  * machine load than wall times do. Prints tables.
- * `npm run bench:cpu-threads [-- --models vgg7,resnet18-224 --threads 2 --batch 1 --rounds 7]`.
+ * `--pause MS` idles that long before each timed run, as an app between sporadic runs does (default 0: back to back):
+ * a kernel may place threads that wake after idling onto one core, which the wait for a core per run shows (Linux:
+ * every thread's run-queue time from /proc/self/task/<id>/schedstat, the time it was ready to run but had no core).
+ * `npm run bench:cpu-threads [-- --models vgg7,resnet18-224 --threads 2 --batch 1 --rounds 7 --pause 0]`.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { FastCpuExecutor } from '../src/backends/cpu-fast/index.js';
 import { readTwnFile } from '../src/format/reader.js';
@@ -32,17 +37,40 @@ interface StepProfile {
   lateMs: number[];
 }
 
-/** Wall and process CPU milliseconds (every thread's) of one call. */
-function timed(run: () => void): { wallMs: number; cpuMs: number } {
-  const [started, cpu] = [performance.now(), process.cpuUsage()];
+/** Milliseconds this process's threads have spent ready to run without a core (Linux), or undefined. */
+function waitedForCoreMs(): number | undefined {
+  try {
+    // schedstat: nanoseconds on a core, nanoseconds waiting in a run queue, time slices.
+    const waited = (id: string) => Number(readFileSync(`/proc/self/task/${id}/schedstat`, 'utf8').split(' ')[1]);
+    return readdirSync('/proc/self/task').reduce((sum, id) => sum + waited(id), 0) / 1e6;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Timing {
+  wallMs: number;
+  cpuMs: number;
+  /** Every thread's time waiting for a core during the run, where the system tells. */
+  coreWaitMs?: number;
+}
+
+/** Wall and process CPU milliseconds (every thread's) of one call, and its threads' wait for a core. */
+function timed(run: () => void): Timing {
+  const [started, cpu, waited] = [performance.now(), process.cpuUsage(), waitedForCoreMs()];
   run();
   const used = process.cpuUsage(cpu);
-  return { wallMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
+  const waitedAfter = waitedForCoreMs();
+  return {
+    wallMs: performance.now() - started,
+    cpuMs: (used.user + used.system) / 1000,
+    ...(waited !== undefined && waitedAfter !== undefined && { coreWaitMs: waitedAfter - waited }),
+  };
 }
 
 const fixed = (values: number[], digits = 2) => values.map((value) => value.toFixed(digits)).join(' / ');
 
-async function benchNet(net: string, threads: number, batch: number, rounds: number): Promise<void> {
+async function benchNet(net: string, threads: number, batch: number, rounds: number, pauseMs: number): Promise<void> {
   const bytes = await benchModelBytes(net, (path) => readFile(path));
   const plan = planGraph(optimize(graphFromFile(readTwnFile(bytes))), batch);
   const [channels, height, width] = plan.graph.input.shape;
@@ -69,10 +97,12 @@ async function benchNet(net: string, threads: number, batch: number, rounds: num
 
   const loadBefore = machineLoad();
   phaseMs.clear();
-  const singleRuns: { wallMs: number; cpuMs: number }[] = [];
-  const multiRuns: { wallMs: number; cpuMs: number }[] = [];
+  const singleRuns: Timing[] = [];
+  const multiRuns: Timing[] = [];
   for (let round = 0; round < rounds; round++) {
+    if (pauseMs > 0) await sleep(pauseMs);
     singleRuns.push(timed(() => single.run(plan, input, batch)));
+    if (pauseMs > 0) await sleep(pauseMs);
     multiRuns.push(timed(() => multi.run(plan, input, batch)));
   }
   const [oneMs, manyMs] = [median(singleRuns.map((run) => run.wallMs)), median(multiRuns.map((run) => run.wallMs))];
@@ -80,8 +110,16 @@ async function benchNet(net: string, threads: number, batch: number, rounds: num
   console.log(
     `\n${net} batch ${batch}: 1 thread ${oneMs.toFixed(1)} ms, ` +
       `${threads} threads ${manyMs.toFixed(1)} ms, speed-up ${(oneMs / manyMs).toFixed(2)}× ` +
-      `(medians of ${rounds}, interleaved; load ${loadBefore} → ${machineLoad()})`,
+      `(medians of ${rounds}, interleaved${pauseMs > 0 ? `, ${pauseMs} ms idle before each run` : ''}; ` +
+      `load ${loadBefore} → ${machineLoad()})`,
   );
+  const coreWaits = multiRuns.flatMap((run) => (run.coreWaitMs === undefined ? [] : [run.coreWaitMs]));
+  if (coreWaits.length > 0) {
+    console.log(
+      `waiting for a core per ${threads}-thread run: median ${median(coreWaits).toFixed(2)} ms, ` +
+        `most ${Math.max(...coreWaits).toFixed(2)} ms (every thread's, summed)`,
+    );
+  }
   // What threads add to the work, whatever the load: the process's CPU time per run, every thread's (spins included).
   console.log(
     `CPU time per run: 1 thread ${oneCpu.toFixed(1)} ms, ${threads} threads ${manyCpu.toFixed(1)} ms together ` +
@@ -161,10 +199,11 @@ async function main(): Promise<void> {
       threads: { type: 'string', default: '2' },
       batch: { type: 'string', default: '1' },
       rounds: { type: 'string', default: '7' },
+      pause: { type: 'string', default: '0' },
     },
   });
   for (const net of values.models.split(',')) {
-    await benchNet(net, Number(values.threads), Number(values.batch), Number(values.rounds));
+    await benchNet(net, Number(values.threads), Number(values.batch), Number(values.rounds), Number(values.pause));
   }
 }
 
