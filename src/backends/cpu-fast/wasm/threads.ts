@@ -71,15 +71,18 @@ export interface HelperStart {
 }
 
 /**
- * How long a thread spins before it blocks: a helper between phases, the running thread for helpers' last tasks.
- * A run's next phase follows within tens of microseconds (the running thread's wake-up and bookkeeping), so this
- * spans it on an idle machine. Longer spins cost more than they save on a busy one: a spinning thread uses up its
- * share and the scheduler then keeps it off a core for a whole period (measured with 9 runnable tasks on 2 cores:
- * a spin-spin hand-off between two threads took 0.6 µs at the median but 16 ms at the 90th percentile, a
- * wait/notify one 12 µs and 18 µs; VGG-7 at 2 threads ran 0.72–0.75× the 1-thread time with 2 ms spins, 0.8–1.1×
- * with 0.1 ms or none).
+ * How long a thread spins before it blocks: a helper between phases (and after a run), the running thread for
+ * helpers' last tasks. A thread that blocks is placed again as it wakes, and a kernel may put it onto the core of the
+ * thread that woke it, where it waits until the kernel's balancing moves one of them (at its ticks: 4 ms here): this
+ * project's VM does so with threads that have been idle for a while. A spinning thread stays where it is, or is ready
+ * to be moved. VGG-7 at 2 threads, 50 ms idle before each run (`npm run bench:cpu-threads -- --models vgg7 --pause
+ * 50`, Node): with 0.1 ms spins 0.96-0.99x one thread's speed, the threads waiting 11.9-12.8 ms per run for a core;
+ * with 2 ms spins 1.18-1.22x (5.9-6.6 ms waiting), and 1.65x in a spell where the host ran one thread slower (0.02
+ * ms waiting). Back to back, 1.65-1.72x either way. In Chromium (our worker, 20 or 50 ms between runs, 4 pages
+ * each): 0.99-1.13x with 0.1 ms spins, 1.31-1.46x with 2 ms. Spins cost where cores are oversubscribed: with 9 runnable tasks
+ * on 2 cores, 2 threads took 57.5-58.9 ms with 2 ms spins against 53.7 ms with 0.1 ms (one thread: 60-67 ms).
  */
-const SPIN_MS = 0.1;
+const SPIN_MS = 2;
 
 /** Atomics.waitAsync (ES2024; Chromium, Node ≥ 16), where the engine has it. */
 type WaitAsync = (array: Int32Array, index: number, value: number, timeoutMs: number) => { value: unknown };
