@@ -4,13 +4,16 @@
  *   webgpu: ORT's WebGPU EP vs our WebGPU backend, same adapter;
  *   cpu:    ORT's WebAssembly EP vs our CPU backend, at each thread count (the page is cross-origin isolated, so ORT
  *           can start threads; ours reports the threads it ran with).
+ *   threads: our CPU backend in its worker at 1 thread vs the largest --threads, no peer, one page per --pauses value:
+ *           milliseconds idle before each timed run (the other suites always pause SETTLE_MS, 50, in the page).
  * Builds bench/browser/ with `vite build` (one bundle with the CPU worker inlined, as an app using the library ships
  * it; Vite's dev server would hand every module to each new worker one request at a time, which cold starts would
  * count), serves it, opens one page per suite and thread count, and for each model and batch size interleaves the
  * contenders over rounds. Prints the tables (bench/report.ts) and writes bench-results/peers.json.
  *
  *   npm run bench:peers -- [--suites webgpu,cpu] [--models lenet5,vgg7] [--batches 1,8] [--rounds 5] [--budget 30]
- *                          [--threads 1,2] [--precisions float32,int16] [--port 5190] [--out bench-results/peers.json]
+ *                          [--threads 1,2] [--precisions float32,int16] [--pauses 0,50] [--port 5190]
+ *                          [--out bench-results/peers.json]
  * --rounds caps the rounds per row (default: the model table's, fewer on WebGPU for the big nets); --budget stops
  * earlier once that many seconds of rounds have run (at least one round always runs). --precisions: the CPU suite
  * runs ours at each (float32 always; int16 as an extra contender in the worker, and the table notes where the model
@@ -29,6 +32,7 @@ import { coresFree, machineLoad, report, type BenchRow } from './report.js';
 const DEFAULT_MODELS: Readonly<Record<string, string>> = {
   webgpu: 'lenet5,vgg7,resnet18-224',
   cpu: 'lenet5-twn,vgg7-w05,vgg7,resnet18-224',
+  threads: 'vgg7,resnet18-224',
 };
 /** Rounds on SwiftShader's WebGPU where the model table asks for more: ResNet-18 224 at batch 8 takes minutes. */
 const WEBGPU_MAX_ROUNDS: Readonly<Record<string, number>> = { 'resnet18-224': 1, vgg7: 3 };
@@ -44,6 +48,7 @@ const { values: flags } = parseArgs({
     budget: { type: 'string', default: '30' },
     threads: { type: 'string', default: `1,${availableParallelism()}` },
     precisions: { type: 'string', default: 'float32,int16' },
+    pauses: { type: 'string', default: '0,50' },
     port: { type: 'string', default: process.env.TWN_BENCH_PORT ?? '5190' },
     out: { type: 'string', default: 'bench-results/peers.json' },
   },
@@ -123,8 +128,26 @@ interface BenchPage {
   benchOne(model: string, batches: number[], maxRounds: number, budgetMs: number): Promise<BenchRow[]>;
 }
 
-async function openSuite(page: Page, origin: string, suite: string, threads: number): Promise<Record<string, unknown>> {
-  const query = `suite=${suite}&threads=${threads}&precisions=${flags.precisions}`;
+/** One page's settings: a suite, its thread count, and (threads suite) its pause before each run. */
+interface PageSetting {
+  readonly suite: string;
+  readonly threads: number;
+  readonly pause?: number;
+}
+
+/** The pages a suite runs in: cpu one per thread count, threads one per pause, webgpu one. */
+function pagesOf(suite: string): PageSetting[] {
+  const threads = list(flags.threads).map(Number);
+  if (suite === 'cpu') return threads.map((count) => ({ suite, threads: count }));
+  const most = Math.max(...threads);
+  if (suite === 'threads') return list(flags.pauses).map((pause) => ({ suite, threads: most, pause: Number(pause) }));
+  return [{ suite, threads: 1 }];
+}
+
+async function openSuite(page: Page, origin: string, setting: PageSetting): Promise<Record<string, unknown>> {
+  const { suite, threads, pause } = setting;
+  const query = `suite=${suite}&threads=${threads}&precisions=${flags.precisions}` +
+    (pause === undefined ? '' : `&pause=${pause}`);
   await page.goto(`${origin}/bench/browser/index.html?${query}`, { waitUntil: 'commit' });
   await page.waitForFunction(() => 'twnBench' in window, undefined, { timeout: 600_000 });
   return page.evaluate(() => (window as unknown as { twnBench: BenchPage }).twnBench.environment());
@@ -133,7 +156,9 @@ async function openSuite(page: Page, origin: string, suite: string, threads: num
 async function main(): Promise<void> {
   const suites = list(flags.suites);
   const batches = list(flags.batches).map(Number);
-  for (const suite of suites) if (!(suite in DEFAULT_MODELS)) throw new Error(`unknown suite "${suite}" (webgpu, cpu)`);
+  for (const suite of suites) {
+    if (!(suite in DEFAULT_MODELS)) throw new Error(`unknown suite "${suite}" (webgpu, cpu, threads)`);
+  }
   const modelsOf = (suite: string) => list(flags.models ?? DEFAULT_MODELS[suite]!);
   for (const suite of suites) modelsOf(suite).forEach(benchModel);
 
@@ -147,14 +172,16 @@ async function main(): Promise<void> {
   const pages: Record<string, unknown>[] = [];
   try {
     for (const suite of suites) {
-      for (const threads of suite === 'cpu' ? list(flags.threads).map(Number) : [1]) {
+      for (const setting of pagesOf(suite)) {
+        const { threads, pause } = setting;
         const page = await browser.newPage();
-        const tag = suite === 'cpu' ? `${suite} ×${threads}` : suite;
+        const tag = [suite, suite === 'webgpu' ? '' : ` ×${threads}`, pause === undefined ? '' : `, pause ${pause} ms`]
+          .join('');
         page.on('console', (message) => console.log(`  [${tag}] ${message.text()}`));
         page.on('pageerror', (error) => console.error(`  [page error] ${error.message}`));
-        const environment = await openSuite(page, `http://127.0.0.1:${flags.port}`, suite, threads);
-        pages.push({ suite, threads, ...environment });
-        console.log(`${suite}, ${threads} thread(s): ${JSON.stringify(environment)}`);
+        const environment = await openSuite(page, `http://127.0.0.1:${flags.port}`, setting);
+        pages.push({ ...setting, ...environment });
+        console.log(`${tag}: ${JSON.stringify(environment)}`);
         for (const model of modelsOf(suite)) {
           const tableRounds = benchModel(model).iterations;
           const rounds = flags.rounds !== undefined ? Number(flags.rounds)

@@ -3,7 +3,8 @@
  * Runtime fixes its WebAssembly thread count when it first starts. `?suite=webgpu`: ONNX Runtime Web's WebGPU EP
  * against our WebGPU backend on the page's adapter. `?suite=cpu&threads=N`: ONNX Runtime Web's WebAssembly EP at N
  * threads against our CPU backend asked for N threads. Both sides get the same weights: ONNX Runtime runs the ONNX
- * twin of the .twn file it is compared with.
+ * twin of the .twn file it is compared with. `?suite=threads&threads=N&pause=MS`: our CPU backend in its worker at one
+ * thread against N threads, by turns, with MS milliseconds idle before each run (0: back to back); no peer.
  */
 import type * as OrtModule from 'onnxruntime-web';
 import { loadModel, type LoadOptions, type TwnModel } from '../../src/index.js';
@@ -17,7 +18,7 @@ import type { BenchRow, ContenderResult } from '../report.js';
 import { benchInput, maxRelativeDifference, median, moreRounds } from '../stats.js';
 
 type Ort = typeof OrtModule;
-type Suite = 'webgpu' | 'cpu';
+type Suite = 'webgpu' | 'cpu' | 'threads';
 
 interface Contender {
   readonly name: string;
@@ -36,6 +37,8 @@ interface Contender {
 const query = new URLSearchParams(location.search);
 const suite = (query.get('suite') ?? 'webgpu') as Suite;
 const threads = Number(query.get('threads') ?? 1);
+/** Threads suite: milliseconds idle before each timed run (the other suites: SETTLE_MS). */
+const pauseMs = query.has('pause') ? Number(query.get('pause')) : undefined;
 /** CPU suite: the activation precisions our backend is run at, each as its own contender ('float32', 'int16'). */
 const precisions = (query.get('precisions') ?? 'float32').split(',').filter(Boolean);
 
@@ -66,11 +69,11 @@ function onnxRuntime(name: string, twin: Uint8Array, inputName: string, sampleSh
 }
 
 /** `cpuWorker` undefined: where the backend puts it by default (the table notes which thread it chose). */
-function ours(name: string, bytes: Uint8Array, cpuWorker?: boolean, precision = 'float32'): Contender {
+function ours(name: string, bytes: Uint8Array, cpuWorker?: boolean, precision = 'float32', asked = threads): Contender {
   let model: TwnModel | undefined;
   // `threads` and `precision` are passed as asked; the backend reports in info.backend what it ran with.
-  const options = (suite === 'webgpu' ? { backend: 'webgpu' } : { backend: 'cpu', threads, cpuWorker, precision }) as
-    LoadOptions;
+  const options = (suite === 'webgpu' ? { backend: 'webgpu' }
+    : { backend: 'cpu', threads: asked, cpuWorker, precision }) as LoadOptions;
   return {
     name,
     precision,
@@ -79,12 +82,12 @@ function ours(name: string, bytes: Uint8Array, cpuWorker?: boolean, precision = 
     },
     run: (input, batch) => model!.run(input, batch),
     note() {
-      if (suite !== 'cpu') return undefined;
+      if (suite === 'webgpu') return undefined;
       const backend = model!.info.backend as { threads?: number; precision?: string; thread: string };
       const ran = backend.threads ?? 1;
       const notes = [
         ...(cpuWorker === undefined ? [backend.thread === 'worker' ? 'in the worker' : "on the page's thread"] : []),
-        ...(ran !== threads ? [`ran ${ran} thread${ran === 1 ? '' : 's'}`] : []),
+        ...(ran !== asked ? [`ran ${ran} thread${ran === 1 ? '' : 's'}`] : []),
         ...((backend.precision ?? 'float32') !== precision ? [`ran ${backend.precision ?? 'float32'}`] : []),
       ];
       return notes.length > 0 ? notes.join(', ') : undefined;
@@ -116,7 +119,8 @@ const SETTLE_MS = 50;
  * its session starts (ORT's optimising tier took seconds here), which would be charged to the next cold start.
  */
 const COLD_SETTLE_MS = 3000;
-const settle = (milliseconds = SETTLE_MS) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+const settle = (milliseconds = pauseMs ?? SETTLE_MS) =>
+  milliseconds > 0 ? new Promise((resolve) => setTimeout(resolve, milliseconds)) : Promise.resolve();
 
 /** Warm-up before timing: at least one run, then more until a second has passed (JIT tiers, caches), ≤ 200. */
 const WARM_UP_MS = 1000;
@@ -142,11 +146,15 @@ async function benchOne(
   maxRounds: number,
   budgetMs: number,
 ): Promise<BenchRow[]> {
-  const int16 = suite !== 'webgpu' && precisions.includes('int16');
+  const int16 = suite === 'cpu' && precisions.includes('int16');
   const bytes = await benchModelBytes(model, fetchRepositoryFile, { int16 });
   const graph = optimize(graphFromFile(readTwnFile(bytes)));
   const sampleShape = graph.input.shape;
-  const contenders = [
+  const contenders = suite === 'threads' ? [
+    // In the worker, where the backend runs models this size by default.
+    ours('ours cpu worker ×1', bytes, true, 'float32', 1),
+    ours(`ours cpu worker ×${threads}`, bytes, true, 'float32', threads),
+  ] : [
     onnxRuntime(suite === 'webgpu' ? 'ORT webgpu' : 'ORT wasm', onnxTwin(graph), graph.input.name, sampleShape),
     ...(suite === 'webgpu'
       ? [ours('ours webgpu', bytes)]
@@ -202,10 +210,11 @@ async function benchOne(
         ...(quantised[i] && { relativeDifference: maxRelativeDifference(outputs[0]!, [outputs[i]!]) }),
       }));
       const row: BenchRow = {
-        suite: suite === 'webgpu' ? 'WebGPU in Chromium' : 'CPU in Chromium',
+        suite: suite === 'webgpu' ? 'WebGPU in Chromium' : suite === 'cpu' ? 'CPU in Chromium'
+          : `CPU threads in Chromium, ${pauseMs ? `${pauseMs} ms idle before each run` : 'runs back to back'}`,
         model,
         batch,
-        ...(suite === 'cpu' && { threads }),
+        ...(suite !== 'webgpu' && { threads }),
         results,
         maxRelativeDifference: maxRelativeDifference(outputs[0]!, outputs.slice(1).filter((_, i) => !quantised[i + 1])),
       };
