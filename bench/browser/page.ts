@@ -44,11 +44,21 @@ const precisions = (query.get('precisions') ?? 'float32').split(',').filter(Bool
 
 // Served unbundled by bench/peers.ts under /ort/ (Vite's dependency bundling would move the module away from the
 // .wasm and worker files it loads next to itself).
-const ort: Ort = await import(/* @vite-ignore */ `${location.origin}/ort/ort.webgpu.min.mjs`);
-ort.env.wasm.wasmPaths = '/ort/';
-ort.env.wasm.numThreads = threads;
+// Not in the threads suite, which has no peer: the engine's work on ORT's module would take a core from its rows.
+const ort: Ort | undefined = suite === 'threads' ? undefined
+  : await import(/* @vite-ignore */ `${location.origin}/ort/ort.webgpu.min.mjs`);
+if (ort) {
+  ort.env.wasm.wasmPaths = '/ort/';
+  ort.env.wasm.numThreads = threads;
+}
 
-function onnxRuntime(name: string, twin: Uint8Array, inputName: string, sampleShape: readonly number[]): Contender {
+function onnxRuntime(
+  ort: Ort,
+  name: string,
+  twin: Uint8Array,
+  inputName: string,
+  sampleShape: readonly number[],
+): Contender {
   let session: OrtModule.InferenceSession | undefined;
   const executionProviders = [suite === 'webgpu' ? 'webgpu' : 'wasm'];
   return {
@@ -155,7 +165,7 @@ async function benchOne(
     ours('ours cpu worker ×1', bytes, true, 'float32', 1),
     ours(`ours cpu worker ×${threads}`, bytes, true, 'float32', threads),
   ] : [
-    onnxRuntime(suite === 'webgpu' ? 'ORT webgpu' : 'ORT wasm', onnxTwin(graph), graph.input.name, sampleShape),
+    onnxRuntime(ort!, suite === 'webgpu' ? 'ORT webgpu' : 'ORT wasm', onnxTwin(graph), graph.input.name, sampleShape),
     ...(suite === 'webgpu'
       ? [ours('ours webgpu', bytes)]
       // As users get it (by default the page's thread for short runs, the worker for long ones), then forced into its
@@ -228,13 +238,14 @@ async function benchOne(
 }
 
 async function environment(): Promise<Record<string, unknown>> {
-  const adapter = await navigator.gpu?.requestAdapter();
+  // The WebGPU suite's adapter only: starting one busies a core for a while on SwiftShader (~1 s here).
+  const adapter = suite === 'webgpu' ? await navigator.gpu?.requestAdapter() : undefined;
   const info = adapter?.info;
   return {
     userAgent: navigator.userAgent,
     crossOriginIsolated,
     hardwareConcurrency: navigator.hardwareConcurrency,
-    ort: ort.env.versions.web,
+    ...(ort && { ort: ort.env.versions.web }),
     adapter: info && {
       vendor: info.vendor,
       architecture: info.architecture,
