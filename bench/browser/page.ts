@@ -238,7 +238,7 @@ async function benchOne(
 }
 
 async function environment(): Promise<Record<string, unknown>> {
-  // The WebGPU suite's adapter only: starting one busies a core for a while on SwiftShader (~1 s here).
+  // The WebGPU suite's only: the CPU suites have no use for an adapter, whose start is work of its own in Chromium.
   const adapter = suite === 'webgpu' ? await navigator.gpu?.requestAdapter() : undefined;
   const info = adapter?.info;
   return {
