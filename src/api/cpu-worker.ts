@@ -50,7 +50,8 @@ addEventListener('message', async (event: MessageEvent<WorkerRequest>) => {
       cpu.prepare(graph, 1);
       const threads = await cpu.threadsPlanned();
       const { kernels, precision } = cpu;
-      reply({ id: request.id, ok: true, kernels, precision, threads, livenessLock: await livenessLock });
+      const wakeWord = cpu.helperWakeWord();
+      reply({ id: request.id, ok: true, kernels, precision, threads, wakeWord, livenessLock: await livenessLock });
       return;
     }
     if (!graph || !cpu) throw new Error('the CPU worker has no model');

@@ -185,6 +185,23 @@ describe('FastCpuExecutor threads', () => {
     expect(executor.run(graph, input, 1).get('logits')!.data).toEqual(expected);
   });
 
+  it('the helper wake word is the one a blocked helper waits on: a notify there from another thread wakes it', async () => {
+    const graph = graphFromFile(readTwnFile(buildVgg7({ seed: 5, widthMultiplier: 0.25 })));
+    const input = new Float32Array(3 * 32 * 32).fill(0.5);
+    expect(new FastCpuExecutor().helperWakeWord()).toBeUndefined();
+    const executor = await started(2);
+    executor.run(graph, input, 1);
+    const { buffer, index } = executor.helperWakeWord()!;
+    // Once its spin after the run is over (SPIN_MS, 2 ms), the helper blocks on that word until woken.
+    let woken = 0;
+    for (let tries = 0; tries < 100 && woken === 0; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      woken = Atomics.notify(new Int32Array(buffer), index);
+    }
+    expect(woken).toBe(1);
+    expect(Atomics.notify(new Int32Array(buffer), index + 1)).toBe(0);
+  });
+
   it('disposed as it is made: the helpers it started stop, and it runs on its own thread, as before', async () => {
     const graph = graphFromFile(readTwnFile(buildVgg7({ seed: 3, widthMultiplier: 0.25 })));
     const input = new Float32Array(3 * 32 * 32).fill(0.25);

@@ -11,7 +11,7 @@ import type { CpuKernels, FastCpuOptions, HelperPort, Precision, ThreadInfo } fr
 import { int16Quantisers } from './precision.js';
 import { HeapScratch } from './scratch.js';
 import { ArenaRegions, TASK_NAMES, WasmArena } from './wasm/arena.js';
-import { ThreadPool, type ThreadProfile } from './wasm/threads.js';
+import { ThreadPool, type ThreadProfile, type WakeWord } from './wasm/threads.js';
 
 export interface FastTensor {
   readonly shape: readonly number[];
@@ -95,6 +95,11 @@ export class FastCpuExecutor {
 
   threadProfile(): ThreadProfile | undefined {
     return this.pool?.profile();
+  }
+
+  /** Where another thread can wake the helper threads (ThreadPool.wakeWord); undefined without helpers. */
+  helperWakeWord(): WakeWord | undefined {
+    return this.pool?.wakeWord;
   }
 
   /** Stops the helper threads; the executor then runs on the calling thread alone. */

@@ -84,6 +84,12 @@ export interface HelperStart {
  */
 const SPIN_MS = 2;
 
+/** A 32-bit word in a shared memory that helpers wait on (ThreadPool.wakeWord). */
+export interface WakeWord {
+  readonly buffer: SharedArrayBuffer;
+  readonly index: number;
+}
+
 /** Atomics.waitAsync (ES2024; Chromium, Node ≥ 16), where the engine has it. */
 type WaitAsync = (array: Int32Array, index: number, value: number, timeoutMs: number) => { value: unknown };
 
@@ -292,6 +298,15 @@ export class ThreadPool {
    */
   wake(): void {
     Atomics.notify(this.block, CONTROL.PHASE);
+  }
+
+  /**
+   * Where another thread can wake the helpers as wake() does, with Atomics.notify: the shared memory's buffer and
+   * the index of the word the helpers wait on. A page wakes its CPU worker's helpers itself as it posts a run (see
+   * worker-executor.ts), so that they are not woken by a thread that goes on running.
+   */
+  get wakeWord(): WakeWord {
+    return { buffer: this.block.buffer as SharedArrayBuffer, index: this.block.byteOffset / 4 + CONTROL.PHASE };
   }
 
   /**
