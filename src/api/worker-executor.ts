@@ -127,7 +127,9 @@ export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions
     terminate();
     throw error;
   }
-  const wake = loaded.wakeWord && new Int32Array(loaded.wakeWord.buffer);
+  // Views the worker's shared memory: dropped by dispose, so that an app still holding the disposed model does not keep
+  // that memory alive.
+  let wake = loaded.wakeWord && { words: new Int32Array(loaded.wakeWord.buffer), index: loaded.wakeWord.index };
   if (loaded.livenessLock !== undefined) {
     const stopped = 'the CPU worker stopped (closed, or ended by the browser, e.g. for memory)';
     watchLiveness(loaded.livenessLock, () => fail(new TwnDeviceError('WORKER_FAILED', stopped)));
@@ -143,11 +145,12 @@ export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions
       // run starts: a thread that has slept a while is placed, as it wakes, on the core of the thread that woke it
       // (this project's VM), where it would wait until the kernel moves one of them. Two threads each running 8.8 ms
       // after 50 ms idle took 9.7-9.9 ms woken one by the other, 8.7 ms woken by a third that then blocked.
-      if (wake) Atomics.notify(wake, loaded.wakeWord!.index);
+      if (wake) Atomics.notify(wake.words, wake.index);
       const copy = input.slice();
       return (await call({ type: 'run', id: nextId++, input: copy, batch }, [copy.buffer])).output!;
     },
     dispose() {
+      wake = undefined;
       terminate();
       fail(new TwnDeviceError('DISPOSED', 'the model has been disposed'));
     },
