@@ -79,8 +79,9 @@ export interface HelperStart {
  * 50`, Node): with 0.1 ms spins 0.96-0.99x one thread's speed, the threads waiting 11.9-12.8 ms per run for a core;
  * with 2 ms spins 1.18-1.22x (5.9-6.6 ms waiting), and 1.65x in a spell where the host ran one thread slower (0.02
  * ms waiting). Back to back, 1.65-1.72x either way. In Chromium (our worker, 20 or 50 ms between runs, 4 pages
- * each): 0.99-1.13x with 0.1 ms spins, 1.31-1.46x with 2 ms. Spins cost where cores are oversubscribed: with 9 runnable tasks
- * on 2 cores, 2 threads took 57.5-58.9 ms with 2 ms spins against 53.7 ms with 0.1 ms (one thread: 60-67 ms).
+ * each): 0.99-1.13x with 0.1 ms spins, 1.31-1.46x with 2 ms. Spins cost where cores are oversubscribed: with 9
+ * runnable tasks on 2 cores, 2 threads took 57.5-58.9 ms with 2 ms spins against 53.7 ms with 0.1 ms (one thread:
+ * 60-67 ms).
  */
 const SPIN_MS = 2;
 
