@@ -171,7 +171,7 @@ function graphToTransfer(graph: Graph): { graph: Graph; buffers: ArrayBuffer[] }
 
 /**
  * The kernels the worker's arena will run, compiled on this thread while the worker starts (or taken from this
- * thread's cache): encoding them takes the worker tens of milliseconds in its cold engine. A shared memory where
+ * thread's cache), so that the worker's load need not wait for its own compilation. A shared memory where
  * helper threads will run (FastCpuExecutor: threads > 1, which needs cross-origin isolation). undefined where this
  * thread may not compile (a page policy): the worker then tries itself.
  */

@@ -1,7 +1,7 @@
-import {
-  denseMaskTable, int16DenseMaskTable, kernelModules, OVERREAD_BYTES, TASK, TASK_INTS, type TaskFunction,
-} from './kernels.js';
-import { OFFSET_LIST_FUNCTIONS, offsetListModule, PAIRED_CODES_FIELDS } from './offset-lists.js';
+import { withMemoryImport, type MemoryImport } from './encode.js';
+import { denseMaskTable, int16DenseMaskTable, OVERREAD_BYTES, TASK, TASK_INTS, type TaskFunction } from './kernels.js';
+import { OFFSET_LIST_FUNCTIONS, PAIRED_CODES_FIELDS } from './offset-lists.js';
+import { SHIPPED_KERNELS, SHIPPED_OFFSET_LISTS } from './shipped-modules.js';
 
 const PAGE_BYTES = 65_536;
 /** v128 loads stay 16-byte aligned when every region starts on a 16-byte boundary. */
@@ -48,21 +48,30 @@ export interface CompiledKernels {
 /** The compiled modules for each kind of memory (shared or not), by the first arena that needs them or handed in. */
 const compiledByMemory = new Map<boolean, CompiledKernels | undefined>();
 
+const fromBase64 = (text: string): Uint8Array => Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
+
 /**
- * The modules importing a shared or an ordinary memory: encoding them takes tens of milliseconds in a cold engine, so
- * every executor of this thread reuses them, and a CPU worker gets them from the page (useCompiledKernels), which
- * compiles them while the worker starts. undefined where the engine rejects them (no SIMD); a page policy that
- * forbids compiling throws.
+ * The bytes of the kernel modules (kernels.ts) and of the offset-list writer (offset-lists.ts) as they ship
+ * (shipped-modules.ts), importing a shared memory or an ordinary one.
+ */
+export function shippedModules(shared: boolean): { kernels: Uint8Array<ArrayBuffer>[]; offsetLists: Uint8Array<ArrayBuffer> } {
+  const memory: MemoryImport = { shared, maximumPages: SHARED_MAXIMUM_PAGES };
+  const bytes = (text: string) => withMemoryImport(fromBase64(text), memory);
+  return { kernels: SHIPPED_KERNELS.map(bytes), offsetLists: bytes(SHIPPED_OFFSET_LISTS) };
+}
+
+/**
+ * The modules importing a shared or an ordinary memory, compiled once per thread: every executor of this thread
+ * reuses them, and a CPU worker gets them from the page (useCompiledKernels), which compiles them while the worker
+ * starts. undefined where the engine rejects them (no SIMD); a page policy that forbids compiling throws.
  */
 export function compiledKernels(shared: boolean): CompiledKernels | undefined {
   if (!compiledByMemory.has(shared)) {
-    const memory = { shared, maximumPages: SHARED_MAXIMUM_PAGES };
-    const bytes = kernelModules(memory);
+    const { kernels, offsetLists } = shippedModules(shared);
     // Synchronous compilation, which browsers allow on the page's own thread for modules under 4 KiB.
-    const valid = bytes.every((module) => WebAssembly.validate(module));
+    const valid = kernels.every((module) => WebAssembly.validate(module));
     const compile = (module: Uint8Array<ArrayBuffer>) => new WebAssembly.Module(module);
-    const offsetLists = offsetListModule(memory);
-    const compiled = valid ? { kernels: bytes.map(compile), offsetLists: compile(offsetLists) } : undefined;
+    const compiled = valid ? { kernels: kernels.map(compile), offsetLists: compile(offsetLists) } : undefined;
     compiledByMemory.set(shared, compiled);
   }
   return compiledByMemory.get(shared);

@@ -1167,9 +1167,9 @@ function globalAvgPool(): FunctionSpec {
 
 /**
  * The modules, each under the 4 KiB that browsers compile synchronously on a page's own thread, each starting with
- * the epilogue (EPILOGUE_FUNCTION) its kernels call; together they export every TASK function. Written on first use
- * and kept for the other kind of memory, not when this file loads: writing every body took a cold engine 40 ms of the
- * CPU worker's start, and that worker gets the modules compiled by the page (a page on WebGPU needs none at all).
+ * the epilogue (EPILOGUE_FUNCTION) its kernels call; together they export every TASK function. Written on first use,
+ * not when this file loads: the runtime loads the bytes written ahead of time (shipped-modules.ts) and never calls
+ * this.
  */
 let writtenFunctions: readonly (readonly FunctionSpec[])[] | undefined;
 const moduleFunctions = (): readonly (readonly FunctionSpec[])[] => (writtenFunctions ??= [
