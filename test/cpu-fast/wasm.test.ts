@@ -143,7 +143,11 @@ describe('arena', () => {
   });
 
   const rowLengths = [1, 16, 17, 33, 1152];
-  it.each(rowLengths)('counts, then writes, each row\'s +1 then −1 indices k, each mapped (K = %i)', (rowLength) => {
+  const cases = rowLengths.flatMap((rowLength) => ([4, 2] as const).map((offsetBytes) => [rowLength, offsetBytes] as const));
+  it.each(cases)('counts, then writes, each row\'s +1 then −1 indices k, each mapped (K = %i, %i-byte entries)', (
+    rowLength,
+    offsetBytes,
+  ) => {
     const space = arena();
     const rows = 6;
     const random = seededRandom(rowLength);
@@ -170,11 +174,13 @@ describe('arena', () => {
     const wordsAt = space.store(words)!;
     const starts = space.signedStarts(wordsAt, ternaryRowWords(rowLength), rows)!;
     expect([...starts]).toEqual(expectedStarts);
-    const lists = space.allocate(4 * indices.length + 8)!;
-    space.i32(lists + 4 * indices.length, 2).fill(-5);
-    expect(space.signedOffsets(wordsAt, ternaryRowWords(rowLength), starts, map, lists)).toBe(true);
-    expect([...space.i32(lists, indices.length)]).toEqual(indices.map((k) => 12 * k + 7));
-    expect([...space.i32(lists + 4 * indices.length, 2)]).toEqual([-5, -5]); // nothing written past the end
+    const lists = space.allocate(offsetBytes * indices.length + 8)!;
+    const entries = (at: number, length: number) =>
+      offsetBytes === 2 ? new Uint16Array(space.memory.buffer, at, length) : space.i32(at, length);
+    entries(lists + offsetBytes * indices.length, 2).fill(5);
+    expect(space.signedOffsets(wordsAt, ternaryRowWords(rowLength), starts, map, lists, offsetBytes)).toBe(true);
+    expect([...entries(lists, indices.length)]).toEqual(indices.map((k) => 12 * k + 7));
+    expect([...entries(lists + offsetBytes * indices.length, 2)]).toEqual([5, 5]); // nothing written past the end
   });
 });
 

@@ -263,6 +263,12 @@ export const OP_CASES: readonly OpCaseSpec[] = [
   conv('3×5 kernel p[1, 2] in place, 3→5 ch, 6×8, per-layer α, relu', 73, {
     ...ternary, input: [1, 3, 6, 8], outChannels: 5, kernel: [3, 5], padding: [1, 2], activation: 'relu',
   }),
+  // The CPU backend lists each term's byte offset into a chunk of grid channels in 16 bits where they all fit, in 32
+  // where the chunk spans more than 64 KiB: here 32 grid channels of 42 × 41 values.
+  conv('3×3 p1, 16→12 ch, 40×40: offsets past 64 KiB, per-channel α, bias, relu', 137, {
+    ...ternary, alpha: 'channel', input: [1, 16, 40, 40], outChannels: 12, kernel: same(3), padding: same(1), bias: true,
+    activation: 'relu',
+  }),
   // Blocks of 8 images on the CPU backend run as lanes (one output row of 8 positions × 8 images per task); the
   // images after the last whole block, and smaller batches, run image by image.
   conv('5×5 no pad, 6→10 ch, 12×12, batch 8: images as lanes (LeNet-5 conv2 shape), per-channel α, relu', 131, {

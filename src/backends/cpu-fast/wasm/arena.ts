@@ -1,5 +1,7 @@
 import { withMemoryImport, type MemoryImport } from './encode.js';
-import { denseMaskTable, int16DenseMaskTable, OVERREAD_BYTES, TASK, TASK_INTS, type TaskFunction } from './kernels.js';
+import {
+  denseMaskTable, int16DenseMaskTable, OVERREAD_BYTES, TASK, TASK_INTS, type OffsetBytes, type TaskFunction,
+} from './kernels.js';
 import { OFFSET_LIST_FUNCTIONS, PAIRED_CODES_FIELDS } from './offset-lists.js';
 import { SHIPPED_KERNELS, SHIPPED_OFFSET_LISTS } from './shipped-modules.js';
 
@@ -14,7 +16,8 @@ const aligned = (bytes: number): number => Math.ceil(bytes / ALIGNMENT) * ALIGNM
 /** Task functions by index: the kernels' (TASK), then the offset-list writer's, which helper threads run too. */
 export const TASK_NAMES: readonly string[] = [...Object.keys(TASK), ...OFFSET_LIST_FUNCTIONS];
 const taskIndex = (name: string): number => TASK_NAMES.indexOf(name);
-const [SIGNED_OFFSETS, SIGNED_COUNTS] = [taskIndex('signedOffsets'), taskIndex('signedCounts')];
+const [SIGNED_OFFSETS, SIGNED_SHORT_OFFSETS] = [taskIndex('signedOffsets'), taskIndex('signedShortOffsets')];
+const SIGNED_COUNTS = taskIndex('signedCounts');
 const PAIRED_CODES = taskIndex('pairedCodes');
 /**
  * Tasks a weight's offset-list work is cut into, by rows: enough for a helper thread to share it evenly, few enough
@@ -261,17 +264,20 @@ export class WasmArena {
   }
 
   /**
-   * Writes a ternary weight's offset lists at `lists` (starts[2·rows] i32): per row of `rowWords` packed words stored
-   * at `words`, map[k] for each k of its +1 codes, then of its −1 codes, ascending (`starts` from signedStarts).
-   * The pages of fresh memory that the lists fill are most of a cold start's work. false when the memory cannot hold
-   * `starts`, `map` and the tasks meanwhile.
+   * Writes a ternary weight's offset lists at `lists` (starts[2·rows] entries of `offsetBytes`: u16 or i32): per row
+   * of `rowWords` packed words stored at `words`, map[k] for each k of its +1 codes, then of its −1 codes, ascending
+   * (`starts` from signedStarts). The pages of fresh memory that the lists fill are most of a cold start's work.
+   * false when the memory cannot hold `starts`, `map` and the tasks meanwhile.
    */
-  signedOffsets(words: number, rowWords: number, starts: Int32Array, map: Int32Array, lists: number): boolean {
+  signedOffsets(
+    words: number, rowWords: number, starts: Int32Array, map: Int32Array, lists: number, offsetBytes: OffsetBytes,
+  ): boolean {
+    const task = offsetBytes === 2 ? SIGNED_SHORT_OFFSETS : SIGNED_OFFSETS;
     const startsAt = this.store(starts);
     const mapAt = startsAt === undefined ? undefined : this.store(map);
     const rows = (starts.length - 1) / 2;
     const written = mapAt !== undefined && this.runShared(rowTasks(rows, (first, count) =>
-      [SIGNED_OFFSETS, words + 4 * rowWords * first, rowWords, count, startsAt! + 8 * first, mapAt, lists]));
+      [task, words + 4 * rowWords * first, rowWords, count, startsAt! + 8 * first, mapAt, lists]));
     if (mapAt !== undefined) this.release(mapAt, map.byteLength);
     if (startsAt !== undefined) this.release(startsAt, starts.byteLength);
     return written;

@@ -95,6 +95,7 @@ export const op = {
   i32TruncSatF32S: bulk(0) as Code,
   i32Load: (offset = 0): Code => [0x28, ...memarg(2, offset)],
   i32Load16S: (offset = 0): Code => [0x2e, ...memarg(1, offset)],
+  i32Load16U: (offset = 0): Code => [0x2f, ...memarg(1, offset)],
   f32Load: (offset = 0): Code => [0x2a, ...memarg(2, offset)],
   f32Store: (offset = 0): Code => [0x38, ...memarg(2, offset)],
   i32Store: (offset = 0): Code => [0x36, ...memarg(2, offset)],

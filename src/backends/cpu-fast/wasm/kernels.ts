@@ -75,15 +75,16 @@ export const CONV_FIELDS = {
   OUT_IMAGE: 11,
   OUT_CHANNEL: 12,
   /**
-   * Ternary: per grid chunk c and output channel o three addresses into a list of i32 byte offsets into the chunk's
-   * grid, at BOUNDS + c·CHUNK_BOUNDS + 8o: [+0] its +1 terms from there, [+4] its −1 terms, [+8] the end (lists in
-   * that order, so a group reads them as one stream). Float: the k → offset list, one for every channel (one chunk).
+   * Ternary: per grid chunk c and output channel o three addresses into a list of byte offsets into the chunk's grid
+   * (OffsetBytes each), at BOUNDS + c·CHUNK_BOUNDS + 8o: [+0] its +1 terms from there, [+4] its −1 terms, [+8] the
+   * end (lists in that order, so a group reads them as one stream). Float: the k → offset list (i32), one for every
+   * channel (one chunk).
    */
   BOUNDS: 13,
   /** Float only: f32 weights [O, K], and K. */
   WEIGHTS: 14,
   ROW_LENGTH: 15,
-  /** int16 only: bytes of offsets (4 per term) summed in i16 lanes before widening (int16Chunk). */
+  /** int16 only: bytes of offsets (OffsetBytes per term) summed in i16 lanes before widening (int16Chunk). */
   CHUNK: 16,
   /**
    * Chunks of grid channels the lists are cut into, and bytes from one chunk's grid to the next: each chunk of a
@@ -175,8 +176,20 @@ export const TASK = {
   ternaryConv: 0, floatConv: 1, gather: 2, ternaryDense: 3, floatDense: 4, maxPool: 5, avgPool: 6, globalAvgPool: 7,
   int16Conv: 8, int16Gather: 9, int16Dense: 10,
   relu: 11, add: 12, channelAffine: 13, softmax: 14, sampleLanesGather: 15, int16SampleLanesGather: 16,
-  featureLanesGather: 17, int16FeatureLanesGather: 18,
+  featureLanesGather: 17, int16FeatureLanesGather: 18, ternaryConvShortOffsets: 19, int16ConvShortOffsets: 20,
 } as const;
+
+/**
+ * Bytes per entry of a ternary conv's offset lists: u16 where every offset of the layer's chunk is below 64 KiB
+ * (most layers: half the bytes to write at load and to stream past at every lane group), i32 otherwise.
+ */
+export type OffsetBytes = 2 | 4;
+
+/** The task function of a ternary conv (the conv kernel that a ternary dense runs too) for its lanes and lists. */
+export const ternaryConvTask = (int16: boolean, offsetBytes: OffsetBytes): number =>
+  offsetBytes === 2
+    ? int16 ? TASK.int16ConvShortOffsets : TASK.ternaryConvShortOffsets
+    : int16 ? TASK.int16Conv : TASK.ternaryConv;
 export const TASK_INTS = 8;
 export type TaskFunction = (scratch: number, descriptor: number, a: number, b: number, c: number, d: number, e: number) => void;
 
@@ -296,8 +309,9 @@ const advanceIfSet = (local: number, by: Code): Code => [get(local), op.if(incre
  * order is fixed (chunk by chunk, +1 terms then −1 terms), whatever the task cut. int16 lanes (ternary only): i16x8
  * adds and subtracts of codes, CHUNK bytes of offsets at a time, each time widened into the i32 sums.
  */
-function conv(kind: 'ternary' | 'float', lanes: LaneType): FunctionSpec {
-  return taskFunction(lanes.integer ? 'int16Conv' : `${kind}Conv`, (locals) => {
+function conv(kind: 'ternary' | 'float', lanes: LaneType, offsetBytes: OffsetBytes = 4): FunctionSpec {
+  const name = `${lanes.integer ? 'int16' : kind}Conv${offsetBytes === 2 ? 'ShortOffsets' : ''}`;
+  return taskFunction(name, (locals) => {
     const F = CONV_FIELDS;
     const [src, out, residual, channel, bounds] = [locals.i32(), locals.i32(), locals.i32(), locals.i32(), locals.i32()];
     const [start, plusEnd, end, cursor, lane] = [locals.i32(), locals.i32(), locals.i32(), locals.i32(), locals.i32()];
@@ -316,12 +330,12 @@ function conv(kind: 'ternary' | 'float', lanes: LaneType): FunctionSpec {
     const channelGroup = (blocks: number): Code => {
       const used = accumulators.slice(0, vectorsPerBlock * blocks);
       const step = (combine: Code, weighted: boolean): Code => [
-        get(chunkLanes), get(cursor), op.i32Load(), op.i32Add, set(address),
+        get(chunkLanes), get(cursor), offsetBytes === 2 ? op.i32Load16U() : op.i32Load(), op.i32Add, set(address),
         weighted ? [get(weight), op.f32Load(), op.f32x4Splat, set(splatWeight)] : [],
         used.map((accumulator, i) => [
           get(accumulator), get(address), op.v128Load(16 * i), weighted ? [get(splatWeight), op.f32x4Mul] : [], combine, set(accumulator),
         ]),
-        increment(cursor, int(4)),
+        increment(cursor, int(offsetBytes)),
         weighted ? increment(weight, int(4)) : [],
       ];
       const zeroAccumulators = used.map((accumulator) => [op.v128Zero, set(accumulator)]);
@@ -1178,6 +1192,8 @@ const moduleFunctions = (): readonly (readonly FunctionSpec[])[] => (writtenFunc
   [epilogue(F32_LANES), dense('ternary'), dense('float')],
   [windowPool('max'), windowPool('mean'), globalAvgPool()],
   [epilogue(I16_LANES), conv('ternary', I16_LANES)],
+  [epilogue(F32_LANES), conv('ternary', F32_LANES, 2)],
+  [epilogue(I16_LANES), conv('ternary', I16_LANES, 2)],
   [epilogue(I16_LANES), dense('int16')],
   elementwiseFunctions(),
   [sampleLanesGather(F32_LANES), sampleLanesGather(I16_LANES)],
@@ -1186,7 +1202,9 @@ const moduleFunctions = (): readonly (readonly FunctionSpec[])[] => (writtenFunc
 ]);
 
 /** The ternary kernels: their bodies hold no multiply (test/cpu-fast/wasm.test.ts decodes them to check). */
-export const TERNARY_FUNCTIONS = ['ternaryConv', 'ternaryDense', 'int16Conv', 'int16Dense'] as const;
+export const TERNARY_FUNCTIONS = [
+  'ternaryConv', 'ternaryConvShortOffsets', 'ternaryDense', 'int16Conv', 'int16ConvShortOffsets', 'int16Dense',
+] as const;
 
 export function kernelModules(memory: MemoryImport): Uint8Array<ArrayBuffer>[] {
   return moduleFunctions().map((functions) => encodeModule(functions, memory));

@@ -7,7 +7,7 @@ import { epilogueConstants } from '../linear.js';
 import type { ArenaRegions } from './arena.js';
 import {
   BLOCK_LANES, CONV_FIELDS, DENSE_FIELDS, EPILOGUE_FIELDS, F32_LANES, GATHER_FIELDS, GROUP_BYTES, I16_GROUP_SUM_BYTES,
-  I16_LANES, int16Chunk, TASK, TASK_INTS,
+  I16_LANES, int16Chunk, TASK, TASK_INTS, ternaryConvTask, type OffsetBytes,
 } from './kernels.js';
 
 /**
@@ -196,8 +196,8 @@ const gridChannels = (channels: number, paired: boolean): number =>
  * fresh pages; the kernels read the lists alone). A term is a weight k (`offsets` per k), or with `pairedTaps` (a
  * conv2d's kernel taps) a term of its paired grid (PAIR_PLANES; `offsets` per term k = gridChannel·taps + tap), whose
  * codes offset-lists.ts pairedCodes writes; `gridChunks` > 1 cuts each row into chunks of `offsets.length` terms, a
- * list per chunk and output channel. The address the kernels read (BOUNDS), or undefined when the arena cannot grow
- * that far.
+ * list per chunk and output channel. Ternary lists hold u16 offsets where all fit (OffsetBytes). The address the
+ * kernels read (BOUNDS), or undefined when the arena cannot grow that far.
  */
 function storeOffsetLists(
   weight: Tensor,
@@ -205,8 +205,11 @@ function storeOffsetLists(
   regions: ArenaRegions,
   pairedTaps?: number,
   gridChunks = 1,
-): number | undefined {
-  if (weight.dtype !== 'ternary2') return regions.store(offsets);
+): OffsetLists | undefined {
+  if (weight.dtype !== 'ternary2') {
+    const bounds = regions.store(offsets);
+    return bounds === undefined ? undefined : { bounds, offsetBytes: 4 };
+  }
   const { arena } = regions;
   const [outChannels = 0, channels = 1] = weight.shape;
   // Paired: the terms of a row, chunk by chunk (`offsets` per term of a chunk, a whole number of code words when
@@ -227,11 +230,13 @@ function storeOffsetLists(
       }
     }
     const terms = paired ?? words;
+    const offsetBytes: OffsetBytes = offsets.every((offset) => offset <= 0xffff) ? 2 : 4;
     const starts = arena.signedStarts(terms, termRowWords, outChannels * gridChunks);
-    const lists = starts && regions.allocate(4 * starts[starts.length - 1]!);
+    const lists = starts && regions.allocate(offsetBytes * starts[starts.length - 1]!);
     if (starts === undefined || lists === undefined) return undefined;
-    if (!arena.signedOffsets(terms, termRowWords, starts, offsets, lists)) return undefined;
-    return regions.store(starts.map((start) => lists + 4 * start));
+    if (!arena.signedOffsets(terms, termRowWords, starts, offsets, lists, offsetBytes)) return undefined;
+    const bounds = regions.store(starts.map((start) => lists + offsetBytes * start));
+    return bounds === undefined ? undefined : { bounds, offsetBytes };
   } finally {
     if (paired !== undefined) arena.release(paired, termBytes);
     arena.release(words, codes.byteLength);
@@ -250,12 +255,18 @@ interface Grid {
   readonly imageBytes: number;
 }
 
+/** A weight's offset lists in the arena: where the kernels read them (BOUNDS), and the bytes of an entry. */
+interface OffsetLists {
+  readonly bounds: number;
+  readonly offsetBytes: OffsetBytes;
+}
+
 /** A weight in an arena: what has been stored for it (shared by every layer reading the tensor). */
 interface CompiledWeight {
   /** Float rows, or a dense layer's packed codes: storedData. */
   stored?: number | undefined;
   /** Offset lists (and ternary bounds) per grid shape and window. */
-  readonly bounds: Map<string, number | undefined>;
+  readonly lists: Map<string, OffsetLists | undefined>;
 }
 
 const compiledWeights = new WeakMap<ArenaRegions, WeakMap<Tensor, CompiledWeight>>();
@@ -264,14 +275,16 @@ function compiledWeight(weight: Tensor, regions: ArenaRegions): CompiledWeight {
   let byTensor = compiledWeights.get(regions);
   if (byTensor === undefined) compiledWeights.set(regions, (byTensor = new WeakMap()));
   let compiled = byTensor.get(weight);
-  if (compiled === undefined) byTensor.set(weight, (compiled = { bounds: new Map() }));
+  if (compiled === undefined) byTensor.set(weight, (compiled = { lists: new Map() }));
   return compiled;
 }
 
 /** The weight's offset lists for one layout (`key`), written by `write` (storeOffsetLists) on first use. */
-function offsetListsFor(compiled: CompiledWeight, key: string, write: () => number | undefined): number | undefined {
-  if (!compiled.bounds.has(key)) compiled.bounds.set(key, write());
-  return compiled.bounds.get(key);
+function offsetListsFor(
+  compiled: CompiledWeight, key: string, write: () => OffsetLists | undefined,
+): OffsetLists | undefined {
+  if (!compiled.lists.has(key)) compiled.lists.set(key, write());
+  return compiled.lists.get(key);
 }
 
 /** The weight's data in the arena, for the kernels that read it (float rows, dense codes), stored on first use. */
@@ -312,7 +325,7 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
   const [strideY, strideX] = attrs.stride;
   const [padY, padX] = attrs.padding;
 
-  const boundsFor = (grid: Grid, chunkChannels: number, gridChunks: number): number | undefined => {
+  const listsFor = (grid: Grid, chunkChannels: number, gridChunks: number): OffsetLists | undefined => {
     const key = [grid.planeW, grid.planeH, grid.channelBytes, kernelW, strideY, strideX, grid.phasesX, elementBytes]
       .concat(chunkChannels, gridChunks).join(' ');
     return offsetListsFor(compiled, key, () => {
@@ -357,8 +370,8 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
       ? ternaryChunkChannels(allChannels, int16 !== undefined, attrs.kernel, phasesX)
       : allChannels;
     const gridChunks = Math.ceil(allChannels / chunkChannels);
-    const boundsAddress = boundsFor(grid, chunkChannels, gridChunks);
-    if (boundsAddress === undefined) return undefined;
+    const lists = listsFor(grid, chunkChannels, gridChunks);
+    if (lists === undefined) return undefined;
     // Rows per task: the grid rows they read (plus the kernel's reach below them) within TASK_GRID_BYTES, and their
     // sums within TASK_SUMS_BYTES.
     const reach = Math.floor((kernelH - 1) / strideY);
@@ -382,11 +395,11 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         fields[F.SRC_IMAGE] = gathered ? 0 : grid.imageBytes;
         fields[F.OUT_IMAGE] = 4 * outChannels * outHeight * outWidth;
         fields[F.OUT_CHANNEL] = 4 * outHeight * outWidth;
-        fields[F.BOUNDS] = boundsAddress;
+        fields[F.BOUNDS] = lists.bounds;
         fields[F.WEIGHTS] = weights;
         fields[F.ROW_LENGTH] = rowLength;
         // A pair's sum or difference plane holds codes up to 2·qmax.
-        fields[F.CHUNK] = int16 ? 4 * int16Chunk(2 * int16.qmax) : 0;
+        fields[F.CHUNK] = int16 ? lists.offsetBytes * int16Chunk(2 * int16.qmax) : 0;
         fields[F.GRID_CHUNKS] = gridChunks;
         fields[F.CHUNK_GRID] = chunkChannels * channelBytes;
         fields[F.CHUNK_BOUNDS] = 8 * outChannels;
@@ -410,7 +423,7 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         const wanted = Math.ceil(wantedTasks / rowRanges.length);
         const perChannelTask = Math.max(MIN_TASK_CHANNELS, Math.ceil(outChannels / wanted / 8) * 8);
         const channelRanges = ranges(outChannels, perChannelTask);
-        const convTask = int16 ? TASK.int16Conv : ternary ? TASK.ternaryConv : TASK.floatConv;
+        const convTask = ternary ? ternaryConvTask(int16 !== undefined, lists.offsetBytes) : TASK.floatConv;
         const convTasks = (n: number) =>
           taskList(
             rowRanges.flatMap(([y0, y1]) => channelRanges.map(([o0, o1]) => [convTask, descriptor, n, o0, o1, y0, y1])),
@@ -503,11 +516,11 @@ function convBySampleLanes(
   const chunkChannels = ternaryChunkChannels(allChannels, int16 !== undefined, kernel, 1);
   const gridChunks = Math.ceil(allChannels / chunkChannels);
   const key = `sample lanes ${[height, width, positionBytes, chunkChannels, gridChunks].join(' ')}`;
-  const boundsAddress = offsetListsFor(compiled, key, () => {
+  const lists = offsetListsFor(compiled, key, () => {
     const offsets = gridOffsets(chunkChannels * taps, kernel, [1, 1], grid, positionBytes);
     return storeOffsetLists(weight, offsets, regions, taps, gridChunks);
   });
-  if (boundsAddress === undefined) return undefined;
+  if (lists === undefined) return undefined;
   const groupBytes = int16 ? I16_GROUP_SUM_BYTES : GROUP_BYTES;
   /** One output row's sums: 4 bytes per lane, 8 lanes per position. */
   const rowSumBytes = 4 * BLOCK_LANES * outWidth;
@@ -531,10 +544,10 @@ function convBySampleLanes(
         fields[F.SRC_IMAGE] = positionBytes * width;
         fields[F.OUT_IMAGE] = 4 * outWidth;
         fields[F.OUT_CHANNEL] = 4 * outHeight * outWidth;
-        fields[F.BOUNDS] = boundsAddress;
+        fields[F.BOUNDS] = lists.bounds;
         fields[F.ROW_LENGTH] = channels * taps;
         // A pair's sum or difference plane holds codes up to 2·qmax.
-        fields[F.CHUNK] = int16 ? 4 * int16Chunk(2 * int16.qmax) : 0;
+        fields[F.CHUNK] = int16 ? lists.offsetBytes * int16Chunk(2 * int16.qmax) : 0;
         fields[F.GRID_CHUNKS] = gridChunks;
         fields[F.CHUNK_GRID] = chunkChannels * channelBytes;
         fields[F.CHUNK_BOUNDS] = 8 * outChannels;
@@ -557,9 +570,8 @@ function convBySampleLanes(
       const wantedChannelRanges = threads === 1 ? 1 : Math.ceil((TASKS_PER_THREAD * threads) / outHeight);
       const channelRanges = ranges(outChannels, Math.ceil(outChannels / wantedChannelRanges));
       const inputRanges = threadRanges(channels, threads, 2);
-      const [gather, conv] = int16
-        ? [TASK.int16SampleLanesGather, TASK.int16Conv]
-        : [TASK.sampleLanesGather, TASK.ternaryConv];
+      const gather = int16 ? TASK.int16SampleLanesGather : TASK.sampleLanesGather;
+      const conv = ternaryConvTask(int16 !== undefined, lists.offsetBytes);
       const rows = Array.from({ length: outHeight }, (_, y) => y);
       // Block by block, so its grid stays in cache between its gather and its conv.
       return descriptors.flatMap((descriptor, block) => [
@@ -663,11 +675,11 @@ function denseBySampleLanes(
   const planeBytes = (int16 ? 2 : 4) * lanes;
   const planes = gridChannels(features, true);
   const key = `dense lanes ${planeBytes}`;
-  const boundsAddress = offsetListsFor(compiled, key, () => {
+  const lists = offsetListsFor(compiled, key, () => {
     const offsets = Int32Array.from({ length: planes }, (_, plane) => plane * planeBytes);
     return storeOffsetLists(weight, offsets, regions, 1);
   });
-  if (boundsAddress === undefined) return undefined;
+  if (lists === undefined) return undefined;
   const groupBytes = int16 ? I16_GROUP_SUM_BYTES : GROUP_BYTES;
   /** [first sample, samples] of each block. */
   const blocks = ranges(batch, lanes).map(([n0, n1]) => [n0, n1 - n0] as const);
@@ -683,10 +695,10 @@ function denseBySampleLanes(
       fields[F.SRC] = io.scratch;
       fields[F.OUT_IMAGE] = 4 * outChannels * lanes;
       fields[F.OUT_CHANNEL] = 4;
-      fields[F.BOUNDS] = boundsAddress;
+      fields[F.BOUNDS] = lists.bounds;
       fields[F.ROW_LENGTH] = features;
       // A pair's sum or difference plane holds codes up to 2·qmax.
-      fields[F.CHUNK] = int16 ? 4 * int16Chunk(2 * int16.qmax) : 0;
+      fields[F.CHUNK] = int16 ? lists.offsetBytes * int16Chunk(2 * int16.qmax) : 0;
       fields[F.GRID_CHUNKS] = 1;
       fields[F.SUMS_CHANNEL] = sumsChannelBytes;
       const descriptor = stepRegions.store(fields);
@@ -727,7 +739,8 @@ function denseBySampleLanes(
       // Whole pairs per gather task: the one writing a pair's second feature writes its sum and difference.
       const featureRanges = threadRanges(features, threads, 2);
       const quadRanges = threadRanges(features, threads, 4);
-      const [gather, conv] = int16 ? [TASK.int16Gather, TASK.int16Conv] : [TASK.gather, TASK.ternaryConv];
+      const gather = int16 ? TASK.int16Gather : TASK.gather;
+      const conv = ternaryConvTask(int16 !== undefined, lists.offsetBytes);
       const featureGather = int16 ? TASK.int16FeatureLanesGather : TASK.featureLanesGather;
       const gatherTasks = (n0: number, samples: number, block: number): Int32Array => {
         const subBlocks = bySubBlocks.get(n0);

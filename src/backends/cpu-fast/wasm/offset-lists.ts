@@ -7,6 +7,7 @@
  */
 import { DESC, field, increment, lessThan, Locals, whileLoop } from './builder.js';
 import { encodeModule, I32, op, type Code, type MemoryImport } from './encode.js';
+import type { OffsetBytes } from './kernels.js';
 
 const { localGet: get, localSet: set, i32Const: constant } = op;
 
@@ -22,14 +23,15 @@ const LOW_BITS = 0x55555555;
 /**
  * `signedOffsets(scratch, words, rowWords, rows, starts, map, out)`: for each row o of `rows` (`rowWords` packed words
  * each, from `words`; `scratch` unused), map[k] (i32 at map + 4k) for every k of its +1 codes, ascending, from
- * out + 4·starts[2o] on, and for every k of its −1 codes from out + 4·starts[2o + 1] on. The codes must be valid (no
- * code 3), as the format reader checks (findInvalidTernaryWord).
+ * out + b·starts[2o] on, and for every k of its −1 codes from out + b·starts[2o + 1] on, b = `offsetBytes` bytes each
+ * (`signedShortOffsets`: u16, which every map[k] must fit). The codes must be valid (no code 3), as the format reader
+ * checks (findInvalidTernaryWord).
  */
-function signedOffsetsFunction() {
+function signedOffsetsFunction(offsetBytes: OffsetBytes) {
   const locals = new Locals(PARAMS);
   const [row, word, base, end, bits, plus, minus] = [0, 0, 0, 0, 0, 0, 0].map(() => locals.i32()) as number[];
   const startAt = (sign: number): Code => [get(OUT), get(STARTS), get(row!), constant(3), op.i32Shl, op.i32Add,
-    op.i32Load(4 * sign), constant(2), op.i32Shl, op.i32Add];
+    op.i32Load(4 * sign), constant(offsetBytes === 2 ? 1 : 2), op.i32Shl, op.i32Add];
   // For each set bit of `bits` (a code's low bit), lowest first: map[base + bit / 2] at `cursor`, which moves on.
   const writeEach = (cursor: number): Code =>
     whileLoop(
@@ -37,8 +39,8 @@ function signedOffsetsFunction() {
       get(cursor),
       [get(MAP), get(base!), get(bits!), op.i32Ctz, constant(1), op.i32ShrU, op.i32Add, constant(2), op.i32Shl,
         op.i32Add, op.i32Load()],
-      op.i32Store(),
-      increment(cursor, constant(4)),
+      offsetBytes === 2 ? op.i32Store16() : op.i32Store(),
+      increment(cursor, constant(offsetBytes)),
       [get(bits!), get(bits!), constant(1), op.i32Sub, op.i32And, set(bits!)],
     );
   const notShifted = (value: Code): Code => [value, constant(-1), op.i32Xor];
@@ -62,7 +64,8 @@ function signedOffsetsFunction() {
     ),
     increment(row!, constant(1)),
   );
-  return { name: 'signedOffsets', params: new Array(PARAMS).fill(I32), locals: locals.types, body };
+  const name = offsetBytes === 2 ? 'signedShortOffsets' : 'signedOffsets';
+  return { name, params: new Array(PARAMS).fill(I32), locals: locals.types, body };
 }
 
 /**
@@ -174,9 +177,10 @@ function pairedCodesFunction() {
 }
 
 /** The functions' names, as the module exports them. */
-export const OFFSET_LIST_FUNCTIONS = ['signedOffsets', 'signedCounts', 'pairedCodes'] as const;
+export const OFFSET_LIST_FUNCTIONS = ['signedOffsets', 'signedShortOffsets', 'signedCounts', 'pairedCodes'] as const;
 
 /** The module exporting OFFSET_LIST_FUNCTIONS, importing `env.memory` as the kernels do. */
 export function offsetListModule(memory: MemoryImport): Uint8Array<ArrayBuffer> {
-  return encodeModule([signedOffsetsFunction(), signedCountsFunction(), pairedCodesFunction()], memory);
+  const functions = [signedOffsetsFunction(4), signedOffsetsFunction(2), signedCountsFunction(), pairedCodesFunction()];
+  return encodeModule(functions, memory);
 }
