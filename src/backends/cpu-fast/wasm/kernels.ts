@@ -190,6 +190,7 @@ export const ternaryConvTask = (int16: boolean, offsetBytes: OffsetBytes): numbe
   offsetBytes === 2
     ? int16 ? TASK.int16ConvShortOffsets : TASK.ternaryConvShortOffsets
     : int16 ? TASK.int16Conv : TASK.ternaryConv;
+
 export const TASK_INTS = 8;
 export type TaskFunction = (scratch: number, descriptor: number, a: number, b: number, c: number, d: number, e: number) => void;
 
