@@ -181,9 +181,9 @@ function helperMain(start: HelperStart): void {
 /**
  * Helper threads sharing the arena's memory. The thread running the plan publishes each phase, takes tasks itself,
  * and waits (Atomics.wait) until all are done; a helper that has not started yet simply takes none. Each thread takes
- * its own contiguous share of a phase's tasks first: phases cut alike (a conv's gather and its row ranges, the next
- * layer's) then give a thread mostly rows it wrote itself, still in its own core's cache, instead of whichever the
- * other core happened to write; what a late or slow thread leaves of its share, the others take. Which thread runs
+ * its own contiguous share of a phase's tasks first: phases cut alike (a step's row ranges and the next step's) then
+ * give a thread mostly rows it wrote itself, still in its own core's cache, instead of whichever the other core
+ * happened to write; what a late or slow thread leaves of its share, the others take. Which thread runs
  * a task never changes its result: tasks write disjoint outputs and every sum has a fixed order.
  */
 export class ThreadPool {
