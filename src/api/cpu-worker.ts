@@ -55,9 +55,11 @@ addEventListener('message', async (event: MessageEvent<WorkerRequest>) => {
       return;
     }
     if (!graph || !cpu) throw new Error('the CPU worker has no model');
-    // The executor hands back fresh arrays (it keeps its own buffers), so the output can be transferred.
+    // The executor hands back fresh arrays (it keeps its own buffers), so the output can be transferred, and it has
+    // copied the input, whose buffer goes back to the page for its next run's input.
     const output = cpu.run(graph, request.input, request.batch).get(graph.outputs[0] ?? '')!.data;
-    reply({ id: request.id, ok: true, output }, [output.buffer]);
+    const input = request.input.buffer as ArrayBuffer;
+    reply({ id: request.id, ok: true, output, input }, [output.buffer, input]);
   } catch (error) {
     reply({ id: request.id, ok: false, error: serializeError(error) });
   }
