@@ -446,7 +446,8 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         // difference): each task writes its planes in one pass. Cut by the conv's row ranges instead, so that a thread
         // gathered the rows it convolves, ResNet-18 224's 20 gathers took 4.3 ms per two-thread run against 1.8 ms at
         // one thread (cut by channels: 3.4 ms, its convs' phases unchanged; bench:cpu-ab at two threads, 100 rounds
-        // by turns, three runs: ResNet-18 1.044 ± 0.011, 1.018 ± 0.012, 1.011 ± 0.014, VGG-7 0.993-1.009).
+        // by turns, four runs: ResNet-18 1.044 ± 0.011, 1.018 ± 0.012, 1.011 ± 0.014, 1.022 ± 0.013, VGG-7
+        // 0.993-1.009).
         const gatherCuts = threadRanges(channels, threads, 2).map(([c0, c1]) => [c0, c1, 0, planeH]);
         // Image by image, so the grid (one image's, GRID_IMAGE 0) stays in cache between its gather and its conv.
         const gatherTasks = (n: number) => taskList(gatherCuts.map((cut) => [gatherTask, gatherDescriptor, n, ...cut]));
