@@ -32,6 +32,12 @@ export class TwnModel {
   #releaseWhenIdle: (() => void) | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #perImageOutputShape: readonly number[] | undefined;
+  /**
+   * The last finished run's input snapshot, which the next run copies its input into if it fits: a fresh array is fresh
+   * pages (ResNet-18 224's 600 KB input took 3.5 ms to copy into one in headless Chromium on the 2-core machine, a
+   * reused one ~0.2 ms). Every backend has read its input by the time its run settles.
+   */
+  #spareSnapshot: Float32Array | undefined;
 
   /** @internal Use `loadModel`. */
   constructor(graph: Graph, info: ModelInfo, executor: Executor, imageDecoder?: ImageDecoder) {
@@ -61,6 +67,7 @@ export class TwnModel {
       .finally(() => {
         this.#pending--;
         if (this.#pending === 0) this.#releaseWhenIdle?.();
+        if (this.#executor !== undefined) this.#spareSnapshot = new Float32Array(snapshot.buffer as ArrayBuffer);
       });
     return result;
   }
@@ -106,6 +113,7 @@ export class TwnModel {
     const executor = this.#executor;
     if (!executor) return;
     this.#executor = undefined;
+    this.#spareSnapshot = undefined;
     this.#releaseWhenIdle = () => executor.dispose();
     if (this.#pending === 0) this.#releaseWhenIdle();
   }
@@ -120,7 +128,7 @@ export class TwnModel {
     return this.#executor;
   }
 
-  /** Validates shape and values, and returns the copy the run will read. */
+  /** Validates shape and values, and returns the copy the run will read (in the spare snapshot if it is large enough). */
   #checkInput(input: Float32Array, batch: number): Float32Array {
     if (!(input instanceof Float32Array)) throw new TwnInputError('INPUT_TYPE', 'run() takes a Float32Array');
     if (!Number.isSafeInteger(batch) || batch < 1) {
@@ -142,7 +150,12 @@ export class TwnModel {
       const where = `image ${Math.floor(bad / perImage)} at ${bad % perImage}`;
       throw new TwnInputError('INPUT_NOT_FINITE', `input values must be finite, got ${input[bad]} in ${where}`);
     }
-    return input.slice();
+    const spare = this.#spareSnapshot;
+    if (spare === undefined || spare.length < input.length) return input.slice();
+    this.#spareSnapshot = undefined; // until this run has settled
+    const snapshot = spare.subarray(0, input.length);
+    snapshot.set(input);
+    return snapshot;
   }
 
   /** Synchronous up to the decode of encoded bytes, which are copied first. */

@@ -142,6 +142,19 @@ describe('snapshots', () => {
     const pending = model.run(input);
     input.fill(0);
     expect(await pending).toEqual(expected);
+    // A run copies its input into the last finished run's snapshot where it fits: runs queued together, of other
+    // batch sizes and inputs, each keep their own.
+    const plain = preprocess(bar(28, 28), model.info);
+    const other = plain.map((value, i) => (i % 7 === 0 ? 1 - value : value));
+    const pair = new Float32Array(2 * plain.length);
+    pair.set(other);
+    pair.set(plain, plain.length);
+    const one = await model.run(other);
+    const two = await model.run(pair, 2);
+    const queued = [model.run(plain), model.run(pair, 2), model.run(other), model.run(plain)];
+    for (const array of [plain, pair, other]) array.fill(0);
+    expect(await Promise.all(queued)).toEqual([expected, two, one, expected]);
+    expect(one).not.toEqual(expected);
 
     const image = bar(28, 28);
     const expectedTop = await model.classify(image);
