@@ -39,6 +39,12 @@ const livenessLock: Promise<string | undefined> = new Promise((held) => {
 
 addEventListener('message', async (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
+  if (request.type === 'unload') {
+    cpu?.dispose();
+    cpu = undefined;
+    graph = undefined;
+    return;
+  }
   try {
     if (request.type === 'load') {
       graph = request.graph;

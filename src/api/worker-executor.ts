@@ -1,5 +1,5 @@
 import type { CpuKernels, FastCpuOptions, Precision, ThreadInfo } from '../backends/cpu-fast/options.js';
-import { compiledKernels, type CompiledKernels } from '../backends/cpu-fast/wasm/arena.js';
+import { compileKernels, type CompiledKernels } from '../backends/cpu-fast/wasm/arena.js';
 import { startHelperWorkers, type HelperWorker, type WakeWord } from '../backends/cpu-fast/wasm/threads.js';
 import { TwnDeviceError } from '../errors.js';
 import { reviveError, type SerializedError } from './errors.js';
@@ -17,7 +17,9 @@ export type WorkerRequest =
       /** The kernels compiled here for the worker's memory (shared: for helper threads), so it need not compile. */
       readonly kernels?: { readonly shared: boolean; readonly compiled: CompiledKernels };
     }
-  | { readonly type: 'run'; readonly id: number; readonly input: Float32Array; readonly batch: number };
+  | { readonly type: 'run'; readonly id: number; readonly input: Float32Array; readonly batch: number }
+  /** Drops the model, its memory and its helper threads' work (they wait for the next load's start); no answer. */
+  | { readonly type: 'unload' };
 
 export type WorkerReply =
   | {
@@ -36,78 +38,163 @@ export type WorkerReply =
     }
   | { readonly id: number; readonly ok: false; readonly error: SerializedError };
 
-/** A worker started before its model was read (startCpuWorker), and why it failed to start if it did. */
-interface StartedWorker {
+/**
+ * A CPU worker and its helper threads, however far along: started ahead of a load (startCpuWorker), running a
+ * model's executor, or idle after one (see `keepIdle`). It is told everything the worker sends through the two
+ * callbacks its current holder sets, so that the listeners are added once per worker, not once per model.
+ */
+interface CpuWorkerHandle {
   readonly worker: Worker;
   /** Its helper threads (see helperWorkers). */
-  readonly helpers: readonly HelperWorker[];
+  helpers: readonly HelperWorker[];
+  /** Why it failed or stopped, once it has. */
   failure?: string;
+  /** The holder's handler of the worker's replies. */
+  receive?: (reply: WorkerReply) => void;
+  /** The holder's handler of the worker's failure (an error event, an unreadable message, or its end). */
+  stopped?: (error: TwnDeviceError) => void;
+  /** Whether its liveness lock (see watchLiveness) is watched already: once per worker. */
+  watched?: boolean;
+  /** Whether it has held a model before (its load may meet it stopped while idle). */
+  served?: boolean;
+  /** While idle, the timer that ends it. */
+  idleTimer?: ReturnType<typeof setTimeout>;
 }
 
 /** Workers started ahead of their load, each taken by the next createWorkerExecutor. */
-const startedWorkers: StartedWorker[] = [];
+const startedWorkers: CpuWorkerHandle[] = [];
 
 /**
- * Starts a CPU worker now, for a load that will likely run in one: a worker takes 50–200 ms to start, which then
- * overlaps this thread's parsing of the file. The next createWorkerExecutor takes it; `discard` ends it if none has.
+ * Workers whose model was disposed, without it (the worker dropped its memory), kept for the next load: a worker and
+ * its helpers take 50-120 ms each to start in headless Chromium on the 2-core machine, about what loading VGG-7 ×0.5
+ * takes once they are up. ONNX Runtime Web likewise keeps its WebAssembly threads for the page's life. At most
+ * IDLE_WORKERS_KEPT, each for IDLE_WORKER_MS, then ended.
+ */
+const idleWorkers: CpuWorkerHandle[] = [];
+const IDLE_WORKERS_KEPT = 1;
+const IDLE_WORKER_MS = 30_000;
+
+/** Request ids across every executor: a reused worker's late answer to a disposed model's run matches no new call. */
+let nextRequestId = 0;
+
+function startWorker(threads: number): CpuWorkerHandle {
+  const handle: CpuWorkerHandle = { worker: new CpuWorker({ name: 'twn-cpu' }), helpers: helperWorkers(threads - 1) };
+  const failed = (message: string) => {
+    handle.failure ??= message;
+    handle.stopped?.(new TwnDeviceError('WORKER_FAILED', `the CPU worker failed: ${message}`));
+  };
+  handle.worker.addEventListener('message', (event: MessageEvent<WorkerReply>) => handle.receive?.(event.data));
+  handle.worker.addEventListener('error', (event) => {
+    event.preventDefault();
+    failed(event.message || 'it did not start');
+  });
+  handle.worker.addEventListener('messageerror', () => failed('it sent a message that could not be read'));
+  return handle;
+}
+
+function endWorker(handle: CpuWorkerHandle): void {
+  clearTimeout(handle.idleTimer);
+  handle.worker.terminate();
+  for (const helper of handle.helpers) helper.terminate();
+}
+
+/** An idle worker for a load of `threads` threads (its helpers made up to that now), if one is kept and alive. */
+function takeIdleWorker(threads: number): CpuWorkerHandle | undefined {
+  for (let handle = idleWorkers.pop(); handle !== undefined; handle = idleWorkers.pop()) {
+    clearTimeout(handle.idleTimer);
+    if (handle.failure !== undefined) {
+      endWorker(handle);
+      continue;
+    }
+    addHelpersFor(handle, threads);
+    return handle;
+  }
+  return undefined;
+}
+
+/**
+ * Ends a model's hold on its worker: a live one drops the model (its memory and helpers' work) and is kept idle for the
+ * next load; a failed one is ended.
+ */
+function release(handle: CpuWorkerHandle): void {
+  if (handle.failure === undefined) handle.worker.postMessage({ type: 'unload' } satisfies WorkerRequest);
+  keepIdle(handle);
+}
+
+/** Keeps a worker that holds no model for the next load (see idleWorkers), or ends it if it failed. */
+function keepIdle(handle: CpuWorkerHandle): void {
+  handle.receive = undefined;
+  handle.stopped = undefined;
+  if (handle.failure !== undefined) {
+    endWorker(handle);
+    return;
+  }
+  idleWorkers.push(handle);
+  while (idleWorkers.length > IDLE_WORKERS_KEPT) endWorker(idleWorkers.shift()!);
+  handle.idleTimer = setTimeout(() => {
+    const index = idleWorkers.indexOf(handle);
+    if (index >= 0) endWorker(idleWorkers.splice(index, 1)[0]!);
+  }, IDLE_WORKER_MS);
+}
+
+/**
+ * Readies a CPU worker now, for a load that will likely run in one: an idle one, or a new one, which takes 50–200 ms
+ * to start and then overlaps this thread's parsing of the file. The next createWorkerExecutor takes it; `discard`
+ * keeps it idle if none has.
  */
 export function startCpuWorker(threads: number): { discard(): void } {
-  const started: StartedWorker = { worker: new CpuWorker({ name: 'twn-cpu' }), helpers: helperWorkers(threads - 1) };
-  // Until an executor takes it, a failed start is only noted (the executor then fails its load with it).
-  started.worker.addEventListener('error', (event) => {
-    event.preventDefault();
-    started.failure ??= event.message || 'it did not start';
-  });
-  startedWorkers.push(started);
+  void compileKernels(sharedMemory(threads)); // for kernelsForWorker, meanwhile
+  const handle = takeIdleWorker(threads) ?? startWorker(threads);
+  startedWorkers.push(handle);
   return {
     discard() {
-      const index = startedWorkers.indexOf(started);
+      const index = startedWorkers.indexOf(handle);
       if (index < 0) return;
       startedWorkers.splice(index, 1);
-      started.worker.terminate();
-      for (const helper of started.helpers) helper.terminate();
+      keepIdle(handle);
     },
   };
 }
 
 /**
  * Runs the CPU backend in a dedicated module worker, which gets a structured-clone copy of the optimized graph (so the
- * file is parsed and validated once, on this thread).
+ * file is parsed and validated once, on this thread). Disposed, it leaves the worker idle for the next load. A worker
+ * that had served a model and stopped while idle fails the load it is given; the load then starts a new one.
  */
 export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions): Promise<Executor> {
+  const threads = options.threads ?? 1;
   const started = startedWorkers.shift();
-  const worker = started?.worker ?? new CpuWorker({ name: 'twn-cpu' });
-  const helpers = helpersForThreads(started?.helpers ?? [], options.threads ?? 1);
-  const terminate = () => {
-    worker.terminate();
-    for (const helper of helpers) helper.terminate();
-  };
+  const handle = started ?? takeIdleWorker(threads) ?? startWorker(threads);
+  addHelpersFor(handle, threads);
+  try {
+    return await loadInWorker(handle, graph, options);
+  } catch (error) {
+    if (!handle.served || handle.failure === undefined) throw error;
+    return loadInWorker(startWorker(threads), graph, options);
+  }
+}
+
+async function loadInWorker(handle: CpuWorkerHandle, graph: Graph, options: FastCpuOptions): Promise<Executor> {
+  const { worker } = handle;
+  const helpers = handle.helpers.slice(0, (options.threads ?? 1) - 1);
   type Answer = Extract<WorkerReply, { ok: true }>;
   const pending = new Map<number, { resolve(answer: Answer): void; reject(error: Error): void }>();
-  let nextId = 0;
   let failure: Error | undefined;
   const fail = (error: Error) => {
     failure ??= error;
     for (const { reject } of pending.values()) reject(failure);
     pending.clear();
   };
-  worker.addEventListener('message', (event: MessageEvent<WorkerReply>) => {
-    const reply = event.data;
+  handle.receive = (reply) => {
     const call = pending.get(reply.id);
     pending.delete(reply.id);
     if (reply.ok) call?.resolve(reply);
     else call?.reject(reviveError(reply.error));
-  });
-  worker.addEventListener('error', (event) => {
-    event.preventDefault();
-    fail(new TwnDeviceError('WORKER_FAILED', `the CPU worker failed: ${event.message || 'it did not start'}`));
-  });
-  if (started?.failure !== undefined) {
-    fail(new TwnDeviceError('WORKER_FAILED', `the CPU worker failed: ${started.failure}`));
-  }
-  worker.addEventListener('messageerror', () => fail(new TwnDeviceError('WORKER_FAILED', 'the CPU worker sent a message that could not be read')));
+  };
+  handle.stopped = fail;
+  if (handle.failure !== undefined) fail(new TwnDeviceError('WORKER_FAILED', `the CPU worker failed: ${handle.failure}`));
   // Each message carries its own copy, transferred: the caller's arrays stay usable.
-  const call = (request: WorkerRequest, transfer: Transferable[]) =>
+  const call = (request: Exclude<WorkerRequest, { type: 'unload' }>, transfer: Transferable[]) =>
     new Promise<Answer>((resolve, reject) => {
       if (failure) return reject(failure);
       pending.set(request.id, { resolve, reject });
@@ -115,7 +202,7 @@ export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions
     });
   let loaded: Answer;
   try {
-    const kernels = kernelsForWorker(options);
+    const kernels = await kernelsForWorker(options);
     // A port to each helper: the worker sends them their start (shared memory, kernels) through it.
     const ports = helpers.map((helper) => {
       const channel = new MessageChannel();
@@ -124,11 +211,12 @@ export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions
     });
     const copy = graphToTransfer(graph);
     const load = { graph: copy.graph, options: { ...options, startedHelpers: ports }, kernels };
-    loaded = await call({ type: 'load', id: nextId++, ...load }, [...ports, ...copy.buffers]);
+    loaded = await call({ type: 'load', id: nextRequestId++, ...load }, [...ports, ...copy.buffers]);
   } catch (error) {
-    terminate();
+    release(handle);
     throw error;
   }
+  handle.served = true;
   // Views the worker's shared memory: dropped by dispose, so that an app still holding the disposed model does not keep
   // that memory alive.
   let wake = loaded.wakeWord && { words: new Int32Array(loaded.wakeWord.buffer), index: loaded.wakeWord.index };
@@ -137,10 +225,7 @@ export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions
   // 224's input (600 KB) into a fresh array took 3.5 ms (its pages are new to the process each time), and a round
   // trip of a reused one 0.2 ms.
   let spare: ArrayBuffer | undefined;
-  if (loaded.livenessLock !== undefined) {
-    const stopped = 'the CPU worker stopped (closed, or ended by the browser, e.g. for memory)';
-    watchLiveness(loaded.livenessLock, () => fail(new TwnDeviceError('WORKER_FAILED', stopped)));
-  }
+  if (loaded.livenessLock !== undefined) watchLiveness(handle, loaded.livenessLock);
   return {
     thread: 'worker',
     ...(loaded.kernels && { kernels: loaded.kernels }),
@@ -157,15 +242,15 @@ export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions
       spare = undefined; // until it comes back: a run posted meanwhile copies into a fresh one
       const copy = new Float32Array(buffer, 0, input.length);
       copy.set(input);
-      const answer = await call({ type: 'run', id: nextId++, input: copy, batch }, [buffer]);
+      const answer = await call({ type: 'run', id: nextRequestId++, input: copy, batch }, [buffer]);
       spare = answer.input;
       return answer.output!;
     },
     dispose() {
       wake = undefined;
       spare = undefined;
-      terminate();
       fail(new TwnDeviceError('DISPOSED', 'the model has been disposed'));
+      release(handle);
     },
   };
 }
@@ -183,21 +268,20 @@ function graphToTransfer(graph: Graph): { graph: Graph; buffers: ArrayBuffer[] }
 }
 
 /**
- * The kernels the worker's arena will run, compiled on this thread while the worker starts (or taken from this
+ * The kernels the worker's arena will run, compiled by this thread while the worker starts (or taken from this
  * thread's cache), so that the worker's load need not wait for its own compilation. A shared memory where
  * helper threads will run (FastCpuExecutor: threads > 1, which needs cross-origin isolation). undefined where this
  * thread may not compile (a page policy): the worker then tries itself.
  */
-function kernelsForWorker(options: FastCpuOptions): { shared: boolean; compiled: CompiledKernels } | undefined {
+async function kernelsForWorker(options: FastCpuOptions): Promise<{ shared: boolean; compiled: CompiledKernels } | undefined> {
   if (options.kernels === 'js') return undefined;
-  const shared = (options.threads ?? 1) > 1 && globalThis.crossOriginIsolated === true;
-  try {
-    const compiled = compiledKernels(shared);
-    return compiled && { shared, compiled };
-  } catch {
-    return undefined;
-  }
+  const shared = sharedMemory(options.threads ?? 1);
+  const compiled = await compileKernels(shared);
+  return compiled && { shared, compiled };
 }
+
+/** Whether an executor of `threads` threads runs on a shared memory (which needs cross-origin isolation). */
+const sharedMemory = (threads: number): boolean => threads > 1 && globalThis.crossOriginIsolated === true;
 
 /**
  * `count` helper threads for a worker, started here with it: a worker's own helpers boot only between its tasks
@@ -214,21 +298,27 @@ function helperWorkers(count: number): HelperWorker[] {
 }
 
 /**
- * The helpers of a worker that will run `threads` threads: those started with it (startCpuWorker, which guessed its
- * threads before the file was read), the surplus ended, and any missing ones started now.
+ * Makes up `handle`'s helpers to those a load of `threads` threads needs: any missing are started now. Those past it
+ * (started for a guess of the threads before the file was read, or for an earlier model) stay idle with the worker,
+ * for a later load: a small model runs one thread whatever was asked.
  */
-function helpersForThreads(started: readonly HelperWorker[], threads: number): HelperWorker[] {
-  const wanted = Math.max(0, threads - 1);
-  for (const surplus of started.slice(wanted)) surplus.terminate();
-  const kept = started.slice(0, wanted);
-  return [...kept, ...helperWorkers(wanted - kept.length)];
+function addHelpersFor(handle: CpuWorkerHandle, threads: number): void {
+  handle.helpers = [...handle.helpers, ...helperWorkers(threads - 1 - handle.helpers.length)];
 }
 
 /**
  * A worker can stop without an `error` event (closed, or killed for memory), and its calls would then wait for ever.
- * It holds a Web Lock while it lives; our request for the same lock is granted only when it is gone, whichever way.
- * After `dispose` (terminate) this runs too, and finds the executor failed already.
+ * It holds a Web Lock while it lives; our request for the same lock is granted only when it is gone, whichever way:
+ * then its holder is told, if any (an idle worker is found failed when next taken). Once per worker, however many
+ * models it runs in turn.
  */
-function watchLiveness(lock: string, died: () => void): void {
-  void navigator.locks?.request(lock, () => died()).catch(() => undefined);
+function watchLiveness(handle: CpuWorkerHandle, lock: string): void {
+  if (handle.watched) return;
+  handle.watched = true;
+  const stopped = 'the CPU worker stopped (closed, or ended by the browser, e.g. for memory)';
+  const died = () => {
+    handle.failure ??= stopped;
+    handle.stopped?.(new TwnDeviceError('WORKER_FAILED', stopped));
+  };
+  void navigator.locks?.request(lock, died).catch(() => undefined);
 }

@@ -45,6 +45,18 @@ test('a CPU worker that stops without an error event fails its calls with WORKER
   expect(await call(page, 'runInWorker', 10_000)).toBe('TwnDeviceError WORKER_FAILED');
 });
 
+test('an idle CPU worker that stops is not given the next load: that load runs in a new worker', async ({ page }) => {
+  await openHarness(page);
+  expect(await call(page, 'loadInWorker')).toBe('worker');
+  const worker = page.workers().find((candidate) => /^blob:|cpu-worker/.test(candidate.url()));
+  expect(worker, page.workers().map((candidate) => candidate.url()).join(', ')).toBeDefined();
+  await call(page, 'disposeWorkerModel');
+  await worker!.evaluate(() => (globalThis as unknown as { close(): void }).close()).catch(() => undefined);
+  // Given to the stopped worker, the load would fail and run on the page's thread ('main'), or wait for ever.
+  expect(await call(page, 'loadInWorker')).toBe('worker');
+  expect(await call(page, 'runInWorker', 10_000)).toBe('ok');
+});
+
 for (const backend of ['webgpu', 'cpu'] as const) {
   test(`${backend}: 2,000 runs in Chromium leave the page's heap flat`, async ({ page }) => {
     await openHarness(page);

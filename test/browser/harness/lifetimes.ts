@@ -63,6 +63,11 @@ export const lifetimes = {
     return workerModel.info.backend.thread;
   },
 
+  /** Disposes the worker model: its worker stays, idle, for the next load. */
+  disposeWorkerModel(): void {
+    workerModel!.dispose();
+  },
+
   /** A run on the worker model, bounded: a call that never settles reports 'pending'. */
   async runInWorker(waitMs: number): Promise<Outcome> {
     const timeout = new Promise<Outcome>((resolve) => setTimeout(() => resolve('pending'), waitMs));

@@ -80,6 +80,38 @@ export function compiledKernels(shared: boolean): CompiledKernels | undefined {
   return compiledByMemory.get(shared);
 }
 
+/** compileKernels' work for each kind of memory, started at most once per thread. */
+const compilingByMemory = new Map<boolean, Promise<CompiledKernels | undefined>>();
+
+/**
+ * compiledKernels' modules compiled off this thread (WebAssembly.compile), for a caller that can start early and
+ * await them later: the page starts the CPU worker's while it parses the file (worker-executor.ts), which then need
+ * not wait for them. In headless Chromium on the 2-core machine the shared memory's took the page 11-16 ms
+ * synchronously. undefined where the engine rejects them (no SIMD, a page policy): the caller then tries otherwise.
+ */
+export function compileKernels(shared: boolean): Promise<CompiledKernels | undefined> {
+  let compiling = compilingByMemory.get(shared);
+  if (compiling === undefined) {
+    compiling = compiledByMemory.has(shared) ? Promise.resolve(compiledByMemory.get(shared)) : compileOffThread(shared);
+    compilingByMemory.set(shared, compiling);
+  }
+  return compiling;
+}
+
+async function compileOffThread(shared: boolean): Promise<CompiledKernels | undefined> {
+  try {
+    const { kernels, offsetLists } = shippedModules(shared);
+    const [offsetListModule, ...kernelModules] = await Promise.all(
+      [offsetLists, ...kernels].map((bytes) => WebAssembly.compile(bytes)),
+    );
+    // A synchronous compilation that finished meanwhile stays the one this thread uses.
+    if (!compiledByMemory.has(shared)) compiledByMemory.set(shared, { kernels: kernelModules, offsetLists: offsetListModule! });
+    return compiledByMemory.get(shared);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Modules compiled by another thread of this page (compiledKernels there), used here instead of compiling again. */
 export function useCompiledKernels(shared: boolean, compiled: CompiledKernels): void {
   compiledByMemory.set(shared, compiled);
