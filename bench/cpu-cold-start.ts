@@ -3,7 +3,9 @@
  * parsed graph → optimized graph → executor (kernels compiled, helper threads starting) → batch 1 prepared (plan,
  * weight compilation, binding) → threads planned (helpers spawned; the loader does not wait for them to boot) → first
  * batch-1 result, then a second run for comparison, and when the helpers were ready (after the executor). Each repeat
- * runs in a fresh Node process; prints each stage's median wall ms and the load from `uptime`.
+ * runs in a fresh Node process; prints each stage's median wall ms and the load from `uptime`, then each stage's
+ * median page faults (the process's minor faults: memory touched for the first time, which this project's VM charged
+ * ~14 µs per 4 KiB page) and the executor's WebAssembly memory after `prepare` and after the first run.
  * `npm run bench:cpu-cold-start [-- --models vgg7,resnet18-224 --threads 2 --repeats 5]`.
  */
 import { readFile } from 'node:fs/promises';
@@ -31,15 +33,29 @@ if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads takes 
 
 const STAGES = ['parse', 'optimize', 'executor', 'prepare', 'threads planned', 'first run', 'second run'] as const;
 
+/** What a child measures: per stage (STAGES) wall ms and minor page faults, and its executor's memory. */
+interface ColdStart {
+  readonly ms: number[];
+  readonly faults: number[];
+  readonly helpersReadyMs: number;
+  readonly memoryAfterPrepare: number;
+  readonly memoryAfterFirstRun: number;
+}
+
 /** One cold start in this process; prints each stage's milliseconds as JSON. */
 async function coldStart(model: string): Promise<void> {
   const bytes = await benchModelBytes(model, (path) => readFile(path));
-  const times: number[] = [];
+  const ms: number[] = [];
+  const faults: number[] = [];
   let last = performance.now();
+  let lastFaults = process.resourceUsage().minorPageFault;
   const stage = () => {
     const now = performance.now();
-    times.push(now - last);
+    const faultsNow = process.resourceUsage().minorPageFault;
+    ms.push(now - last);
+    faults.push(faultsNow - lastFaults);
     last = now;
+    lastFaults = faultsNow;
   };
   const parsed = graphFromFile(readTwnFile(bytes));
   stage();
@@ -53,31 +69,47 @@ async function coldStart(model: string): Promise<void> {
   // As the model loader does (src/api/executor.ts): bind batch 1 while helpers start; they join runs when ready.
   executor.prepare(graph, 1);
   stage();
+  const memoryAfterPrepare = executor.wasmMemoryBytes;
   await executor.threadsPlanned();
   stage();
   const input = new Float32Array(graph.input.shape.reduce((a, b) => a * b, 1)).fill(0.5);
   executor.run(graph, input, 1);
   stage();
+  const memoryAfterFirstRun = executor.wasmMemoryBytes;
   executor.run(graph, input, 1);
   stage();
   await executor.threadInfo();
-  console.log(JSON.stringify([...times, helpersReadyMs]));
+  console.log(JSON.stringify({ ms, faults, helpersReadyMs, memoryAfterPrepare, memoryAfterFirstRun } satisfies ColdStart));
   executor.dispose();
 }
 
 function main(): void {
   console.log(`load: ${machineLoad()}`);
-  const rows = flags.models.split(',').map((model) => {
-    const runs = freshProcessRuns<number[]>(import.meta.url, model, ['--threads', flags.threads], Number(flags.repeats));
-    const stages = Object.fromEntries(STAGES.map((name, i) => [name, median(runs.map((run) => run[i]!)).toFixed(1)]));
-    const total = median(runs.map((run) => run.slice(0, STAGES.length - 1).reduce((a, b) => a + b, 0))).toFixed(1);
-    const helpersReady = median(runs.map((run) => run[STAGES.length]!)).toFixed(1);
-    return { model, ...stages, 'bytes → first result': total, 'helpers ready after executor': helpersReady };
-  });
+  const models = flags.models.split(',');
+  const runs = models.map((model) =>
+    freshProcessRuns<ColdStart>(import.meta.url, model, ['--threads', flags.threads], Number(flags.repeats)));
+  const perStage = (model: string, measured: ColdStart[], value: (run: ColdStart) => number[], digits: number) =>
+    Object.fromEntries([
+      ['model', model],
+      ...STAGES.map((name, i) => [name, median(measured.map((run) => value(run)[i]!)).toFixed(digits)]),
+      ['bytes → first result', median(measured.map((run) => sum(value(run).slice(0, STAGES.length - 1)))).toFixed(digits)],
+    ]);
   console.log(`median ms of ${flags.repeats} fresh processes, ${flags.threads} thread(s)`);
-  console.table(rows);
+  console.table(models.map((model, m) => ({
+    ...perStage(model, runs[m]!, (run) => run.ms, 1),
+    'helpers ready after executor': median(runs[m]!.map((run) => run.helpersReadyMs)).toFixed(1),
+  })));
+  const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+  console.log('median minor page faults (the whole process), and the WebAssembly memory in MiB');
+  console.table(models.map((model, m) => ({
+    ...perStage(model, runs[m]!, (run) => run.faults, 0),
+    'memory after prepare': mib(median(runs[m]!.map((run) => run.memoryAfterPrepare))),
+    'memory after first run': mib(median(runs[m]!.map((run) => run.memoryAfterFirstRun))),
+  })));
   console.log(`load: ${machineLoad()}`);
 }
+
+const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
 
 if (flags.child !== undefined) await coldStart(flags.child);
 else main();

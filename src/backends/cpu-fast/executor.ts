@@ -97,6 +97,11 @@ export class FastCpuExecutor {
     return this.pool?.profile();
   }
 
+  /** Bytes of WebAssembly memory the executor holds (0 with the JavaScript kernels); for measurement. */
+  get wasmMemoryBytes(): number {
+    return this.arena?.memory.buffer.byteLength ?? 0;
+  }
+
   /** Where another thread can wake the helper threads (ThreadPool.wakeWord); undefined without helpers. */
   helperWakeWord(): WakeWord | undefined {
     return this.pool?.wakeWord;
