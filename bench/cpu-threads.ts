@@ -1,7 +1,8 @@
 /**
  * How well the fast CPU backend's helper threads share a run: one executor with 1 thread and one with N, run
  * interleaved in one process (medians, and the machine load from `uptime`, since other processes take cores too);
- * then each phase's wall time (a conv's gather and conv) at 1 and N threads, medians of the same rounds;
+ * then each phase's wall time (a conv's gather and conv) at 1 and N threads, medians of the same rounds, and their
+ * sums by task function (all of a run's gathers, say);
  * then, with per-thread accounting on (FastCpuExecutor.startThreadProfile), each step's wall time, phases, tasks and
  * time inside tasks per thread, how long the running thread waited for helpers and how late helpers woke. Busy/idle
  * shares, and the process CPU time per run (every thread's: what threads add to the work), depend far less on the
@@ -140,6 +141,19 @@ async function benchNet(net: string, threads: number, batch: number, rounds: num
       return { phase: key, task, '1 thread ms': one.toFixed(3), [`${threads} threads ms`]: many.toFixed(3),
         'speed-up': `${(one / many).toFixed(2)}×` };
     }),
+  );
+  // Every phase (one-phase steps too) summed by task function: e.g. what a run's gathers take at 1 and N threads.
+  const byTask = new Map<string, { phases: number; one: number; many: number }>();
+  for (const { task, ms } of phaseMs.values()) {
+    const entry = byTask.get(task) ?? { phases: 0, one: 0, many: 0 };
+    entry.phases++;
+    entry.one += median(ms[0]);
+    entry.many += median(ms[1]);
+    byTask.set(task, entry);
+  }
+  console.table(
+    [...byTask].map(([task, { phases, one, many }]) => ({ task, phases, '1 thread ms': one.toFixed(2),
+      [`${threads} threads ms`]: many.toFixed(2), 'speed-up': `${(one / many).toFixed(2)}×` })),
   );
   phaseMs.clear();
 
