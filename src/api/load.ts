@@ -49,9 +49,17 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
       `threads must be an integer from 1 to ${MAX_THREADS}, got ${String(threads)}`,
     );
   }
-  let { bytes, evict } = await readBytes(source, options);
-  const early = await startWorkerEarly(bytes.byteLength, options);
+  // The CPU worker starts as soon as the file's size is known: from a download's Content-Length, its start overlaps
+  // the rest of the download.
+  let early: Promise<{ discard(): void } | undefined> | undefined;
+  const startEarly = (fileBytes: number) => (early ??= startWorkerEarly(fileBytes, options));
+  const onProgress = (loadedBytes: number, totalBytes: number | undefined) => {
+    if (totalBytes !== undefined) void startEarly(totalBytes);
+    options.onProgress?.(loadedBytes, totalBytes);
+  };
   try {
+    let { bytes, evict } = await readBytes(source, { ...options, onProgress });
+    await startEarly(bytes.byteLength);
     let graph: Graph;
     try {
       graph = graphFromFile(readTwnFile(bytes));
@@ -59,7 +67,7 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
       // A stored copy that no longer validates (a damaged disk cache) is dropped and the file downloaded afresh.
       if (!evict) throw error;
       await evict();
-      ({ bytes, evict } = await readBytes(source, options));
+      ({ bytes, evict } = await readBytes(source, { ...options, onProgress }));
       graph = graphFromFile(readTwnFile(bytes));
     }
     throwIfAborted(options.signal);
@@ -79,7 +87,7 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
     const info = describeModel(graph, bytes.byteLength, { ...backendInfo(choice, executor), ...running });
     return new TwnModel(graph, info, executor, options.imageDecoder);
   } finally {
-    early?.discard(); // unless the CPU worker executor took it
+    (await early)?.discard(); // unless the CPU worker executor took it
   }
 }
 

@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { expect, test, type Page } from '@playwright/test';
 import type { lifetimes as Lifetimes } from './harness/lifetimes.js';
 
 type Checks = typeof Lifetimes;
+
+const LENET = readFileSync(join(import.meta.dirname, '..', '..', 'demo', 'models', 'lenet5-twn.twn'));
 
 async function openHarness(page: Page): Promise<void> {
   page.on('pageerror', (error) => console.log(`[page] ${error.message}`));
@@ -89,6 +93,11 @@ test.describe('downloads from a server that stalls', () => {
         // An error body that never ends: it holds its connection until the client cancels it.
         response.writeHead(503, { ...headers, 'content-length': '100000' });
         response.write('busy'.padEnd(1000));
+      } else if (request.url?.startsWith('/slow-model')) {
+        // A model whose second half arrives a second after its first.
+        response.writeHead(200, { ...headers, 'content-length': String(LENET.byteLength) });
+        response.write(LENET.subarray(0, LENET.byteLength >> 1));
+        setTimeout(() => response.end(LENET.subarray(LENET.byteLength >> 1)), 1000);
       } else if (request.url?.startsWith('/stalled-body')) {
         response.writeHead(200, { ...headers, 'content-length': '100000' });
         response.write(new Uint8Array(1000));
@@ -110,6 +119,15 @@ test.describe('downloads from a server that stalls', () => {
       expect(await call(page, 'download', `${base}/stalled-error?${i}`)).toBe('TwnInputError FETCH_FAILED');
     }
     expect(await call(page, 'download', `${base}/fine`)).toBe('ok');
+  });
+
+  test('a download starts the CPU worker from its Content-Length, while the body is still arriving', async ({ page }) => {
+    await openHarness(page);
+    const { workerMs, downloadMs, thread } = await call(page, 'loadFromUrl', `${base}/slow-model`);
+    expect(thread).toBe('worker');
+    expect(downloadMs).toBeGreaterThan(1000);
+    // Started before the body's second half was sent, not after the download.
+    expect(workerMs).toBeLessThan(downloadMs! - 500);
   });
 
   test('a body that stalls midway fails with FETCH_TIMEOUT after idleTimeoutMs', async ({ page }) => {

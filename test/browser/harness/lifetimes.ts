@@ -84,6 +84,37 @@ export const lifetimes = {
     for (let i = 0; i < runs; i++) await soakModel!.run(image);
   },
 
+  /**
+   * loadModel(url) into the CPU worker: milliseconds from the call to the first Worker the page started, and to the
+   * download's last byte, and where the model runs.
+   */
+  async loadFromUrl(url: string): Promise<{ workerMs?: number; downloadMs?: number; thread: string }> {
+    const started = performance.now();
+    let workerMs: number | undefined;
+    let downloadMs: number | undefined;
+    const PageWorker = globalThis.Worker;
+    globalThis.Worker = class extends PageWorker {
+      constructor(...args: ConstructorParameters<typeof Worker>) {
+        super(...args);
+        workerMs ??= performance.now() - started;
+      }
+    };
+    try {
+      const model = await loadModel(url, {
+        backend: 'cpu',
+        cpuWorker: true,
+        onProgress: (loaded, total) => {
+          if (loaded === total) downloadMs = performance.now() - started;
+        },
+      });
+      const { thread } = model.info.backend;
+      model.dispose();
+      return { workerMs, downloadMs, thread };
+    } finally {
+      globalThis.Worker = PageWorker;
+    }
+  },
+
   async download(url: string, idleTimeoutMs?: number): Promise<Outcome> {
     return settle(readModelSource(url, { idleTimeoutMs }));
   },
