@@ -106,8 +106,9 @@ export class TwnModel {
   }
 
   /**
-   * Releases every GPU buffer and pipeline, and the device when the model created it: at once, or as soon as the
-   * runs already started have finished. Any later call throws TwnDeviceError DISPOSED. Idempotent.
+   * Releases every GPU buffer and pipeline, and the device when the model created it, or the CPU backend's memory
+   * (its worker drops the model and stays idle for the next load for 30 s): at once, or as soon as the runs already
+   * started have finished. Any later call throws TwnDeviceError DISPOSED. Idempotent.
    */
   dispose(): void {
     const executor = this.#executor;
