@@ -261,6 +261,13 @@ interface OffsetLists {
   readonly offsetBytes: OffsetBytes;
 }
 
+/**
+ * CONV_FIELDS.CHUNK of a conv over a paired grid: bytes of `lists` summed in i16 lanes before widening, where a pair's
+ * sum or difference plane holds codes up to 2·qmax; 0 for float lanes.
+ */
+const pairedListChunk = (lists: OffsetLists, int16: Int16Quantiser | undefined): number =>
+  int16 ? lists.offsetBytes * int16Chunk(2 * int16.qmax) : 0;
+
 /** A weight in an arena: what has been stored for it (shared by every layer reading the tensor). */
 interface CompiledWeight {
   /** Float rows, or a dense layer's packed codes: storedData. */
@@ -398,8 +405,7 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         fields[F.BOUNDS] = lists.bounds;
         fields[F.WEIGHTS] = weights;
         fields[F.ROW_LENGTH] = rowLength;
-        // A pair's sum or difference plane holds codes up to 2·qmax.
-        fields[F.CHUNK] = int16 ? lists.offsetBytes * int16Chunk(2 * int16.qmax) : 0;
+        fields[F.CHUNK] = pairedListChunk(lists, int16);
         fields[F.GRID_CHUNKS] = gridChunks;
         fields[F.CHUNK_GRID] = chunkChannels * channelBytes;
         fields[F.CHUNK_BOUNDS] = 8 * outChannels;
@@ -546,8 +552,7 @@ function convBySampleLanes(
         fields[F.OUT_CHANNEL] = 4 * outHeight * outWidth;
         fields[F.BOUNDS] = lists.bounds;
         fields[F.ROW_LENGTH] = channels * taps;
-        // A pair's sum or difference plane holds codes up to 2·qmax.
-        fields[F.CHUNK] = int16 ? lists.offsetBytes * int16Chunk(2 * int16.qmax) : 0;
+        fields[F.CHUNK] = pairedListChunk(lists, int16);
         fields[F.GRID_CHUNKS] = gridChunks;
         fields[F.CHUNK_GRID] = chunkChannels * channelBytes;
         fields[F.CHUNK_BOUNDS] = 8 * outChannels;
@@ -697,8 +702,7 @@ function denseBySampleLanes(
       fields[F.OUT_CHANNEL] = 4;
       fields[F.BOUNDS] = lists.bounds;
       fields[F.ROW_LENGTH] = features;
-      // A pair's sum or difference plane holds codes up to 2·qmax.
-      fields[F.CHUNK] = int16 ? lists.offsetBytes * int16Chunk(2 * int16.qmax) : 0;
+      fields[F.CHUNK] = pairedListChunk(lists, int16);
       fields[F.GRID_CHUNKS] = 1;
       fields[F.SUMS_CHANNEL] = sumsChannelBytes;
       const descriptor = stepRegions.store(fields);
