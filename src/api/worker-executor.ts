@@ -77,8 +77,9 @@ const IDLE_WORKER_MS = 30_000;
 /** Request ids across every executor: a reused worker's late answer to a disposed model's run matches no new call. */
 let nextRequestId = 0;
 
-function startWorker(threads: number): CpuWorkerHandle {
-  const handle: CpuWorkerHandle = { worker: new CpuWorker({ name: 'twn-cpu' }), helpers: helperWorkers(threads - 1) };
+/** A new CPU worker, without helpers yet (addHelpersFor). */
+function startWorker(): CpuWorkerHandle {
+  const handle: CpuWorkerHandle = { worker: new CpuWorker({ name: 'twn-cpu' }), helpers: [] };
   const failed = (message: string) => {
     handle.failure ??= message;
     handle.stopped?.(new TwnDeviceError('WORKER_FAILED', `the CPU worker failed: ${message}`));
@@ -98,15 +99,14 @@ function endWorker(handle: CpuWorkerHandle): void {
   for (const helper of handle.helpers) helper.terminate();
 }
 
-/** An idle worker for a load of `threads` threads (its helpers made up to that now), if one is kept and alive. */
-function takeIdleWorker(threads: number): CpuWorkerHandle | undefined {
+/** An idle worker, if one is kept and alive. */
+function takeIdleWorker(): CpuWorkerHandle | undefined {
   for (let handle = idleWorkers.pop(); handle !== undefined; handle = idleWorkers.pop()) {
     clearTimeout(handle.idleTimer);
     if (handle.failure !== undefined) {
       endWorker(handle);
       continue;
     }
-    addHelpersFor(handle, threads);
     return handle;
   }
   return undefined;
@@ -144,7 +144,8 @@ function keepIdle(handle: CpuWorkerHandle): void {
  */
 export function startCpuWorker(threads: number): { discard(): void } {
   void compileKernels(sharedMemory(threads)); // for kernelsForWorker, meanwhile
-  const handle = takeIdleWorker(threads) ?? startWorker(threads);
+  const handle = takeIdleWorker() ?? startWorker();
+  addHelpersFor(handle, threads); // booting meanwhile too
   startedWorkers.push(handle);
   return {
     discard() {
@@ -162,21 +163,20 @@ export function startCpuWorker(threads: number): { discard(): void } {
  * that had served a model and stopped while idle fails the load it is given; the load then starts a new one.
  */
 export async function createWorkerExecutor(graph: Graph, options: FastCpuOptions): Promise<Executor> {
-  const threads = options.threads ?? 1;
-  const started = startedWorkers.shift();
-  const handle = started ?? takeIdleWorker(threads) ?? startWorker(threads);
-  addHelpersFor(handle, threads);
+  const handle = startedWorkers.shift() ?? takeIdleWorker() ?? startWorker();
   try {
     return await loadInWorker(handle, graph, options);
   } catch (error) {
     if (!handle.served || handle.failure === undefined) throw error;
-    return loadInWorker(startWorker(threads), graph, options);
+    return loadInWorker(startWorker(), graph, options);
   }
 }
 
 async function loadInWorker(handle: CpuWorkerHandle, graph: Graph, options: FastCpuOptions): Promise<Executor> {
   const { worker } = handle;
-  const helpers = handle.helpers.slice(0, (options.threads ?? 1) - 1);
+  const threads = options.threads ?? 1;
+  addHelpersFor(handle, threads);
+  const helpers = handle.helpers.slice(0, threads - 1);
   type Answer = Extract<WorkerReply, { ok: true }>;
   const pending = new Map<number, { resolve(answer: Answer): void; reject(error: Error): void }>();
   let failure: Error | undefined;
