@@ -8,6 +8,7 @@ import { FastCpuExecutor } from '../../src/backends/cpu-fast/executor.js';
 import { shippedModules, WasmArena } from '../../src/backends/cpu-fast/wasm/arena.js';
 import { signedLeb, unsignedLeb } from '../../src/backends/cpu-fast/wasm/encode.js';
 import { TERNARY_FUNCTIONS } from '../../src/backends/cpu-fast/wasm/kernels.js';
+import { PAIRED_CODES_FIELDS } from '../../src/backends/cpu-fast/wasm/offset-lists.js';
 import { readTwnFile } from '../../src/format/reader.js';
 import { packTernary, ternaryRowWords } from '../../src/format/ternary-pack.js';
 import { graphFromFile } from '../../src/graph/from-file.js';
@@ -219,6 +220,30 @@ describe('pairedCodes', () => {
     const rowWords = ternaryRowWords(channels * taps);
     space.pairedCodes(space.store(words)!, rowWords, rows, channels, taps, out, termRowWords, rows * termRowWords);
     const written = new Uint32Array(space.memory.buffer, out, rows * termRowWords).slice();
+    expect([...written]).toEqual([...packTernary(expectedTerms(codes, rows, channels, taps), [rows, termLength])]);
+  });
+
+  // Threads write rows side by side (arena.ts runShared): a task that so much as loads and stores back a word of
+  // another row's can drop that row's bits written meanwhile. Here the rows end where the memory does, so that any
+  // access past the last row traps.
+  it.each([...shapes, [1, 25]])('%i channels × %i taps: no word past its rows is touched', (channels, taps) => {
+    const { offsetLists } = shippedModules(false);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const { pairedCodes } = new WebAssembly.Instance(new WebAssembly.Module(offsetLists), { env: { memory } })
+      .exports as Record<string, (...args: number[]) => void>;
+    const rows = 3;
+    const codes = randomCodes(channels + 7 * taps, rows * channels * taps);
+    const words = packTernary(codes, [rows, channels * taps]);
+    const termLength = 4 * Math.floor(channels / 2) * taps + (channels % 2) * taps;
+    const termRowWords = ternaryRowWords(termLength);
+    const [descriptor, wordsAt, out] = [16, 64, memory.buffer.byteLength - 4 * rows * termRowWords];
+    new Uint32Array(memory.buffer, wordsAt, words.length).set(words);
+    const F = PAIRED_CODES_FIELDS;
+    const fields = new Int32Array(memory.buffer, descriptor, F.SIZE);
+    [fields[F.WORDS], fields[F.ROW_WORDS], fields[F.CHANNELS], fields[F.TAPS]] = [wordsAt, words.length / rows, channels, taps];
+    [fields[F.OUT], fields[F.CHUNK_WORDS], fields[F.CHUNK_STRIDE]] = [out, termRowWords, rows * termRowWords];
+    pairedCodes!(0, descriptor, 0, rows);
+    const written = new Uint32Array(memory.buffer, out, rows * termRowWords);
     expect([...written]).toEqual([...packTernary(expectedTerms(codes, rows, channels, taps), [rows, termLength])]);
   });
 

@@ -161,12 +161,18 @@ function pairedCodesFunction() {
         [get(channel!), constant(1), op.i32Add, get(CHANNELS), op.i32LtS],
         op.if(codeAt(inRow!, [get(k!), get(TAPS), op.i32Add]), set(b!)),
         [get(channel!), constant(1), op.i32Add, get(CHANNELS), op.i32GeS, op.if(constant(0), set(b!))],
-        // The term's k: channel 2p's pair starts at grid channel 4p = 2·channel.
-        [get(channel!), constant(1), op.i32Shl, plane, op.i32Add, get(TAPS), op.i32Mul, get(tap!), op.i32Add, set(term!)],
-        [get(pairRow!), get(term!), constant(4), op.i32ShrU, constant(2), op.i32Shl, op.i32Add, set(at!)],
-        get(at!), get(at!), op.i32Load(),
-        [get(b!), get(a!), get(a!), op.i32Eqz, op.select],
-        get(term!), constant(15), op.i32And, constant(1), op.i32Shl, op.i32Shl, op.i32Or, op.i32Store(),
+        // Two zero weights have no term, and no word is touched: their plane (1) lies past the row's terms when the
+        // last channel pairs with zeros, in a word of the next row, whose task another thread may be writing (a load
+        // and store of it there lost that thread's bits: LeNet-5's conv1, one channel).
+        [get(a!), get(b!), op.i32Or],
+        op.if(
+          // The term's k: channel 2p's pair starts at grid channel 4p = 2·channel.
+          [get(channel!), constant(1), op.i32Shl, plane, op.i32Add, get(TAPS), op.i32Mul, get(tap!), op.i32Add, set(term!)],
+          [get(pairRow!), get(term!), constant(4), op.i32ShrU, constant(2), op.i32Shl, op.i32Add, set(at!)],
+          get(at!), get(at!), op.i32Load(),
+          [get(b!), get(a!), get(a!), op.i32Eqz, op.select],
+          get(term!), constant(15), op.i32And, constant(1), op.i32Shl, op.i32Shl, op.i32Or, op.i32Store(),
+        ),
         increment(tap!, constant(1)),
       ),
       increment(channel!, constant(2)),
