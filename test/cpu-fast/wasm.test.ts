@@ -186,9 +186,13 @@ describe('arena', () => {
 });
 
 describe('pairedCodes', () => {
+  /** Terms of a row: 4 planes per channel pair, and one for an odd last channel (paired with zeros). */
+  const termLengthOf = (channels: number, taps: number): number =>
+    4 * Math.floor(channels / 2) * taps + (channels % 2) * taps;
+
   /** Hand-worked rule: a alone → plane 0, b alone → plane 1, a = b → plane 2 (a + b), a = −b → plane 3 (a − b). */
   function expectedTerms(codes: number[], rows: number, channels: number, taps: number): number[] {
-    const termLength = 4 * Math.floor(channels / 2) * taps + (channels % 2) * taps;
+    const termLength = termLengthOf(channels, taps);
     const expected = new Array<number>(rows * termLength).fill(0);
     for (let o = 0; o < rows; o++) {
       for (let channel = 0; channel < channels; channel += 2) {
@@ -208,19 +212,26 @@ describe('pairedCodes', () => {
     return Array.from({ length }, () => Math.floor(random.uniform(0, 3)) - 1);
   }
 
+  /** Seeded weights of `rows` rows, packed, and their terms as the hand-worked rule packs them. */
+  function pairedCase(rows: number, channels: number, taps: number) {
+    const codes = randomCodes(channels * taps, rows * channels * taps);
+    const termLength = termLengthOf(channels, taps);
+    return {
+      words: packTernary(codes, [rows, channels * taps]),
+      rowWords: ternaryRowWords(channels * taps),
+      termRowWords: ternaryRowWords(termLength),
+      expected: [...packTernary(expectedTerms(codes, rows, channels, taps), [rows, termLength])],
+    };
+  }
+
   const shapes = [[4, 9], [3, 9], [5, 1], [1, 49]];
+  const rows = 5;
   it.each(shapes)('%i channels × %i taps: one term per channel pair and tap', (channels, taps) => {
     const space = arena();
-    const rows = 5;
-    const codes = randomCodes(channels * taps, rows * channels * taps);
-    const words = packTernary(codes, [rows, channels * taps]);
-    const termLength = 4 * Math.floor(channels / 2) * taps + (channels % 2) * taps;
-    const termRowWords = ternaryRowWords(termLength);
+    const { words, rowWords, termRowWords, expected } = pairedCase(rows, channels, taps);
     const out = space.allocate(4 * rows * termRowWords)!;
-    const rowWords = ternaryRowWords(channels * taps);
     space.pairedCodes(space.store(words)!, rowWords, rows, channels, taps, out, termRowWords, rows * termRowWords);
-    const written = new Uint32Array(space.memory.buffer, out, rows * termRowWords).slice();
-    expect([...written]).toEqual([...packTernary(expectedTerms(codes, rows, channels, taps), [rows, termLength])]);
+    expect([...new Uint32Array(space.memory.buffer, out, rows * termRowWords)]).toEqual(expected);
   });
 
   // Threads write rows side by side (arena.ts runShared): a task that so much as loads and stores back a word of
@@ -231,20 +242,15 @@ describe('pairedCodes', () => {
     const memory = new WebAssembly.Memory({ initial: 1 });
     const { pairedCodes } = new WebAssembly.Instance(new WebAssembly.Module(offsetLists), { env: { memory } })
       .exports as Record<string, (...args: number[]) => void>;
-    const rows = 3;
-    const codes = randomCodes(channels + 7 * taps, rows * channels * taps);
-    const words = packTernary(codes, [rows, channels * taps]);
-    const termLength = 4 * Math.floor(channels / 2) * taps + (channels % 2) * taps;
-    const termRowWords = ternaryRowWords(termLength);
+    const { words, rowWords, termRowWords, expected } = pairedCase(rows, channels, taps);
     const [descriptor, wordsAt, out] = [16, 64, memory.buffer.byteLength - 4 * rows * termRowWords];
     new Uint32Array(memory.buffer, wordsAt, words.length).set(words);
     const F = PAIRED_CODES_FIELDS;
     const fields = new Int32Array(memory.buffer, descriptor, F.SIZE);
-    [fields[F.WORDS], fields[F.ROW_WORDS], fields[F.CHANNELS], fields[F.TAPS]] = [wordsAt, words.length / rows, channels, taps];
+    [fields[F.WORDS], fields[F.ROW_WORDS], fields[F.CHANNELS], fields[F.TAPS]] = [wordsAt, rowWords, channels, taps];
     [fields[F.OUT], fields[F.CHUNK_WORDS], fields[F.CHUNK_STRIDE]] = [out, termRowWords, rows * termRowWords];
     pairedCodes!(0, descriptor, 0, rows);
-    const written = new Uint32Array(memory.buffer, out, rows * termRowWords);
-    expect([...written]).toEqual([...packTernary(expectedTerms(codes, rows, channels, taps), [rows, termLength])]);
+    expect([...new Uint32Array(memory.buffer, out, rows * termRowWords)]).toEqual(expected);
   });
 
   it('cut into chunks: chunk c of every row, row by row, then chunk c + 1', () => {
@@ -252,7 +258,7 @@ describe('pairedCodes', () => {
     // 576 terms a row: 36 words, 4 chunks of 9 words (144 terms: 4 pairs × 4 planes × 9 taps).
     const [rows, channels, taps, chunkWords] = [3, 32, 9, 9];
     const codes = randomCodes(11, rows * channels * taps);
-    const termLength = 4 * (channels / 2) * taps;
+    const termLength = termLengthOf(channels, taps);
     const byRow = packTernary(expectedTerms(codes, rows, channels, taps), [rows, termLength]);
     const rowWords = termLength / 16;
     const expected = new Uint32Array(rows * rowWords);
