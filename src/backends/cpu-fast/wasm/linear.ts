@@ -453,7 +453,10 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         // gathered the rows it convolves, ResNet-18 224's 20 gathers took 4.3 ms per two-thread run against 1.8 ms at
         // one thread (cut by channels: 3.4 ms, its convs' phases unchanged; bench:cpu-ab at two threads, 100 rounds
         // by turns, four runs: ResNet-18 1.044 ± 0.011, 1.018 ± 0.012, 1.011 ± 0.014, 1.022 ± 0.013, VGG-7
-        // 0.993-1.009).
+        // 0.993-1.009). Also slower, base ÷ tried at batch 1: the gathers as one task on the plan's thread, 0.933 ±
+        // 0.021 (VGG-7 0.956 ± 0.023); the grid written by the producing conv's tasks from the rows each had just
+        // written, no gather phase (ResNet-18 26 phases instead of 44), 0.984 ± 0.010 at two threads and 0.968 ±
+        // 0.005 at one (VGG-7 0.991 ± 0.015): the phases were not what cost the time.
         const gatherCuts = threadRanges(channels, threads, 2).map(([c0, c1]) => [c0, c1, 0, planeH]);
         // Image by image, so the grid (one image's, GRID_IMAGE 0) stays in cache between its gather and its conv.
         const gatherTasks = (n: number) => taskList(gatherCuts.map((cut) => [gatherTask, gatherDescriptor, n, ...cut]));
