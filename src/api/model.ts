@@ -145,7 +145,7 @@ export class TwnModel {
     }
     // A NaN or ∞ does not survive the graph faithfully: relu and maxpool may turn it into an ordinary number, and the
     // backends need not agree on which. One pass over the input costs little next to the network itself.
-    const bad = input.findIndex((value) => !Number.isFinite(value));
+    const bad = firstNonFinite(input);
     if (bad >= 0) {
       const perImage = channels * height * width;
       const where = `image ${Math.floor(bad / perImage)} at ${bad % perImage}`;
@@ -203,4 +203,17 @@ function concatenate(tensors: readonly Float32Array[]): Float32Array {
   const batch = new Float32Array(size * tensors.length);
   tensors.forEach((tensor, i) => batch.set(tensor, i * size));
   return batch;
+}
+
+/**
+ * The index of the first NaN or ±∞ in `values`, or −1. A plain loop: findIndex with a callback took 1.1 ms of every
+ * run on ResNet-18 224's 150,528 floats (Node 20), this loop 0.1 ms.
+ */
+function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    // NaN − NaN and ∞ − ∞ are NaN; every finite value minus itself is 0.
+    if (value - value !== 0) return i;
+  }
+  return -1;
 }

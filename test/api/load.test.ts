@@ -135,11 +135,16 @@ describe('loadModel', () => {
     for (const bad of [Number.NaN, Infinity, -Infinity]) {
       const batch = new Float32Array(2 * 784);
       batch[784 + 5] = bad;
+      batch[784 + 9] = Number.NaN;
       await expect(model.run(batch, 2)).rejects.toMatchObject({ code: 'INPUT_NOT_FINITE', message: expect.stringContaining('1 at 5') });
       const image = barImage();
       image[0] = bad;
       await expect(model.classify(image)).rejects.toBeInstanceOf(TwnInputError);
     }
+    // The largest finite floats and −0 are inputs like any other.
+    const extremes = new Float32Array(784);
+    extremes.set([3.4028234663852886e38, -3.4028234663852886e38, -0, 1e-45]);
+    await expect(model.run(extremes)).resolves.toHaveLength(10);
     model.dispose();
   });
 
