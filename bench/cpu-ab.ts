@@ -7,7 +7,7 @@
  * one process meet the same one: the ratio of each round's two runs (base ÷ ours) tells apart changes of a few per
  * cent that alternated processes could not. Prints each contender's median, the geometric mean of the per-round
  * ratios with its standard error, and per step the medians of its phases' wall time (FastCpuOptions.onPhase).
- * `npm run bench:cpu-ab [-- --base main --models resnet18-224 --threads 2 --batch 1 --rounds 100]`.
+ * `npm run bench:cpu-ab [-- --base main --models resnet18-224 --threads 2 --batch 1 --rounds 100 --precision float32]`.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -81,8 +81,18 @@ interface Contender {
   readonly stepMs: Map<string, number[]>;
 }
 
-async function contender(name: string, build: Build, net: string, threads: number, batch: number): Promise<Contender> {
-  const bytes = await build.benchModelBytes(net, (path) => readFile(path));
+/** What every contender of a comparison runs: model, threads of the compared builds, batch and precision. */
+interface Setting {
+  readonly net: string;
+  readonly threads: number;
+  readonly batch: number;
+  readonly precision: 'float32' | 'int16';
+}
+
+/** `bytes` (the model, as this checkout builds it) run by `build` at `threads`. */
+async function contender(
+  name: string, build: Build, bytes: Uint8Array, { batch, precision }: Setting, threads: number,
+): Promise<Contender> {
   const plan = build.planGraph(build.optimize(build.graphFromFile(build.readTwnFile(bytes))), batch);
   const [channels, height, width] = plan.graph.input.shape;
   const input = Float32Array.from({ length: batch * channels * height * width }, mulberry32(42));
@@ -90,9 +100,10 @@ async function contender(name: string, build: Build, net: string, threads: numbe
   let thisRound = new Map<string, number>();
   const onPhase = (node: GraphNode, _phase: number, _task: string, ms: number) =>
     thisRound.set(node.name, (thisRound.get(node.name) ?? 0) + ms);
-  const executor = new build.FastCpuExecutor({ threads, onPhase });
+  const executor = new build.FastCpuExecutor({ threads, onPhase, precision });
   const info = await executor.threadInfo();
   if (info.threads !== threads) throw new Error(`${name}: only ${info.threads} threads started: ${info.reason}`);
+  if (executor.precision !== precision) throw new Error(`${name}: runs ${executor.precision}, not ${precision}`);
   const output = plan.graph.outputs[0]!;
   return {
     name,
@@ -119,13 +130,14 @@ function timedRun(contender: Contender): number {
   return wallMs;
 }
 
-async function compare(
-  base: Build, ours: Build, net: string, threads: number, batch: number, rounds: number,
-): Promise<void> {
-  const one = await contender('ours, 1 thread', ours, net, 1, batch);
+async function compare(base: Build, ours: Build, setting: Setting, rounds: number): Promise<void> {
+  const { net, threads, batch, precision } = setting;
+  // int16: seeded models calibrated once (the float64 reference: up to a minute for ResNet-18), read by all three.
+  const bytes = await ours.benchModelBytes(net, (path) => readFile(path), { int16: precision === 'int16' });
+  const one = await contender('ours, 1 thread', ours, bytes, setting, 1);
   const [theirs, mine] = [
-    await contender(`base, ${threads} threads`, base, net, threads, batch),
-    await contender(`ours, ${threads} threads`, ours, net, threads, batch),
+    await contender(`base, ${threads} threads`, base, bytes, setting, threads),
+    await contender(`ours, ${threads} threads`, ours, bytes, setting, threads),
   ];
   const contenders = [one, theirs, mine];
   const outputs = contenders.map((c) => c.run());
@@ -149,7 +161,7 @@ async function compare(
   }
   const mean = logRatios.reduce((sum, value) => sum + value, 0) / rounds;
   const spread = Math.sqrt(logRatios.reduce((sum, value) => sum + (value - mean) ** 2, 0) / Math.max(1, rounds - 1));
-  console.log(`\n${net} batch ${batch}, ${rounds} rounds by turns; load ${loadBefore} → ${machineLoad()}`);
+  console.log(`\n${net} batch ${batch} ${precision}, ${rounds} rounds by turns; load ${loadBefore} → ${machineLoad()}`);
   const oneMs = median(one.wallMs);
   console.table(contenders.map((c) => ({
     contender: c.name,
@@ -178,11 +190,15 @@ async function main(): Promise<void> {
       threads: { type: 'string', default: '2' },
       batch: { type: 'string', default: '1' },
       rounds: { type: 'string', default: '100' },
+      precision: { type: 'string', default: 'float32' },
     },
   });
+  const precision = values.precision;
+  if (precision !== 'float32' && precision !== 'int16') throw new Error(`--precision: float32 or int16, got ${precision}`);
   const [base, ours] = [await baseBuild(values.base), await ourBuild()];
   for (const net of values.models.split(',')) {
-    await compare(base, ours, net, Number(values.threads), Number(values.batch), Number(values.rounds));
+    const setting = { net, threads: Number(values.threads), batch: Number(values.batch), precision } as const;
+    await compare(base, ours, setting, Number(values.rounds));
   }
 }
 
