@@ -419,6 +419,10 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         // (threads.ts) is the same work: ResNet-18's 14-row layers were 3 × 3 tasks, 5 for one of two threads.
         // Small layers are split too: half their input lies in the other core's cache, so one thread alone is slower
         // (ResNet-18's 1×1 stride-2 downsamples, 0.2 ms: 0.31–0.37 ms on one of two threads, 0.23–0.26 split).
+        // Ranges of at least 8 float32 groups (192 lanes) instead, so that fewer lanes fall in a range's last partial
+        // group (ResNet-18's 14- and VGG-7's 16-row layers then split channels only): bench:cpu-ab at two threads,
+        // base ÷ tried 1.013–1.027 (ResNet-18) and 0.987–1.012 (VGG-7) at float32, 1.022 and 1.020 at int16: within
+        // the noise, the affected layers 4–10 % faster in some runs and level in others.
         const wantedTasks = threads === 1 ? 1 : TASKS_PER_THREAD * threads;
         const minRows = Math.ceil((2 * groupLanes) / planeW);
         const fewestRowTasks = Math.ceil(outHeight / rowsPerTask);
