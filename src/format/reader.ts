@@ -5,6 +5,7 @@
 import { TwnFormatError } from '../errors.js';
 import type { Tensor } from '../graph/ir.js';
 import { crc32 } from './crc32.js';
+import { firstNonFinite } from './finite.js';
 import { member, validateHeader, type ParsedHeader, type TensorEntry } from './header-schema.js';
 import { findInvalidTernaryWord, ternaryRows, ternaryRowWords } from './ternary-pack.js';
 import { DATA_ALIGNMENT, MAX_HEADER_BYTES, TWN_MAGIC, TWN_VERSION, type TwnFile } from './types.js';
@@ -218,11 +219,11 @@ function readTensor(view: DataView, dataStart: number, entry: TensorEntry): Tens
     for (let i = 0; i < count; i++) data[i] = read(start + 4 * i, true);
   }
   if (data instanceof Float32Array) {
-    for (let i = 0; i < count; i++) {
-      const value = data[i]!;
-      if (!Number.isFinite(value)) {
-        throw new TwnFormatError('NON_FINITE_VALUE', `tensor "${entry.name}" holds ${value} at index ${i}`, { offset: start + 4 * i });
-      }
+    const bad = firstNonFinite(data);
+    if (bad >= 0) {
+      throw new TwnFormatError('NON_FINITE_VALUE', `tensor "${entry.name}" holds ${data[bad]} at index ${bad}`, {
+        offset: start + 4 * bad,
+      });
     }
     return { dtype: 'f32', shape: entry.shape, data };
   }
