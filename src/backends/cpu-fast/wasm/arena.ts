@@ -2,7 +2,7 @@ import { withMemoryImport, type MemoryImport } from './encode.js';
 import {
   denseMaskTable, int16DenseMaskTable, OVERREAD_BYTES, TASK, TASK_INTS, type OffsetBytes, type TaskFunction,
 } from './kernels.js';
-import { OFFSET_LIST_FUNCTIONS, PAIRED_CODES_FIELDS } from './offset-lists.js';
+import { OFFSET_LIST_FUNCTIONS, pairedCodesDescriptor } from './offset-lists.js';
 import { SHIPPED_KERNELS, SHIPPED_OFFSET_LISTS } from './shipped-modules.js';
 
 const PAGE_BYTES = 65_536;
@@ -265,10 +265,7 @@ export class WasmArena {
     words: number, rowWords: number, rows: number, channels: number, taps: number, out: number, chunkWords: number,
     chunkStride: number,
   ): boolean {
-    const F = PAIRED_CODES_FIELDS;
-    const fields = new Int32Array(F.SIZE);
-    [fields[F.WORDS], fields[F.ROW_WORDS], fields[F.CHANNELS], fields[F.TAPS]] = [words, rowWords, channels, taps];
-    [fields[F.OUT], fields[F.CHUNK_WORDS], fields[F.CHUNK_STRIDE]] = [out, chunkWords, chunkStride];
+    const fields = pairedCodesDescriptor(words, rowWords, channels, taps, out, chunkWords, chunkStride);
     const descriptor = this.store(fields);
     if (descriptor === undefined) return false;
     const done = this.runShared(rowTasks(rows, (first, count) => [PAIRED_CODES, descriptor, first, first + count]));

@@ -104,6 +104,17 @@ export const PAIRED_CODES_FIELDS = {
   WORDS: 0, ROW_WORDS: 1, CHANNELS: 2, TAPS: 3, OUT: 4, CHUNK_WORDS: 5, CHUNK_STRIDE: 6, SIZE: 7,
 } as const;
 
+/** A pairedCodes descriptor (PAIRED_CODES_FIELDS) of these byte addresses and counts. */
+export function pairedCodesDescriptor(
+  words: number, rowWords: number, channels: number, taps: number, out: number, chunkWords: number, chunkStride: number,
+): Int32Array {
+  const F = PAIRED_CODES_FIELDS;
+  const fields = new Int32Array(F.SIZE);
+  [fields[F.WORDS], fields[F.ROW_WORDS], fields[F.CHANNELS], fields[F.TAPS]] = [words, rowWords, channels, taps];
+  [fields[F.OUT], fields[F.CHUNK_WORDS], fields[F.CHUNK_STRIDE]] = [out, chunkWords, chunkStride];
+  return fields;
+}
+
 /**
  * `pairedCodes(scratch, descriptor, firstRow, endRow)`, descriptor PAIRED_CODES_FIELDS (words, rowWords, channels,
  * taps, out, chunkWords, chunkStride): rows [firstRow, endRow) of a ternary conv2d weight [rows, channels, taps]
