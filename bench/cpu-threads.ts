@@ -10,13 +10,16 @@
  * `--pause MS` idles that long before each timed run, as an app between sporadic runs does (default 0: back to back):
  * a kernel may place threads that wake after idling onto one core, which the wait for a core per run shows (Linux:
  * every thread's run-queue time from /proc/self/task/<id>/schedstat, the time it was ready to run but had no core).
- * `npm run bench:cpu-threads [-- --models vgg7,resnet18-224 --threads 2 --batch 1 --rounds 7 --pause 0]`.
+ * `--repeats N` takes the interleaved measurement N times and prints them side by side with their CPU time ratios: the
+ * host (this VM's) sometimes runs two busy threads slower together than either alone, which only that ratio shows.
+ * `npm run bench:cpu-threads [-- --models vgg7,resnet18-224 --threads 2 --batch 1 --rounds 7 --pause 0 --repeats 1]`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { FastCpuExecutor } from '../src/backends/cpu-fast/index.js';
+import { SPIN_MS } from '../src/backends/cpu-fast/wasm/threads.js';
 import { readTwnFile } from '../src/format/reader.js';
 import { graphFromFile } from '../src/graph/from-file.js';
 import { optimize } from '../src/graph/passes/optimize.js';
@@ -49,6 +52,19 @@ function waitedForCoreMs(): number | undefined {
   }
 }
 
+/** One interleaved measurement (benchNet's measure): medians of its rounds, and when it ended (UTC). */
+interface Measurement {
+  readonly at: string;
+  readonly oneMs: number;
+  readonly manyMs: number;
+  /** Process CPU milliseconds per run (every thread's). */
+  readonly oneCpuMs: number;
+  readonly manyCpuMs: number;
+  /** Median and most of the multi-thread runs' waits for a core, where the system tells. */
+  readonly coreWaitMs?: number;
+  readonly mostCoreWaitMs?: number;
+}
+
 interface Timing {
   wallMs: number;
   cpuMs: number;
@@ -76,7 +92,14 @@ function timed(run: () => void): Timing {
 
 const fixed = (values: number[], digits = 2) => values.map((value) => value.toFixed(digits)).join(' / ');
 
-async function benchNet(net: string, threads: number, batch: number, rounds: number, pauseMs: number): Promise<void> {
+async function benchNet(
+  net: string,
+  threads: number,
+  batch: number,
+  rounds: number,
+  pauseMs: number,
+  repeats: number,
+): Promise<void> {
   const bytes = await benchModelBytes(net, (path) => readFile(path));
   const plan = planGraph(optimize(graphFromFile(readTwnFile(bytes))), batch);
   const [channels, height, width] = plan.graph.input.shape;
@@ -101,36 +124,65 @@ async function benchNet(net: string, threads: number, batch: number, rounds: num
     throw new Error(`${net}: ${threads} threads differ from 1`);
   }
 
-  const loadBefore = machineLoad();
   phaseMs.clear();
-  const singleRuns: Timing[] = [];
-  const multiRuns: Timing[] = [];
-  for (let round = 0; round < rounds; round++) {
-    if (pauseMs > 0) await sleep(pauseMs);
-    singleRuns.push(timed(() => single.run(plan, input, batch)));
-    if (pauseMs > 0) await sleep(pauseMs);
-    multiRuns.push(timed(() => multi.run(plan, input, batch)));
-  }
-  const [oneMs, manyMs] = [median(singleRuns.map((run) => run.wallMs)), median(multiRuns.map((run) => run.wallMs))];
-  const [oneCpu, manyCpu] = [median(singleRuns.map((run) => run.cpuMs)), median(multiRuns.map((run) => run.cpuMs))];
-  console.log(
-    `\n${net} batch ${batch}: 1 thread ${oneMs.toFixed(1)} ms, ` +
-      `${threads} threads ${manyMs.toFixed(1)} ms, speed-up ${(oneMs / manyMs).toFixed(2)}× ` +
-      `(medians of ${rounds}, interleaved${pauseMs > 0 ? `, ${pauseMs} ms idle before each run` : ''}; ` +
-      `load ${loadBefore} → ${machineLoad()})`,
-  );
-  const coreWaits = multiRuns.flatMap((run) => (run.coreWaitMs === undefined ? [] : [run.coreWaitMs]));
-  if (coreWaits.length > 0) {
+  // One interleaved measurement: `rounds` runs of each executor by turns, their medians and what they cost the CPU.
+  const measure = async (): Promise<Measurement> => {
+    const loadBefore = machineLoad();
+    const singleRuns: Timing[] = [];
+    const multiRuns: Timing[] = [];
+    for (let round = 0; round < rounds; round++) {
+      // The multi-thread executor's helper spins SPIN_MS after its run: not in the next one-thread run's CPU time.
+      await sleep(Math.max(pauseMs, SPIN_MS + 1));
+      singleRuns.push(timed(() => single.run(plan, input, batch)));
+      if (pauseMs > 0) await sleep(pauseMs);
+      multiRuns.push(timed(() => multi.run(plan, input, batch)));
+    }
+    const coreWaits = multiRuns.flatMap((run) => (run.coreWaitMs === undefined ? [] : [run.coreWaitMs]));
+    const measurement: Measurement = {
+      at: new Date().toISOString().slice(11, 19),
+      oneMs: median(singleRuns.map((run) => run.wallMs)),
+      manyMs: median(multiRuns.map((run) => run.wallMs)),
+      oneCpuMs: median(singleRuns.map((run) => run.cpuMs)),
+      manyCpuMs: median(multiRuns.map((run) => run.cpuMs)),
+      ...(coreWaits.length > 0 && { coreWaitMs: median(coreWaits), mostCoreWaitMs: Math.max(...coreWaits) }),
+    };
+    const { oneMs, manyMs, oneCpuMs, manyCpuMs } = measurement;
     console.log(
-      `waiting for a core per ${threads}-thread run: median ${median(coreWaits).toFixed(2)} ms, ` +
-        `most ${Math.max(...coreWaits).toFixed(2)} ms (every thread's, summed)`,
+      `\n${net} batch ${batch}: 1 thread ${oneMs.toFixed(1)} ms, ` +
+        `${threads} threads ${manyMs.toFixed(1)} ms, speed-up ${(oneMs / manyMs).toFixed(2)}× ` +
+        `(medians of ${rounds}, interleaved${pauseMs > 0 ? `, ${pauseMs} ms idle before each run` : ''}; ` +
+        `load ${loadBefore} → ${machineLoad()})`,
+    );
+    if (measurement.coreWaitMs !== undefined) {
+      console.log(
+        `waiting for a core per ${threads}-thread run: median ${measurement.coreWaitMs.toFixed(2)} ms, ` +
+          `most ${measurement.mostCoreWaitMs!.toFixed(2)} ms (every thread's, summed)`,
+      );
+    }
+    // What threads add to the work, whatever the load: the process's CPU time per run, every thread's (spins included).
+    console.log(
+      `CPU time per run: 1 thread ${oneCpuMs.toFixed(1)} ms, ${threads} threads ${manyCpuMs.toFixed(1)} ms together ` +
+        `(${(manyCpuMs / oneCpuMs).toFixed(2)}× the work)`,
+    );
+    return measurement;
+  };
+  const measurements: Measurement[] = [];
+  for (let repeat = 0; repeat < repeats; repeat++) measurements.push(await measure());
+  if (repeats > 1) {
+    // Side by side: a speed-up below the usual comes with more CPU time for the same runs (the host ran the two
+    // threads slower together) or with waits for a core (something else in this machine ran).
+    console.log(`\n${net} batch ${batch}, ${repeats} measurements of ${rounds} rounds each:`);
+    console.table(
+      measurements.map((m) => ({
+        'UTC': m.at,
+        '1 thread ms': m.oneMs.toFixed(1),
+        [`${threads} threads ms`]: m.manyMs.toFixed(1),
+        'speed-up': `${(m.oneMs / m.manyMs).toFixed(2)}×`,
+        'CPU time ratio': `${(m.manyCpuMs / m.oneCpuMs).toFixed(2)}×`,
+        'wait for a core ms': m.coreWaitMs?.toFixed(2) ?? '–',
+      })),
     );
   }
-  // What threads add to the work, whatever the load: the process's CPU time per run, every thread's (spins included).
-  console.log(
-    `CPU time per run: 1 thread ${oneCpu.toFixed(1)} ms, ${threads} threads ${manyCpu.toFixed(1)} ms together ` +
-      `(${(manyCpu / oneCpu).toFixed(2)}× the work)`,
-  );
 
   // Phases of steps with several (a conv's gather and conv): where threads gain, and where they lose.
   const stepsPhases = new Map<string, number>();
@@ -219,10 +271,13 @@ async function main(): Promise<void> {
       batch: { type: 'string', default: '1' },
       rounds: { type: 'string', default: '7' },
       pause: { type: 'string', default: '0' },
+      repeats: { type: 'string', default: '1' },
     },
   });
   for (const net of values.models.split(',')) {
-    await benchNet(net, Number(values.threads), Number(values.batch), Number(values.rounds), Number(values.pause));
+    const [threads, batch, rounds, pause, repeats] = [values.threads, values.batch, values.rounds, values.pause, values.repeats]
+      .map(Number) as [number, number, number, number, number];
+    await benchNet(net, threads, batch, rounds, pause, repeats);
   }
 }
 

@@ -83,7 +83,7 @@ export interface HelperStart {
  * runnable tasks on 2 cores, 2 threads took 57.5-58.9 ms with 2 ms spins against 53.7 ms with 0.1 ms (one thread:
  * 60-67 ms).
  */
-const SPIN_MS = 2;
+export const SPIN_MS = 2;
 
 /** A 32-bit word in a shared memory that helpers wait on (ThreadPool.wakeWord). */
 export interface WakeWord {
