@@ -460,7 +460,12 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         // 0.993-1.009). Also slower, base ÷ tried at batch 1: the gathers as one task on the plan's thread, 0.933 ±
         // 0.021 (VGG-7 0.956 ± 0.023); the grid written by the producing conv's tasks from the rows each had just
         // written, no gather phase (ResNet-18 26 phases instead of 44), 0.984 ± 0.010 at two threads and 0.968 ±
-        // 0.005 at one (VGG-7 0.991 ± 0.015): the phases were not what cost the time.
+        // 0.005 at one (VGG-7 0.991 ± 0.015): the phases were not what cost the time. What does: a gather run whole by
+        // the plan's thread while the helper waited took 0.25–0.29 ms per ResNet-18 gather inside a two-thread run
+        // against 0.08–0.09 ms at one thread (bench:cpu-threads per phase, 2026-12-02; with the helper blocked instead
+        // of spinning, 0.37–0.39 against 0.11 in a slower minute): the same work on the same thread, half of the
+        // planes it reads and of the grid lines it overwrites last touched by the other core. The row cut, retried then
+        // (bench:cpu-ab, 60 rounds): 0.983 ± 0.016.
         const gatherCuts = threadRanges(channels, threads, 2).map(([c0, c1]) => [c0, c1, 0, planeH]);
         // Image by image, so the grid (one image's, GRID_IMAGE 0) stays in cache between its gather and its conv.
         const gatherTasks = (n: number) => taskList(gatherCuts.map((cut) => [gatherTask, gatherDescriptor, n, ...cut]));
