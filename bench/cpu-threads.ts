@@ -10,8 +10,8 @@
  * `--pause MS` idles that long before each timed run, as an app between sporadic runs does (default 0: back to back):
  * a kernel may place threads that wake after idling onto one core, which the wait for a core per run shows (Linux:
  * every thread's run-queue time from /proc/self/task/<id>/schedstat, the time it was ready to run but had no core).
- * `--repeats N` takes the interleaved measurement N times and prints them side by side with their CPU time ratios: the
- * host (this VM's) sometimes runs two busy threads slower together than either alone, which only that ratio shows.
+ * `--repeats N` takes the interleaved measurement N times and prints them side by side with their CPU time ratios and
+ * waits for a core: this VM's host sometimes runs two busy threads slower together than one alone, for minutes.
  * `npm run bench:cpu-threads [-- --models vgg7,resnet18-224 --threads 2 --batch 1 --rounds 7 --pause 0 --repeats 1]`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -169,8 +169,8 @@ async function benchNet(
   const measurements: Measurement[] = [];
   for (let repeat = 0; repeat < repeats; repeat++) measurements.push(await measure());
   if (repeats > 1) {
-    // Side by side: a speed-up below the usual comes with more CPU time for the same runs (the host ran the two
-    // threads slower together) or with waits for a core (something else in this machine ran).
+    // Side by side: with every thread busy through a run the CPU time ratio is about N ÷ the speed-up; well under it,
+    // threads sat blocked; a wait for a core, something else in this machine ran.
     console.log(`\n${net} batch ${batch}, ${repeats} measurements of ${rounds} rounds each:`);
     console.table(
       measurements.map((m) => ({
