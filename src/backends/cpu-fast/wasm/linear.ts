@@ -464,8 +464,13 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         // the plan's thread while the helper waited took 0.25–0.29 ms per ResNet-18 gather inside a two-thread run
         // against 0.08–0.09 ms at one thread (bench:cpu-threads per phase, 2026-12-02; with the helper blocked instead
         // of spinning, 0.37–0.39 against 0.11 in a slower minute): the same work on the same thread, half of the
-        // planes it reads and of the grid lines it overwrites last touched by the other core. The row cut, retried then
-        // (bench:cpu-ab, 60 rounds): 0.983 ± 0.016.
+        // planes it reads and of the grid lines it overwrites last touched by the other core. The same gather run again
+        // right after it, in the same phase list, took 0.070–0.090 ms: one thread's time. The row cut, retried then
+        // (bench:cpu-ab, 60 rounds: 0.983 ± 0.016), leaves most reads on the core that wrote the rows and still took
+        // 0.13–0.22 ms per gather, which points at writing grid lines this core does not hold (a one-off probe: 800 KB
+        // of lines the other core had read took 3× as long to overwrite as lines this core had read). Untried: a grid
+        // per thread, which only its thread writes and reads, each task gathering its own rows (and the kernel's reach
+        // below them) into it.
         const gatherCuts = threadRanges(channels, threads, 2).map(([c0, c1]) => [c0, c1, 0, planeH]);
         // Image by image, so the grid (one image's, GRID_IMAGE 0) stays in cache between its gather and its conv.
         const gatherTasks = (n: number) => taskList(gatherCuts.map((cut) => [gatherTask, gatherDescriptor, n, ...cut]));
