@@ -35,7 +35,7 @@ export function runOnFastCpu(
     const io = {
       inputs: inputs.map((input) => place(input.data)),
       output: regions.allocate(4 * outputLength)!,
-      scratch: regions.allocate(bound.scratchBytes)!,
+      scratch: regions.allocate(bound.scratchBytes(threads))!,
     };
     const threadScratch = regions.allocate(bound.threadScratchBytes)!;
     for (const phase of bound.phases(io, regions, threads)!) arena.runTasks(phase, threadScratch);

@@ -269,8 +269,8 @@ export class FastCpuExecutor {
     if (slots.some((slot) => slot === undefined)) return regionsFailed(regions);
     const address = (value: string) => slots[plan.valueSlot.get(value)!]!;
     const length = (value: string) => elementCount(plan.shapes.get(value)!);
-    const stepScratch = regions.allocate(wasmSteps.reduce((most, step) => Math.max(most, step?.scratchBytes ?? 0), 0));
     const threads = this.requestedThreads;
+    const stepScratch = regions.allocate(wasmSteps.reduce((most, step) => Math.max(most, step?.scratchBytes(threads) ?? 0), 0));
     const threadStride = Math.ceil(wasmSteps.reduce((most, step) => Math.max(most, step?.threadScratchBytes ?? 0), 0) / 16) * 16;
     const threadScratch = regions.allocate(threads * threadStride);
     if (stepScratch === undefined || threadScratch === undefined) return regionsFailed(regions);

@@ -9,6 +9,7 @@ import {
   BLOCK_LANES, CONV_FIELDS, DENSE_FIELDS, EPILOGUE_FIELDS, F32_LANES, GATHER_FIELDS, GROUP_BYTES, I16_GROUP_SUM_BYTES,
   I16_LANES, int16Chunk, TASK, TASK_INTS, ternaryConvTask, type OffsetBytes,
 } from './kernels.js';
+import { shareStart } from './threads.js';
 
 /**
  * Bytes of grid one conv2d task should read (its rows of every input channel), and of sums it should keep (4 per
@@ -390,7 +391,8 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
     const groupBytes = int16 ? I16_GROUP_SUM_BYTES : GROUP_BYTES;
     const sumsChannelBytes = Math.ceil((4 * Math.min(rowsPerTask, outHeight) * planeW) / groupBytes) * groupBytes;
     const imageByImage: WasmBoundStep = {
-      scratchBytes: gathered ? grid.imageBytes : 0,
+      // A grid per thread (see the gather cut below).
+      scratchBytes: (threads) => (gathered ? threads * grid.imageBytes : 0),
       threadScratchBytes: outChannels * sumsChannelBytes,
       phases(io, stepRegions, threads) {
         const F = CONV_FIELDS;
@@ -410,8 +412,13 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         fields[F.CHUNK_GRID] = chunkChannels * channelBytes;
         fields[F.CHUNK_BOUNDS] = 8 * outChannels;
         fields[F.SUMS_CHANNEL] = sumsChannelBytes;
-        const descriptor = stepRegions.store(fields);
-        if (descriptor === undefined) return undefined;
+        const shares = gathered ? threads : 1;
+        const descriptors = Array.from({ length: shares }, (_, t) => {
+          const shareFields = fields.slice();
+          if (gathered) shareFields[F.SRC] = io.scratch + t * grid.imageBytes;
+          return stepRegions.store(shareFields);
+        });
+        if (descriptors.some((d) => d === undefined)) return undefined;
         // Threads split the rows first, into ranges of (nearly) equal size of at least two lane groups each; then
         // output channels, at least MIN_TASK_CHANNELS per task (a task reads each grid chunk into L1 once for all of
         // its channels: fewer channels per task, more reads per term). As many row ranges as the rows allow that
@@ -434,46 +441,56 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         const perChannelTask = Math.max(MIN_TASK_CHANNELS, Math.ceil(outChannels / wanted / 8) * 8);
         const channelRanges = ranges(outChannels, perChannelTask);
         const convTask = ternary ? ternaryConvTask(int16 !== undefined, lists.offsetBytes) : TASK.floatConv;
+        const cut = rowRanges.flatMap(([y0, y1]) => channelRanges.map(([o0, o1]) => [o0, o1, y0, y1] as const));
+        // Thread t's share of the conv's tasks (threads.ts) reads grid t, which the gather phase's share t fills.
+        const shareOf = (i: number) => {
+          let share = 0;
+          while (share + 1 < shares && shareStart(share + 1, cut.length, shares) <= i) share++;
+          return share;
+        };
         const convTasks = (n: number) =>
-          taskList(
-            rowRanges.flatMap(([y0, y1]) => channelRanges.map(([o0, o1]) => [convTask, descriptor, n, o0, o1, y0, y1])),
-          );
+          taskList(cut.map(([o0, o1, y0, y1], i) => [convTask, descriptors[shareOf(i)]!, n, o0, o1, y0, y1]));
         const images = Array.from({ length: batch - firstImage }, (_, i) => firstImage + i);
         if (!gathered) return images.map(convTasks);
-        const gatherDescriptor = storeGather(
+        const gatherDescriptors = Array.from({ length: shares }, (_, t) => storeGather(
           {
             input: io.inputs[0]!, inImageBytes: 4 * channels * height * width, inChannelBytes: 4 * height * width,
             height, width,
             stride: attrs.stride, padding: attrs.padding, phases: [phasesY, phasesX], planeH, planeW,
-            grid: io.scratch, gridImageBytes: 0, gridChannelBytes: grid.channelBytes, paired: ternary,
+            grid: io.scratch + t * grid.imageBytes, gridImageBytes: 0, gridChannelBytes: grid.channelBytes,
+            paired: ternary,
           },
           int16,
           stepRegions,
-        );
-        if (gatherDescriptor === undefined) return undefined;
+        ));
+        if (gatherDescriptors.some((d) => d === undefined)) return undefined;
         const gatherTask = int16 ? TASK.int16Gather : TASK.gather;
-        // Every row, whole channel pairs per task (the one writing a pair's second channel writes its sum and
-        // difference): each task writes its planes in one pass. Cut by the conv's row ranges instead, so that a thread
-        // gathered the rows it convolves, ResNet-18 224's 20 gathers took 4.3 ms per two-thread run against 1.8 ms at
-        // one thread (cut by channels: 3.4 ms, its convs' phases unchanged; bench:cpu-ab at two threads, 100 rounds
-        // by turns, four runs: ResNet-18 1.044 ± 0.011, 1.018 ± 0.012, 1.011 ± 0.014, 1.022 ± 0.013, VGG-7
-        // 0.993-1.009). Also slower, base ÷ tried at batch 1: the gathers as one task on the plan's thread, 0.933 ±
-        // 0.021 (VGG-7 0.956 ± 0.023); the grid written by the producing conv's tasks from the rows each had just
-        // written, no gather phase (ResNet-18 26 phases instead of 44), 0.984 ± 0.010 at two threads and 0.968 ±
-        // 0.005 at one (VGG-7 0.991 ± 0.015): the phases were not what cost the time. What does: a gather run whole by
-        // the plan's thread while the helper waited took 0.25–0.29 ms per ResNet-18 gather inside a two-thread run
-        // against 0.08–0.09 ms at one thread (bench:cpu-threads per phase, 2026-12-02; with the helper blocked instead
-        // of spinning, 0.37–0.39 against 0.11 in a slower minute): the same work on the same thread, half of the
-        // planes it reads and of the grid lines it overwrites last touched by the other core. The same gather run again
-        // right after it, in the same phase list, took 0.070–0.090 ms: one thread's time. The row cut, retried then
-        // (bench:cpu-ab, 60 rounds: 0.983 ± 0.016), leaves most reads on the core that wrote the rows and still took
-        // 0.13–0.22 ms per gather, which points at writing grid lines this core does not hold (a one-off probe: 800 KB
-        // of lines the other core had read took 3× as long to overwrite as lines this core had read). Untried: a grid
-        // per thread, which only its thread writes and reads, each task gathering its own rows (and the kernel's reach
-        // below them) into it.
-        const gatherCuts = threadRanges(channels, threads, 2).map(([c0, c1]) => [c0, c1, 0, planeH]);
+        // A grid per thread: thread t's share of the conv's tasks reads grid t, which the gather phase's share t fills
+        // with the rows those tasks read (the kernel's reach and one row more below them: a row's right padding is
+        // the next row's left), whole channel pairs per task (the one writing a pair's second channel writes its sum
+        // and difference); none for a share without conv tasks. Grid t's lines are then written and read by thread t
+        // alone, unless a thread takes another's task, and stay in its core: with one grid for all threads, half of
+        // the lines a gather overwrote were last held by the other core, and that was its cost (a gather run by one
+        // thread inside a two-thread run took 0.25–0.29 ms per ResNet-18 gather against 0.08–0.09 ms at one thread,
+        // 0.070–0.090 ms when run again right after; bench:cpu-threads per phase, 2026-12-02). Base (one grid) ÷ a
+        // grid per thread, bench:cpu-ab at two threads, 100 rounds: ResNet-18 224 1.041 ± 0.014, 1.055 ± 0.011, 1.063
+        // ± 0.013 (int16, 60 rounds: 1.053 ± 0.026); VGG-7 0.994 ± 0.012 twice (int16 0.995 ± 0.037). Slower or level
+        // with one grid, base ÷ tried: gathers cut by the conv's row ranges instead of channel pairs, 0.96–0.99 (four
+        // runs; 0.983 ± 0.016 retried); the gathers as one task on the plan's thread, 0.933 ± 0.021; the grid written
+        // by the producing conv's tasks, no gather phase (26 phases instead of 44), 0.984 ± 0.010.
+        const shareRows = Array.from({ length: shares }, (_, t): [number, number] => {
+          if (shares === 1) return [0, planeH];
+          const rows = cut.filter((_, i) => shareOf(i) === t).map(([, , y0, y1]) => [y0, y1] as const);
+          if (rows.length === 0) return [0, 0];
+          const last = Math.max(...rows.map(([, y1]) => y1));
+          return [Math.min(...rows.map(([y0]) => y0)), Math.min(planeH, last + reach + 1)];
+        });
+        const channelCuts = threadRanges(channels, threads, 2);
+        const gatherCuts = shareRows.flatMap(([r0, r1], t) =>
+          r0 < r1 ? channelCuts.map(([c0, c1]) => [t, c0, c1, r0, r1]) : []);
         // Image by image, so the grid (one image's, GRID_IMAGE 0) stays in cache between its gather and its conv.
-        const gatherTasks = (n: number) => taskList(gatherCuts.map((cut) => [gatherTask, gatherDescriptor, n, ...cut]));
+        const gatherTasks = (n: number) =>
+          taskList(gatherCuts.map(([t, ...rest]) => [gatherTask, gatherDescriptors[t!]!, n, ...rest]));
         return images.flatMap((n) => [gatherTasks(n), convTasks(n)]);
       },
     };
@@ -484,7 +501,7 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
 /** Two steps' phases, the first's then the second's, with room for either's scratch. */
 function oneAfterTheOther(first: WasmBoundStep, second: WasmBoundStep): WasmBoundStep {
   return {
-    scratchBytes: Math.max(first.scratchBytes, second.scratchBytes),
+    scratchBytes: (threads) => Math.max(first.scratchBytes(threads), second.scratchBytes(threads)),
     threadScratchBytes: Math.max(first.threadScratchBytes, second.threadScratchBytes),
     phases(io, regions, threads) {
       const phases = [first.phases(io, regions, threads), second.phases(io, regions, threads)];
@@ -552,7 +569,7 @@ function convBySampleLanes(
   const outImageBytes = 4 * outChannels * outHeight * outWidth;
   const blocks = batch / BLOCK_LANES;
   return {
-    scratchBytes: allChannels * channelBytes,
+    scratchBytes: () => allChannels * channelBytes,
     threadScratchBytes: outChannels * sumsChannelBytes,
     phases(io, stepRegions, threads) {
       const F = CONV_FIELDS;
@@ -624,7 +641,7 @@ export const wasmDense: WasmOp = (node, graph, regions, quantiser) => {
       return denseBySampleLanes(weight, compiled, batch, epilogue, regions, int16);
     }
     return {
-      scratchBytes: int16 ? batch * codeRowBytes : 0,
+      scratchBytes: () => (int16 ? batch * codeRowBytes : 0),
       threadScratchBytes: 4 * batch + 16,
       phases(io, stepRegions, threads) {
         const F = DENSE_FIELDS;
@@ -707,7 +724,7 @@ function denseBySampleLanes(
   const blocks = ranges(batch, lanes).map(([n0, n1]) => [n0, n1 - n0] as const);
   const sumsChannelBytes = Math.ceil((4 * lanes) / groupBytes) * groupBytes;
   return {
-    scratchBytes: planes * planeBytes,
+    scratchBytes: () => planes * planeBytes,
     threadScratchBytes: outChannels * sumsChannelBytes,
     phases(io, stepRegions, threads) {
       const F = CONV_FIELDS;

@@ -30,7 +30,7 @@ export function streamingStep(
   fill: (fields: Int32Array, io: WasmStepIo) => void,
 ): WasmBoundStep {
   return {
-    scratchBytes: 0,
+    scratchBytes: () => 0,
     threadScratchBytes: 0,
     phases(io: WasmStepIo, regions: ArenaRegions, threads: number) {
       const fields = new Int32Array(size);

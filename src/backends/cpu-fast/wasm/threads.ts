@@ -28,7 +28,7 @@ const CONTROL = {
 } as const;
 
 /** Index of the first task of thread `thread`'s share of `count` tasks among `threads`. */
-const shareStart = (thread: number, count: number, threads: number): number => Math.floor((thread * count) / threads);
+export const shareStart = (thread: number, count: number, threads: number): number => Math.floor((thread * count) / threads);
 
 /** A helper as Node's worker_threads and the web's Worker both have it. */
 interface Helper {
