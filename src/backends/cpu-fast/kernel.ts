@@ -37,11 +37,9 @@ export interface WasmStepIo {
 
 /** A node bound to one plan step for the WebAssembly kernels. */
 export interface WasmBoundStep {
-  /**
-   * Bytes of scratch the step's tasks share in a plan cut for `threads` (a conv2d's padded grids, one per thread), and
-   * that each thread needs for itself.
-   */
+  /** Bytes of scratch the step's tasks share in a plan cut for `threads` (a conv2d's padded grids, one per thread). */
   scratchBytes(threads: number): number;
+  /** Bytes of scratch each thread needs for itself (a conv2d's sums). */
   readonly threadScratchBytes: number;
   /**
    * The step's phases in order, each a list of tasks (kernels.ts TASK_INTS each) that may run in any order on any
