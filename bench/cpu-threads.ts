@@ -275,9 +275,8 @@ async function main(): Promise<void> {
     },
   });
   for (const net of values.models.split(',')) {
-    const [threads, batch, rounds, pause, repeats] = [values.threads, values.batch, values.rounds, values.pause, values.repeats]
-      .map(Number) as [number, number, number, number, number];
-    await benchNet(net, threads, batch, rounds, pause, repeats);
+    const [threads, batch, rounds] = [Number(values.threads), Number(values.batch), Number(values.rounds)];
+    await benchNet(net, threads, batch, rounds, Number(values.pause), Number(values.repeats));
   }
 }
 

@@ -443,13 +443,13 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         const convTask = ternary ? ternaryConvTask(int16 !== undefined, lists.offsetBytes) : TASK.floatConv;
         const cut = rowRanges.flatMap(([y0, y1]) => channelRanges.map(([o0, o1]) => [o0, o1, y0, y1] as const));
         // Thread t's share of the conv's tasks (threads.ts) reads grid t, which the gather phase's share t fills.
-        const shareOf = (i: number) => {
-          let share = 0;
-          while (share + 1 < shares && shareStart(share + 1, cut.length, shares) <= i) share++;
-          return share;
-        };
+        const shareCuts = Array.from({ length: shares }, (_, t) =>
+          cut.slice(shareStart(t, cut.length, shares), shareStart(t + 1, cut.length, shares)));
         const convTasks = (n: number) =>
-          taskList(cut.map(([o0, o1, y0, y1], i) => [convTask, descriptors[shareOf(i)]!, n, o0, o1, y0, y1]));
+          taskList(
+            shareCuts.flatMap((own, t) =>
+              own.map(([o0, o1, y0, y1]) => [convTask, descriptors[t]!, n, o0, o1, y0, y1])),
+          );
         const images = Array.from({ length: batch - firstImage }, (_, i) => firstImage + i);
         if (!gathered) return images.map(convTasks);
         const gatherDescriptors = Array.from({ length: shares }, (_, t) => storeGather(
@@ -478,12 +478,11 @@ export const wasmConv2d: WasmOp = (node, graph, regions, quantiser) => {
         // with one grid, base ÷ tried: gathers cut by the conv's row ranges instead of channel pairs, 0.96–0.99 (four
         // runs; 0.983 ± 0.016 retried); the gathers as one task on the plan's thread, 0.933 ± 0.021; the grid written
         // by the producing conv's tasks, no gather phase (26 phases instead of 44), 0.984 ± 0.010.
-        const shareRows = Array.from({ length: shares }, (_, t): [number, number] => {
+        const shareRows = shareCuts.map((own): [number, number] => {
           if (shares === 1) return [0, planeH];
-          const rows = cut.filter((_, i) => shareOf(i) === t).map(([, , y0, y1]) => [y0, y1] as const);
-          if (rows.length === 0) return [0, 0];
-          const last = Math.max(...rows.map(([, y1]) => y1));
-          return [Math.min(...rows.map(([y0]) => y0)), Math.min(planeH, last + reach + 1)];
+          if (own.length === 0) return [0, 0];
+          const last = Math.max(...own.map(([, , , y1]) => y1));
+          return [Math.min(...own.map(([, , y0]) => y0)), Math.min(planeH, last + reach + 1)];
         });
         const channelCuts = threadRanges(channels, threads, 2);
         const gatherCuts = shareRows.flatMap(([r0, r1], t) =>
